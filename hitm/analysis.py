@@ -1,0 +1,172 @@
+"""Static analysis: each layer's demand vector on the chip.
+
+For every layer: parameters, MACs, the weight matrices it maps to crossbars,
+crossbars per copy, and its work per inference as ``steps`` dependent MVMs
+each made of ``parallel`` independent ones (DESIGN.md, "Static analysis").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hitm.description.model import Layer, Loop, Network, Shape
+from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
+from hitm.hardware import Hardware
+
+__all__ = ["Analysis", "LayerDemand", "analyze", "busy_ps"]
+
+
+@dataclass(frozen=True)
+class LayerDemand:
+    """One layer's figures (weightless layers have zero crossbars and work).
+
+    Attributes
+    ----------
+    matrices
+        Weight matrices as ``(K, N)``: K inputs (crossbar rows), N outputs.
+    crossbars
+        Crossbars holding one copy of all the layer's matrices.
+    steps, parallel
+        MVMs per inference: ``steps`` rounds that depend on one another,
+        each of ``parallel`` independent MVMs that copies can share.
+    mvm_ps
+        Time of one MVM on this layer's inputs (one-hot inputs need one bit-slice).
+    elements
+        Output elements per inference (the work of digital units for weightless layers).
+    """
+
+    name: str
+    op: str
+    shape: Shape
+    params: int
+    macs: int
+    matrices: tuple[tuple[int, int], ...]
+    crossbars: int
+    steps: int
+    parallel: int
+    mvm_ps: int
+    elements: int
+    loop: str | None = None
+
+    @property
+    def has_weights(self) -> bool:
+        return self.crossbars > 0
+
+    def busy_ps(self, copies: int) -> int:
+        """Time this layer holds its stage for one inference with ``copies`` copies."""
+        return busy_ps(self.steps, self.parallel, copies, self.mvm_ps)
+
+
+def busy_ps(steps: int, parallel: int, copies: int, mvm_ps: int) -> int:
+    """``steps × ceil(parallel / copies) × mvm``: copies split only independent MVMs."""
+    return steps * -(-parallel // copies) * mvm_ps
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Per-layer demand vectors of a network on a chip, in topological order."""
+
+    network: Network
+    hardware: Hardware
+    layers: tuple[LayerDemand, ...]
+
+    def layer(self, name: str) -> LayerDemand:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    @property
+    def weight_layers(self) -> tuple[LayerDemand, ...]:
+        return tuple(layer for layer in self.layers if layer.has_weights)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "params": sum(layer.params for layer in self.layers),
+            "macs": sum(layer.macs for layer in self.layers),
+            "crossbars": sum(layer.crossbars for layer in self.layers),
+            "weight_layers": len(self.weight_layers),
+        }
+
+
+def analyze(network: Network, hardware: Hardware) -> Analysis:
+    """Compute every layer's demand vector.
+
+    Parameters
+    ----------
+    network
+        A validated network (from :func:`hitm.description.load.load_instance`).
+    hardware
+        The chip whose crossbar geometry and timing apply.
+
+    Returns
+    -------
+    Analysis
+        One :class:`LayerDemand` per layer, in the network's topological order.
+    """
+    loops = {loop.name: loop for loop in network.loops}
+    demands = tuple(
+        _demand(layer, hardware, loops.get(layer.loop) if layer.loop else None)
+        for layer in network.layers
+    )
+    return Analysis(network, hardware, demands)
+
+
+def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
+    a, ins, out = layer.attrs, layer.input_shapes, layer.shape
+    items = ins[0].items
+    bias = bool(a.get("bias"))
+    matrices: list[tuple[int, int]] = []
+    biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
+    params = macs = 0
+    steps, parallel, mvm = 1, items, hw.mvm_ps
+    if layer.op == "conv2d":
+        g = a["groups"]
+        kh, kw = a["kernel"]
+        k, n = kh * kw * ins[0].dims[0] // g, a["out_channels"] // g
+        matrices, biased = [(k, n)] * g, [bias] * g
+        params = k * a["out_channels"] + (a["out_channels"] if bias else 0)
+        parallel = items * out.dims[1] * out.dims[2]
+        macs = parallel * k * a["out_channels"]
+    elif layer.op == "linear":
+        k, n = ins[0].dims[0], a["out_features"]
+        matrices, biased = [(k, n)], [bias]
+        params = k * n + (n if bias else 0)
+        macs = items * k * n
+    elif layer.op in RECURRENT_GATES:
+        gh, hidden, k = RECURRENT_GATES[layer.op] * a["hidden"], a["hidden"], ins[0].dims[0]
+        dirs = 2 if a["bidirectional"] else 1
+        matrices, biased = [(k, gh), (hidden, gh)] * dirs, [bias, False] * dirs
+        params = dirs * (gh * (k + hidden) + (a["bias_vectors"] * gh if bias else 0))
+        # Both directions run concurrently; each step's input and recurrent MVMs also do.
+        steps, parallel = items, 1
+        macs = items * dirs * gh * (k + hidden)
+    elif layer.op == "embedding":
+        matrices, biased = [(a["vocab"], a["dim"])], [False]
+        params = a["vocab"] * a["dim"]
+        macs = items * a["dim"]  # a lookup reads one table row: dim MACs of weight × 1
+        mvm = hw.onehot_mvm_ps
+    elif layer.op == "batchnorm":
+        params = 2 * out.dims[0]  # γ and β, torchvision's count; running stats are buffers
+    if loop is not None:
+        steps *= loop.steps
+    if layer.op not in WEIGHT_OPS:
+        steps = parallel = mvm = 0
+    crossbars = sum(hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True))
+    elements = out.elements * (loop.steps if loop else 1)
+    return LayerDemand(
+        name=layer.name,
+        op=layer.op,
+        shape=out,
+        params=params,
+        macs=macs * (loop.steps if loop else 1),
+        matrices=tuple(matrices),
+        crossbars=crossbars,
+        steps=steps,
+        parallel=parallel,
+        mvm_ps=mvm,
+        elements=elements,
+        loop=layer.loop,
+    )

@@ -1,0 +1,437 @@
+"""Read an instance file (YAML or JSON) into a validated :class:`Instance`.
+
+Validation happens here, once: schema and field types, then cross-field
+checks (references, cycles, feedback loops), then shape inference. Every
+problem found is collected into one :class:`~hitm.errors.DescriptionError`
+whose entries name the field's path, e.g. ``network.layers[3].kernel``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from hitm.description.model import Layer, Loop, Network, Shape
+from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, Attr, ShapeError
+from hitm.errors import DescriptionError, suggest
+from hitm.hardware import Budget, Hardware, load_budget, load_hardware
+
+__all__ = ["Instance", "load_instance", "parse_instance", "read_document"]
+
+MAX_INT = 10_000_000  # any single size above this is a typo, not a network
+MAX_ELEMENTS = 10**12  # elements of one tensor (all items): refuses sizes that overflow time
+_TOP_KEYS = ("name", "source", "notes", "network", "hardware", "budget")
+_NETWORK_KEYS = ("name", "inputs", "layers", "feedback")
+_LAYER_KEYS = ("name", "op", "input", "inputs")
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A network, the hardware to map it on, and the resource budget."""
+
+    name: str
+    network: Network
+    hardware: Hardware
+    budget: Budget
+
+
+def read_document(path: str | Path) -> Any:
+    """Parse a YAML (``.yaml``/``.yml``) or JSON (``.json``) file, safely."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise DescriptionError(
+            f"{path}: unsupported file type '{suffix}' (use .yaml, .yml or .json)"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DescriptionError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DescriptionError(f"{path}: cannot read ({exc})") from None
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise DescriptionError(
+            f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DescriptionError(f"{where}: malformed YAML: {problem}") from None
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Load and validate an instance file.
+
+    Parameters
+    ----------
+    path
+        A ``.yaml``, ``.yml`` or ``.json`` file with ``network``, optional
+        ``hardware`` (``preset`` plus overrides) and optional ``budget``.
+
+    Raises
+    ------
+    DescriptionError
+        Listing every bad field with its path.
+    """
+    return parse_instance(read_document(path), default_name=Path(path).stem)
+
+
+def parse_instance(doc: Any, default_name: str = "network") -> Instance:
+    """Validate an already-parsed instance document (see :func:`load_instance`)."""
+    if not isinstance(doc, Mapping):
+        raise DescriptionError("instance: expected a mapping with a 'network' entry")
+    problems = [
+        f"{key}: unknown field{suggest(str(key), _TOP_KEYS)}" for key in doc if key not in _TOP_KEYS
+    ]
+    if "network" not in doc:
+        problems.append("network: missing")
+    if problems:
+        raise DescriptionError(problems)
+    name = str(doc.get("name") or default_name)
+    hardware = load_hardware(_mapping(doc.get("hardware"), "hardware"))
+    budget = load_budget(_mapping(doc.get("budget"), "budget"))
+    network = parse_network(doc["network"], name)
+    return Instance(name=name, network=network, hardware=hardware, budget=budget)
+
+
+def _mapping(value: Any, path: str) -> Mapping[str, Any] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise DescriptionError(f"{path}: expected a mapping, got {type(value).__name__}")
+
+
+def _int(value: Any, where: str, problems: list[str], minimum: int = 1) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(f"{where}: expected an integer, got {value!r}")
+        return None
+    if not minimum <= value <= MAX_INT:
+        problems.append(f"{where}: must be between {minimum} and {MAX_INT:,}, got {value}")
+        return None
+    return value
+
+
+def _attr(spec: Attr, value: Any, where: str, problems: list[str]) -> Any:
+    kind = spec.kind
+    if kind in ("int", "int0"):
+        return _int(value, where, problems, 0 if kind == "int0" else 1)
+    if kind in ("pair", "pair0"):
+        minimum = 0 if kind == "pair0" else 1
+        items = value if isinstance(value, list) else [value, value]
+        if len(items) != 2:
+            problems.append(f"{where}: expected an integer or [h, w], got {value!r}")
+            return None
+        pair = tuple(_int(v, where, problems, minimum) for v in items)
+        return None if None in pair else pair
+    if kind == "bool":
+        if not isinstance(value, bool):
+            problems.append(f"{where}: expected true or false, got {value!r}")
+            return None
+        return value
+    if kind == "float01":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            problems.append(f"{where}: expected a number in [0, 1), got {value!r}")
+            return None
+        return float(value)
+    if kind == "choice":
+        if value not in spec.choices:
+            choices = ", ".join(map(str, spec.choices))
+            problems.append(f"{where}: must be one of {choices}, got {value!r}")
+            return None
+        return value
+    if kind == "ints":
+        if not isinstance(value, list) or not value:
+            problems.append(f"{where}: expected a list of integers, got {value!r}")
+            return None
+        items = tuple(_int(v, where, problems) for v in value)
+        return None if None in items else items
+    if kind == "ref":
+        if not isinstance(value, str):
+            problems.append(f"{where}: expected a layer or input name, got {value!r}")
+            return None
+        return value
+    raise AssertionError(kind)  # the op table is ours: an unknown kind is a bug
+
+
+def _parse_inputs(spec: Any, problems: list[str]) -> dict[str, Shape]:
+    if not isinstance(spec, Mapping) or not spec:
+        problems.append("network.inputs: expected a mapping of input names to {shape, seq}")
+        return {}
+    inputs: dict[str, Shape] = {}
+    for name, entry in spec.items():
+        where = f"network.inputs.{name}"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where}: expected a mapping with 'shape' (and optional 'seq')")
+            continue
+        for key in entry:
+            if key not in ("shape", "seq"):
+                problems.append(
+                    f"{where}.{key}: unknown field{suggest(str(key), ('shape', 'seq'))}"
+                )
+        dims = entry.get("shape")
+        if not isinstance(dims, list) or not 1 <= len(dims) <= 3:
+            problems.append(f"{where}.shape: expected [C, H, W] or [F], got {dims!r}")
+            continue
+        checked = [_int(d, f"{where}.shape", problems) for d in dims]
+        seq = entry.get("seq")
+        if seq is not None:
+            seq = _int(seq, f"{where}.seq", problems)
+        if None not in checked:
+            inputs[str(name)] = Shape(tuple(checked), seq)  # type: ignore[arg-type]
+    return inputs
+
+
+@dataclass
+class _RawLayer:
+    name: str
+    op: str
+    inputs: tuple[str, ...]
+    attrs: dict[str, Any]
+    path: str
+
+
+def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
+    if not isinstance(spec, list) or not spec:
+        problems.append("network.layers: expected a non-empty list of layers")
+        return []
+    raws: list[_RawLayer] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(spec):
+        path = f"network.layers[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{path}: expected a mapping with name, op and input")
+            continue
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            problems.append(f"{path}.name: missing")
+            continue
+        path = f"{path} ({name})"
+        if name in seen:
+            problems.append(f"{path}.name: duplicate layer name '{name}'")
+        seen.add(name)
+        op = entry.get("op")
+        if op not in OPS:
+            problems.append(f"{path}.op: unknown op {op!r}{suggest(str(op), OPS)}")
+            continue
+        spec_op = OPS[op]
+        if "input" in entry and "inputs" in entry:
+            problems.append(f"{path}: give either 'input' or 'inputs', not both")
+        ins = entry.get("inputs", entry.get("input"))
+        ins = [ins] if isinstance(ins, str) else ins
+        if not isinstance(ins, list) or not all(isinstance(x, str) for x in ins) or not ins:
+            problems.append(f"{path}.input: missing (name the layer or network input it reads)")
+            continue
+        if not spec_op.min_inputs <= len(ins) <= spec_op.max_inputs:
+            want = (
+                str(spec_op.min_inputs)
+                if spec_op.min_inputs == spec_op.max_inputs
+                else f"at least {spec_op.min_inputs}"
+            )
+            problems.append(f"{path}.inputs: {op} takes {want} input(s), got {len(ins)}")
+            continue
+        attrs: dict[str, Any] = {}
+        for key, value in entry.items():
+            if key in _LAYER_KEYS:
+                continue
+            if key not in spec_op.attrs:
+                valid = [*spec_op.attrs, *_LAYER_KEYS]
+                problems.append(f"{path}.{key}: unknown field for {op}{suggest(str(key), valid)}")
+                continue
+            attrs[key] = _attr(spec_op.attrs[key], value, f"{path}.{key}", problems)
+        for key, attr in spec_op.attrs.items():
+            if key not in attrs:
+                if attr.default is REQUIRED:
+                    problems.append(f"{path}.{key}: missing (required by {op})")
+                # Defaults go through the same normalisation (e.g. 1 -> (1, 1)).
+                default = attr.default
+                if default is not REQUIRED and default is not None:
+                    default = _attr(attr, default, f"{path}.{key}", problems)
+                attrs[key] = None if default is REQUIRED else default
+        raws.append(_RawLayer(name, op, tuple(ins), attrs, path))
+    return raws
+
+
+def _parse_feedback(spec: Any, problems: list[str]) -> list[tuple[str, str, int, str]]:
+    if spec is None:
+        return []
+    if not isinstance(spec, list):
+        problems.append("network.feedback: expected a list of {from, to, steps}")
+        return []
+    edges = []
+    for i, entry in enumerate(spec):
+        where = f"network.feedback[{i}]"
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where}: expected a mapping with from, to and steps")
+            continue
+        for key in entry:
+            if key not in ("from", "to", "steps"):
+                problems.append(
+                    f"{where}.{key}: unknown field{suggest(str(key), ('from', 'to', 'steps'))}"
+                )
+        src, dst = entry.get("from"), entry.get("to")
+        if not isinstance(src, str) or not isinstance(dst, str):
+            problems.append(f"{where}: 'from' and 'to' must name layers")
+            continue
+        steps = _int(entry.get("steps"), f"{where}.steps", problems)
+        if steps is not None:
+            edges.append((src, dst, steps, where))
+    return edges
+
+
+def parse_network(spec: Any, default_name: str = "network") -> Network:
+    """Validate a ``network`` mapping, infer every shape and build its DAG."""
+    if not isinstance(spec, Mapping):
+        raise DescriptionError("network: expected a mapping with inputs and layers")
+    problems = [
+        f"network.{key}: unknown field{suggest(str(key), _NETWORK_KEYS)}"
+        for key in spec
+        if key not in _NETWORK_KEYS
+    ]
+    inputs = _parse_inputs(spec.get("inputs"), problems)
+    raws = _parse_layers(spec.get("layers"), problems)
+    feedback = _parse_feedback(spec.get("feedback"), problems)
+    if problems:
+        raise DescriptionError(problems)
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(inputs, kind="input")
+    names = set(inputs)
+    for raw in raws:
+        if raw.name in inputs:
+            problems.append(f"{raw.path}.name: '{raw.name}' is already a network input")
+        graph.add_node(raw.name, kind="layer")
+        names.add(raw.name)
+    for raw in raws:
+        refs = list(raw.inputs) + ([raw.attrs["init"]] if raw.attrs.get("init") else [])
+        for ref in refs:
+            if ref not in names:
+                problems.append(
+                    f"{raw.path}.input: no layer or input named '{ref}'{suggest(ref, names)}"
+                )
+            else:
+                graph.add_edge(ref, raw.name)
+    if problems:
+        raise DescriptionError(problems)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = " -> ".join(u for u, _ in nx.find_cycle(graph))
+        raise DescriptionError(
+            f"network.layers: cycle {cycle} (declare autoregressive loops under network.feedback)"
+        )
+
+    by_name = {raw.name: raw for raw in raws}
+    loops = _build_loops(graph, by_name, feedback, problems)
+    if problems:
+        raise DescriptionError(problems)
+    loop_of = {m: loop.name for loop in loops for m in loop.members}
+    loop_steps = {loop.name: loop.steps for loop in loops}
+
+    shapes: dict[str, Shape] = dict(inputs)
+    layers: list[Layer] = []
+    for node in nx.lexicographical_topological_sort(graph, key=_order_key(raws, inputs)):
+        if node in inputs:
+            continue
+        raw = by_name[node]
+        own_loop = loop_of.get(node)
+        in_shapes = []
+        for ref in raw.inputs:
+            shape = shapes[ref]
+            # A loop's per-step output seen from outside the loop is a sequence of steps.
+            src_loop = loop_of.get(ref)
+            if src_loop and src_loop != own_loop and shape.seq is None:
+                shape = shape.with_seq(loop_steps[src_loop])
+            in_shapes.append(shape)
+        try:
+            shape = OPS[raw.op].infer(tuple(in_shapes), raw.attrs)
+            _check_recurrent(raw, tuple(in_shapes), own_loop, shapes)
+        except ShapeError as exc:
+            problems.append(f"{raw.path}: {exc}")
+            shapes[node] = Shape((1,))  # keep going to report later problems too
+            continue
+        if shape.elements > MAX_ELEMENTS:
+            problems.append(f"{raw.path}: output {shape} has over {MAX_ELEMENTS:.0e} elements")
+        shapes[node] = shape
+        layers.append(
+            Layer(raw.name, raw.op, raw.inputs, raw.attrs, tuple(in_shapes), shape, own_loop)
+        )
+    for loop in loops:
+        src, dst = shapes.get(loop.source), by_name[loop.target]
+        fed = shapes.get(dst.inputs[0])
+        if src is not None and fed is not None and src.dims != fed.dims:
+            problems.append(
+                f"network.feedback ({loop.source} -> {loop.target}): '{loop.source}' gives"
+                f" {src} but '{loop.target}' reads {fed} from '{dst.inputs[0]}'"
+            )
+    if problems:
+        raise DescriptionError(problems)
+    name = str(spec.get("name") or default_name)
+    return Network(name, inputs, tuple(layers), tuple(loops), graph)
+
+
+def _order_key(raws: list[_RawLayer], inputs: Mapping[str, Shape]):
+    """Topological order that keeps the file's order where the DAG allows."""
+    rank = {name: i for i, name in enumerate(inputs)}
+    rank.update({raw.name: len(inputs) + i for i, raw in enumerate(raws)})
+    return lambda node: f"{rank[node]:09d}"
+
+
+def _check_recurrent(
+    raw: _RawLayer, ins: tuple[Shape, ...], loop: str | None, shapes: Mapping[str, Shape]
+) -> None:
+    if raw.op not in RECURRENT_GATES:
+        return
+    if loop is None and ins[0].seq is None:
+        raise ShapeError(
+            f"{raw.op} outside a feedback loop needs a sequence input, got {ins[0]}"
+            " (declare seq on the input, or put the layer in a feedback loop)"
+        )
+    if loop is not None and ins[0].seq is not None:
+        raise ShapeError(
+            f"{raw.op} inside a feedback loop takes one step per iteration, got {ins[0]}"
+        )
+    init = raw.attrs.get("init")
+    if init:
+        hidden = raw.attrs["hidden"]
+        got = shapes[init]
+        if got.dims not in ((hidden,), ins[0].dims) or got.seq is not None:
+            raise ShapeError(
+                f"init '{init}' must be one item of shape ({hidden},) or {Shape(ins[0].dims)},"
+                f" got {got}"
+            )
+
+
+def _build_loops(
+    graph: nx.DiGraph,
+    layers: Mapping[str, _RawLayer],
+    feedback: list[tuple[str, str, int, str]],
+    problems: list[str],
+) -> list[Loop]:
+    loops: list[Loop] = []
+    owner: dict[str, str] = {}
+    for src, dst, steps, where in feedback:
+        bad = [n for n in (src, dst) if n not in layers]
+        if bad:
+            problems.extend(f"{where}: no layer named '{n}'{suggest(n, layers)}" for n in bad)
+            continue
+        if src != dst and not nx.has_path(graph, dst, src):
+            problems.append(f"{where}: '{dst}' does not lead to '{src}', so no loop is closed")
+            continue
+        members = (nx.descendants(graph, dst) | {dst}) & (nx.ancestors(graph, src) | {src})
+        name = f"loop:{dst}..{src}"
+        clash = sorted(m for m in members if m in owner)
+        if clash:
+            problems.append(f"{where}: layer '{clash[0]}' is already on loop {owner[clash[0]]}")
+            continue
+        order = [n for n in nx.topological_sort(graph) if n in members]
+        owner.update({m: name for m in members})
+        loops.append(Loop(name, src, dst, steps, tuple(order)))
+    return loops

@@ -1,0 +1,213 @@
+"""The operator table: each op's attributes, arity and shape rule.
+
+Shape rules raise :class:`ShapeError` with a message that the loader prefixes
+with the layer's path, so every error names the layer and both shapes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hitm.description.model import Shape
+
+__all__ = ["OPS", "RECURRENT_GATES", "WEIGHT_OPS", "OpSpec", "ShapeError"]
+
+REQUIRED = object()  # marks an attribute without a default
+
+
+class ShapeError(ValueError):
+    """An op's inputs do not fit its attributes (message names both shapes)."""
+
+
+@dataclass(frozen=True)
+class Attr:
+    kind: str  # "int" (>= 1), "int0" (>= 0), "pair" (int or [a, b], >= 1), "pair0",
+    #            "bool", "float01" (0 <= x < 1), "choice", "ints" (list of ints >= 1),
+    #            "ref" (another layer's or input's name: an extra dependency)
+    default: Any = REQUIRED
+    choices: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    attrs: Mapping[str, Attr]
+    infer: Callable[[tuple[Shape, ...], Mapping[str, Any]], Shape]
+    min_inputs: int = 1
+    max_inputs: int = 1
+
+
+RECURRENT_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+WEIGHT_OPS = frozenset({"conv2d", "linear", "embedding", *RECURRENT_GATES})
+
+
+def _feature_map(shape: Shape, op: str) -> tuple[int, int, int]:
+    if len(shape.dims) != 3:
+        raise ShapeError(f"{op} needs a (C, H, W) feature map, got {shape}")
+    c, h, w = shape.dims
+    return c, h, w
+
+
+def _vector(shape: Shape, op: str) -> int:
+    if len(shape.dims) != 1:
+        hint = " (add a flatten layer)" if len(shape.dims) > 1 else ""
+        raise ShapeError(f"{op} needs a vector (F,), got {shape}{hint}")
+    return shape.dims[0]
+
+
+def _window(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, what: str) -> int:
+    span = d * (k - 1) + 1
+    if size + 2 * p < span:
+        raise ShapeError(f"{what} window {span} exceeds padded input {size + 2 * p}")
+    if ceil_mode:
+        out = -(-(size + 2 * p - span) // s) + 1
+        if (out - 1) * s >= size + p:  # PyTorch: the last window must start inside the input
+            out -= 1
+        return out
+    return (size + 2 * p - span) // s + 1
+
+
+def _conv2d(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    c, h, w = _feature_map(ins[0], "conv2d")
+    g = a["groups"]
+    if c % g or a["out_channels"] % g:
+        raise ShapeError(
+            f"groups={g} must divide input channels {c} and out_channels {a['out_channels']}"
+        )
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = a["kernel"], a["stride"], a["padding"], a["dilation"]
+    ho = _window(h, kh, sh, ph, dh, False, "conv2d")
+    wo = _window(w, kw, sw, pw, dw, False, "conv2d")
+    return Shape((a["out_channels"], ho, wo), ins[0].seq)
+
+
+def _pool(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    c, h, w = _feature_map(ins[0], "pool")
+    (kh, kw), (ph, pw) = a["kernel"], a["padding"]
+    sh, sw = a["stride"] or a["kernel"]
+    if ph * 2 > kh or pw * 2 > kw:
+        raise ShapeError(f"padding {a['padding']} must be at most half the kernel {a['kernel']}")
+    ho = _window(h, kh, sh, ph, 1, a["ceil_mode"], "pool")
+    wo = _window(w, kw, sw, pw, 1, a["ceil_mode"], "pool")
+    return Shape((c, ho, wo), ins[0].seq)
+
+
+def _global_pool(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    c, _, _ = _feature_map(ins[0], "global_avgpool")
+    return Shape((c, 1, 1), ins[0].seq)
+
+
+def _linear(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    _vector(ins[0], "linear")
+    return Shape((a["out_features"],), ins[0].seq)
+
+
+def _recurrent(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    _vector(ins[0], "recurrent layer")
+    out = a["hidden"] * (2 if a["bidirectional"] else 1)
+    seq = ins[0].seq if a["return"] == "sequence" else None
+    return Shape((out,), seq)
+
+
+def _embedding(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    if ins[0].dims != (1,):
+        raise ShapeError(
+            f"embedding needs one token index per item, shape (1,), got {ins[0]}"
+            " (declare a sequence of tokens with seq)"
+        )
+    return Shape((a["dim"],), ins[0].seq)
+
+
+def _same(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    return ins[0]
+
+
+def _broadcast_seq(ins: tuple[Shape, ...]) -> int | None:
+    """Sequence length of a multi-input op; single items broadcast over a sequence."""
+    seqs = {s.seq for s in ins if s.seq is not None}
+    if len(seqs) > 1:
+        raise ShapeError(f"inputs have different sequence lengths: {', '.join(map(str, ins))}")
+    return seqs.pop() if seqs else None
+
+
+def _elementwise(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    seq = _broadcast_seq(ins)
+    for other in ins[1:]:
+        if other.dims != ins[0].dims:
+            raise ShapeError(f"inputs must have the same shape, got {ins[0]} and {other}")
+    return Shape(ins[0].dims, seq)
+
+
+def _concat(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    seq = _broadcast_seq(ins)
+    for other in ins[1:]:
+        if len(other.dims) != len(ins[0].dims) or other.dims[1:] != ins[0].dims[1:]:
+            raise ShapeError(
+                f"inputs must match in all but the first dimension, got {ins[0]} and {other}"
+            )
+    return Shape((sum(s.dims[0] for s in ins), *ins[0].dims[1:]), seq)
+
+
+def _flatten(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    return Shape((ins[0].size,), ins[0].seq)
+
+
+def _reshape(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    dims = tuple(a["shape"])
+    if math.prod(dims) != ins[0].size:
+        raise ShapeError(f"cannot reshape {ins[0]} ({ins[0].size} elements) to {dims}")
+    return Shape(dims, ins[0].seq)
+
+
+def _argmax(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    _vector(ins[0], "argmax")
+    return Shape((1,), ins[0].seq)
+
+
+_POOL = {
+    "kernel": Attr("pair"),
+    "stride": Attr("pair", None),
+    "padding": Attr("pair0", 0),
+    "ceil_mode": Attr("bool", False),
+}
+_RNN = {
+    "hidden": Attr("int"),
+    "bias": Attr("bool", True),
+    "bias_vectors": Attr("choice", 2, (1, 2)),
+    "bidirectional": Attr("bool", False),
+    "return": Attr("choice", "sequence", ("sequence", "last")),
+    "init": Attr("ref", None),
+}
+
+OPS: dict[str, OpSpec] = {
+    "conv2d": OpSpec(
+        {
+            "out_channels": Attr("int"),
+            "kernel": Attr("pair"),
+            "stride": Attr("pair", 1),
+            "padding": Attr("pair0", 0),
+            "dilation": Attr("pair", 1),
+            "groups": Attr("int", 1),
+            "bias": Attr("bool", True),
+        },
+        _conv2d,
+    ),
+    "linear": OpSpec({"out_features": Attr("int"), "bias": Attr("bool", True)}, _linear),
+    **{op: OpSpec(_RNN, _recurrent) for op in RECURRENT_GATES},
+    "embedding": OpSpec({"vocab": Attr("int"), "dim": Attr("int")}, _embedding),
+    "maxpool": OpSpec(_POOL, _pool),
+    "avgpool": OpSpec(_POOL, _pool),
+    "global_avgpool": OpSpec({}, _global_pool),
+    "flatten": OpSpec({}, _flatten),
+    "reshape": OpSpec({"shape": Attr("ints")}, _reshape),
+    "concat": OpSpec({}, _concat, min_inputs=2, max_inputs=64),
+    "add": OpSpec({}, _elementwise, min_inputs=2, max_inputs=64),
+    "mul": OpSpec({}, _elementwise, min_inputs=2, max_inputs=64),
+    **{op: OpSpec({}, _same) for op in ("relu", "relu6", "sigmoid", "tanh", "softmax")},
+    "batchnorm": OpSpec({}, _same),
+    "dropout": OpSpec({"rate": Attr("float01", 0.5)}, _same),
+    "lrn": OpSpec({"size": Attr("int", 5)}, _same),
+    "identity": OpSpec({}, _same),
+    "argmax": OpSpec({}, _argmax),
+}
