@@ -7,7 +7,6 @@ each made of ``parallel`` independent ones (DESIGN.md, "Static analysis").
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from hitm.description.model import Layer, Loop, Network, Shape
@@ -154,7 +153,9 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         steps *= loop.steps
     if layer.op not in WEIGHT_OPS:
         steps = parallel = mvm = 0
-    crossbars = sum(hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True))
+    crossbars = sum(
+        hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True)
+    )
     elements = out.elements * (loop.steps if loop else 1)
     return LayerDemand(
         name=layer.name,

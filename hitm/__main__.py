@@ -1,0 +1,3 @@
+from hitm.cli import app
+
+app(prog_name="hitm")

@@ -1,0 +1,165 @@
+"""The ``hitm`` command line: parses arguments, calls the API, prints.
+
+Human tables go to stdout; ``--json`` puts exactly one JSON document on
+stdout instead. Errors are one line on stderr with a non-zero exit code:
+2 bad input, 3 infeasible budget, 4 solver error or disagreement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from hitm.analysis import analyze
+from hitm.description.load import Instance, load_instance, read_document
+from hitm.errors import DescriptionError, HitmError, InfeasibleError
+from hitm.hardware import Budget
+from hitm.pipeline import evaluate, naive_copies, unlimited_copies
+from hitm.problem import AllocationProblem, build_problem
+from hitm.report import analysis_json, analysis_table, baselines_table, design_json, design_table
+
+app = typer.Typer(
+    name="hitm",
+    help="Design high-throughput ReRAM PIM pipelines for multi-modal DNNs (HitM).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(width=160)
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FileArg = Annotated[Path, typer.Argument(help="Instance file (.yaml, .yml or .json).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+ChipsOpt = Annotated[
+    int | None, typer.Option("--chips", help="Budget in whole chips (overrides the file).", min=1)
+]
+CrossbarsOpt = Annotated[
+    int | None, typer.Option("--crossbars", help="Budget in crossbars (overrides the file).", min=1)
+]
+
+
+def _reports_errors(func: F) -> F:
+    """Turn hitm's exceptions into one stderr line and the error's exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HitmError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _load(file: Path, chips: int | None = None, crossbars: int | None = None) -> Instance:
+    instance = load_instance(file)
+    if chips is not None or crossbars is not None:
+        instance = dataclasses.replace(instance, budget=Budget(chips=chips, crossbars=crossbars))
+    return instance
+
+
+def _problem(instance: Instance) -> AllocationProblem:
+    problem = build_problem(analyze(instance.network, instance.hardware), instance.budget)
+    short = problem.shortfall()
+    if short:
+        hw = instance.hardware
+        need = problem.naive_cost()
+        chips = -(-int(need[0]) // hw.crossbars_per_chip)
+        gaps = ", ".join(f"{v:,} {r} short" for r, v in short.items())
+        raise InfeasibleError(
+            f"budget: {instance.budget.describe(hw)} cannot hold one copy of every layer:"
+            f" the naive design needs {int(need[0]):,} crossbars ({chips} chips); {gaps}"
+        )
+    return problem
+
+
+def _emit_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@app.command("analyze")
+@_reports_errors
+def analyze_cmd(
+    file: FileArg,
+    as_json: JsonOpt = False,
+    all_layers: Annotated[
+        bool, typer.Option("--all", help="Also list layers without weights.")
+    ] = False,
+) -> None:
+    """Static analysis: per-layer params, MACs, crossbars, steps, parallel work."""
+    instance = _load(file)
+    analysis = analyze(instance.network, instance.hardware)
+    if as_json:
+        _emit_json(analysis_json(analysis))
+        return
+    out.print(analysis_table(analysis, all_layers))
+    hw = instance.hardware
+    out.print(
+        f"one MVM = {hw.input_slices} bit-slices × {hw.cycle_ps / 1e3:g} ns = {hw.mvm_ps / 1e6:g} µs;"
+        f" {hw.slices} columns per {hw.weight_bits}-bit weight; {hw.crossbars_per_chip:,} crossbars per chip"
+    )
+
+
+def _read_copies(path: Path) -> dict[str, Any]:
+    doc = read_document(path)
+    if isinstance(doc, dict) and set(doc) == {"copies"}:
+        doc = doc["copies"]
+    if not isinstance(doc, dict):
+        raise DescriptionError(f"{path}: expected a mapping of layer names to copy counts")
+    return doc
+
+
+@app.command("evaluate")
+@_reports_errors
+def evaluate_cmd(
+    file: FileArg,
+    copies: Annotated[Path, typer.Option("--copies", help="YAML/JSON mapping: layer -> copies.")],
+    chips: ChipsOpt = None,
+    crossbars: CrossbarsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score an allocation (copies per layer) beside the naive and unlimited designs."""
+    instance = _load(file, chips, crossbars)
+    problem = _problem(instance)
+    wanted = _read_copies(copies)
+    design = evaluate(problem, wanted)
+    if not design.fits:
+        over = ", ".join(
+            f"{design.usage[r]:,} {r} of {design.capacity[r]:,}"
+            for r in design.usage
+            if design.usage[r] > design.capacity[r]
+        )
+        raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
+    naive = evaluate(problem, naive_copies(problem))
+    unlimited = evaluate(problem, unlimited_copies(problem))
+    if as_json:
+        _emit_json(
+            {
+                "network": instance.network.name,
+                "design": design_json(design, unlimited),
+                "naive": design_json(naive, unlimited),
+                "unlimited": design_json(unlimited, unlimited),
+            }
+        )
+        return
+    out.print(design_table(design, f"{instance.network.name}: design from {copies}"))
+    out.print(
+        baselines_table(
+            problem, {"design": design, "naive": naive, "unlimited": unlimited}, unlimited
+        )
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry for python -m hitm
+    app()

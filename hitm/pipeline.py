@@ -1,0 +1,209 @@
+"""The ReRAM pipeline model: the one scorer of any allocation.
+
+Every design, whoever produced it (a solver, a user's copies file, a
+baseline), is scored here, so methods are compared on identical terms
+(DESIGN.md, "Pipeline model"). A stage holds one inference at a time; the
+slowest stage sets the pipeline's period ``T`` and throughput ``1 / T``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from hitm.errors import DescriptionError
+from hitm.problem import AllocationProblem
+
+__all__ = [
+    "Metrics",
+    "StageMetrics",
+    "check_allocation",
+    "evaluate",
+    "naive_copies",
+    "unlimited_copies",
+]
+
+PS_PER_S = 10**12
+
+
+@dataclass(frozen=True)
+class StageMetrics:
+    """One stage of a scored design."""
+
+    name: str
+    kind: str
+    members: tuple[str, ...]
+    copies: tuple[int, ...]
+    crossbars: int
+    tiles: int
+    busy_ps: int
+    utilisation: float  # busy / T: the share of each period this stage works
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A scored design: per-stage figures and whole-pipeline figures."""
+
+    stages: tuple[StageMetrics, ...]
+    bottleneck_ps: int
+    bottleneck_stage: str
+    latency_ps: int
+    crossbars_used: int
+    tiles_used: int
+    chips_used: int
+    usage: Mapping[str, int]
+    capacity: Mapping[str, int]
+
+    @property
+    def throughput_per_s(self) -> float:
+        return PS_PER_S / self.bottleneck_ps if self.bottleneck_ps else float("inf")
+
+    @property
+    def fits(self) -> bool:
+        return all(self.usage[r] <= self.capacity[r] for r in self.capacity)
+
+    @property
+    def copies(self) -> dict[str, int]:
+        return {m: d for s in self.stages for m, d in zip(s.members, s.copies, strict=True)}
+
+
+def naive_copies(problem: AllocationProblem) -> dict[str, int]:
+    """One copy of every weight layer."""
+    return {m: 1 for stage in problem.stages for m in stage.members}
+
+
+def unlimited_copies(problem: AllocationProblem) -> dict[str, int]:
+    """Every layer at its fastest: one copy per independent MVM (no budget)."""
+    return {layer.name: layer.parallel for layer in problem.analysis.weight_layers}
+
+
+def check_allocation(problem: AllocationProblem, copies: Mapping[str, int]) -> list[str]:
+    """Solver-independent check of an allocation; returns every violation found.
+
+    Checks that every weight layer has an integer copy count between 1 and
+    its parallel work, that no unknown layer is named, and that the design
+    fits every budgeted resource.
+    """
+    problems = []
+    layers = {layer.name: layer for layer in problem.analysis.weight_layers}
+    for name in copies:
+        if name not in layers:
+            problems.append(f"copies.{name}: not a weight layer of this network")
+    for name, layer in layers.items():
+        d = copies.get(name)
+        if d is None:
+            problems.append(f"copies.{name}: missing")
+        elif isinstance(d, bool) or not isinstance(d, int | np.integer):
+            problems.append(f"copies.{name}: expected an integer, got {d!r}")
+        elif not 1 <= d <= layer.parallel:
+            problems.append(
+                f"copies.{name}: must be between 1 and {layer.parallel:,} (its parallel work), got {d}"
+            )
+    if problems:
+        return problems
+    metrics = _score(problem, copies)
+    for r in problem.resources:
+        if metrics.usage[r] > metrics.capacity[r]:
+            problems.append(
+                f"budget: uses {metrics.usage[r]:,} {r}, {metrics.usage[r] - metrics.capacity[r]:,}"
+                f" over the {metrics.capacity[r]:,} available"
+            )
+    return problems
+
+
+def evaluate(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
+    """Score an allocation (copies per weight layer) with the pipeline model.
+
+    Parameters
+    ----------
+    problem
+        The allocation problem (stages, resources, budget).
+    copies
+        Copies of each weight layer's weights, ``1 <= copies <= parallel``.
+
+    Returns
+    -------
+    Metrics
+        Per-stage busy times and utilisation, the bottleneck, latency and
+        resources used; ``fits`` tells whether the budget holds it.
+
+    Raises
+    ------
+    DescriptionError
+        If a layer is missing, unknown, or has an out-of-range copy count.
+    """
+    bad = [p for p in check_allocation(problem, copies) if not p.startswith("budget")]
+    if bad:
+        raise DescriptionError(bad)
+    return _score(problem, copies)
+
+
+def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
+    analysis = problem.analysis
+    hw = analysis.hardware
+    per_tile = hw.crossbars_per_tile
+    layer_busy: dict[str, int] = {}
+    rows = []
+    for stage in problem.stages:
+        busy = crossbars = tiles = 0
+        for m in stage.members:
+            layer = analysis.layer(m)
+            layer_busy[m] = layer.busy_ps(int(copies[m]))
+            busy += layer_busy[m]
+            crossbars += int(copies[m]) * layer.crossbars
+            tiles += -(-int(copies[m]) * layer.crossbars // per_tile)
+        rows.append((stage, busy, crossbars, tiles))
+    period = max((busy for _, busy, _, _ in rows), default=0)
+    bottleneck = next((s.name for s, busy, _, _ in rows if busy == period), "")
+    stages = tuple(
+        StageMetrics(
+            s.name,
+            s.kind,
+            s.members,
+            tuple(int(copies[m]) for m in s.members),
+            crossbars,
+            tiles,
+            busy,
+            busy / period if period else 0.0,
+        )
+        for s, busy, crossbars, tiles in rows
+    )
+    crossbars_used = sum(s.crossbars for s in stages)
+    # Layers may share a tile unless the hardware forbids it.
+    tiles_used = -(-crossbars_used // per_tile) if hw.share_tiles else sum(s.tiles for s in stages)
+    usage = {"crossbars": crossbars_used, "tiles": tiles_used}
+    capacity = dict(zip(problem.resources, (int(c) for c in problem.capacity), strict=True))
+    return Metrics(
+        stages=stages,
+        bottleneck_ps=period,
+        bottleneck_stage=bottleneck,
+        latency_ps=_latency(problem, layer_busy),
+        crossbars_used=crossbars_used,
+        tiles_used=tiles_used,
+        chips_used=-(-tiles_used // hw.tiles_per_chip),
+        usage={r: usage[r] for r in problem.resources},
+        capacity=capacity,
+    )
+
+
+def _latency(problem: AllocationProblem, layer_busy: Mapping[str, int]) -> int:
+    """Critical path of busy times through the layer DAG, each loop contracted to one node."""
+    network = problem.analysis.network
+    group = {layer.name: layer.loop or layer.name for layer in network.layers}
+    dag = nx.DiGraph()
+    dag.add_nodes_from(set(group.values()) | set(network.inputs))
+    for u, v in network.graph.edges:
+        gu, gv = group.get(u, u), group.get(v, v)
+        if gu != gv:
+            dag.add_edge(gu, gv)
+    weight: dict[str, int] = {}
+    for name, busy in layer_busy.items():
+        weight[group[name]] = weight.get(group[name], 0) + busy
+    finish: dict[str, int] = {}
+    for node in nx.topological_sort(dag):
+        start = max((finish[p] for p in dag.predecessors(node)), default=0)
+        finish[node] = start + weight.get(node, 0)
+    return max(finish.values(), default=0)
