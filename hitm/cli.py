@@ -20,11 +20,20 @@ from rich.console import Console
 
 from hitm.analysis import analyze
 from hitm.description.load import Instance, load_instance, read_document
-from hitm.errors import DescriptionError, HitmError, InfeasibleError
+from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError
 from hitm.hardware import Budget
-from hitm.pipeline import evaluate, naive_copies, unlimited_copies
+from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
+from hitm.pipeline import Metrics, evaluate, naive_copies, unlimited_copies, verify
 from hitm.problem import AllocationProblem, build_problem
-from hitm.report import analysis_json, analysis_table, baselines_table, design_json, design_table
+from hitm.report import (
+    analysis_json,
+    analysis_table,
+    baselines_table,
+    compare_table,
+    design_json,
+    design_table,
+    result_json,
+)
 
 app = typer.Typer(
     name="hitm",
@@ -159,6 +168,113 @@ def evaluate_cmd(
             problem, {"design": design, "naive": naive, "unlimited": unlimited}, unlimited
         )
     )
+
+
+MethodOpt = Annotated[str, typer.Option("--method", "-m", help=f"Solver: {', '.join(METHODS)}.")]
+TimeOpt = Annotated[
+    float, typer.Option("--time-limit", help="Seconds for cpsat and ilp.", min=0.01)
+]
+BackendOpt = Annotated[str, typer.Option("--backend", help="MILP backend for ilp: highs or cbc.")]
+
+
+def _baselines(problem: AllocationProblem) -> tuple[Metrics, Metrics]:
+    return evaluate(problem, naive_copies(problem)), evaluate(problem, unlimited_copies(problem))
+
+
+def _solved(problem: AllocationProblem, result: SolveResult) -> Metrics:
+    """The verified design of a result, or the error a user should see."""
+    metrics = verify(problem, result)
+    if metrics is not None:
+        return metrics
+    if result.status == "infeasible":
+        raise InfeasibleError(f"{result.label}: infeasible: {result.message}")
+    raise SolverError(f"{result.label}: {result.status}: {result.message or 'no allocation found'}")
+
+
+@app.command("solve")
+@_reports_errors
+def solve_cmd(
+    file: FileArg,
+    method: MethodOpt = "dp",
+    chips: ChipsOpt = None,
+    crossbars: CrossbarsOpt = None,
+    time_limit: TimeOpt = 10.0,
+    backend: BackendOpt = "highs",
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose copies per layer for the highest throughput within the budget."""
+    instance = _load(file, chips, crossbars)
+    problem = _problem(instance)
+    result = solve(problem, method, time_limit, backend=backend)
+    design = _solved(problem, result)
+    naive, unlimited = _baselines(problem)
+    if as_json:
+        _emit_json(
+            {
+                "network": instance.network.name,
+                **result_json(result),
+                **design_json(design, unlimited),
+                "crossbars_budget": int(problem.capacity[0]),
+                "naive": design_json(naive, unlimited),
+                "unlimited": design_json(unlimited, unlimited),
+            }
+        )
+        return
+    proof = f"{result.status} in {result.seconds:.3f} s"
+    if result.message:
+        proof += f" ({result.message})"
+    out.print(design_table(design, f"{instance.network.name}: {result.label} design, {proof}"))
+    out.print(
+        baselines_table(
+            problem, {result.label: design, "naive": naive, "unlimited": unlimited}, unlimited
+        )
+    )
+
+
+@app.command("compare")
+@_reports_errors
+def compare_cmd(
+    file: FileArg,
+    chips: ChipsOpt = None,
+    crossbars: CrossbarsOpt = None,
+    time_limit: TimeOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every method on the same problem; exit 4 if two proven optima disagree."""
+    instance = _load(file, chips, crossbars)
+    problem = _problem(instance)
+    results = [solve(problem, m, time_limit) for m in METHODS if m != "ilp"]
+    results += [solve(problem, "ilp", time_limit, backend=b) for b in BACKENDS]
+    results = [r for r in results if not (r.method == "ilp" and "not available" in r.message)]
+    for r in results:
+        verify(problem, r)
+    _, unlimited = _baselines(problem)
+    optima = {(r.bottleneck_ps, r.crossbars_used) for r in results if r.status == "optimal"}
+    agree = len(optima) <= 1
+    bounds = [r.bound_ps for r in results if r.bound_ps is not None]
+    best_bound = max(bounds) if bounds else None
+    if as_json:
+        _emit_json(
+            {
+                "network": instance.network.name,
+                "crossbars_budget": int(problem.capacity[0]),
+                "best_bound_ps": best_bound,
+                "unlimited_bottleneck_ps": unlimited.bottleneck_ps,
+                "results": [result_json(r, best_bound) for r in results],
+                "agree": agree,
+            }
+        )
+    else:
+        out.print(compare_table(problem, results, best_bound, unlimited))
+        verdict = "all proven optima agree" if agree else "DISAGREEMENT between proven optima"
+        out.print(f"{verdict}; best proven bound {best_bound} ps")
+    if not agree:
+        pairs = ", ".join(
+            f"{r.label}: ({r.bottleneck_ps} ps, {r.crossbars_used} crossbars)"
+            for r in results
+            if r.status == "optimal"
+        )
+        raise SolverError(f"exact methods disagree: {pairs}")
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m hitm

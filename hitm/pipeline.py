@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from hitm.errors import DescriptionError
+from hitm.errors import DescriptionError, SolverError
+from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "evaluate",
     "naive_copies",
     "unlimited_copies",
+    "verify",
 ]
 
 PS_PER_S = 10**12
@@ -207,3 +209,29 @@ def _latency(problem: AllocationProblem, layer_busy: Mapping[str, int]) -> int:
         start = max((finish[p] for p in dag.predecessors(node)), default=0)
         finish[node] = start + weight.get(node, 0)
     return max(finish.values(), default=0)
+
+
+def verify(problem: AllocationProblem, result: SolveResult) -> Metrics | None:
+    """Check a solver's allocation and score it; None if the result has none.
+
+    Trusts nothing the solver says: the allocation is checked against every
+    budgeted resource and its bottleneck recomputed by this model.
+
+    Raises
+    ------
+    SolverError
+        If the allocation breaks the budget or its bottleneck differs from
+        what the solver reported: a bug, never rounding.
+    """
+    if result.copies is None:
+        return None
+    problems = check_allocation(problem, result.copies)
+    if problems:
+        raise SolverError(f"{result.label} returned an invalid allocation: {'; '.join(problems)}")
+    metrics = _score(problem, result.copies)
+    if metrics.bottleneck_ps != result.bottleneck_ps:
+        raise SolverError(
+            f"{result.label} reported bottleneck {result.bottleneck_ps} ps but the pipeline"
+            f" model computes {metrics.bottleneck_ps} ps"
+        )
+    return metrics

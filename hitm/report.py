@@ -12,6 +12,7 @@ from typing import Any
 from rich.table import Table
 
 from hitm.analysis import Analysis
+from hitm.optimize.result import SolveResult
 from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
 
@@ -19,9 +20,11 @@ __all__ = [
     "analysis_json",
     "analysis_table",
     "baselines_table",
+    "compare_table",
     "design_json",
     "design_table",
     "fmt_time",
+    "result_json",
 ]
 
 
@@ -31,6 +34,12 @@ def fmt_time(ps: int | float) -> str:
         if ps >= scale:
             return f"{ps / scale:.2f} {unit}"
     return f"{ps:.0f} ps"
+
+
+def fmt_pct(fraction: float) -> str:
+    """A percentage with two decimals, or three significant digits below 1%."""
+    pct = 100 * fraction
+    return f"{pct:.2f}%" if pct >= 1 or pct == 0 else f"{pct:.3g}%"
 
 
 def fmt_rate(per_s: float) -> str:
@@ -183,9 +192,9 @@ def baselines_table(
             fmt_time(m.bottleneck_ps),
             m.bottleneck_stage,
             fmt_rate(m.throughput_per_s),
-            f"{100 * unlimited.bottleneck_ps / m.bottleneck_ps:.2f}%",
+            fmt_pct(unlimited.bottleneck_ps / m.bottleneck_ps),
             f"{m.crossbars_used:,}",
-            f"{100 * m.crossbars_used / cap:.2f}%" + ("" if m.fits else " (over)"),
+            fmt_pct(m.crossbars_used / cap) + ("" if m.fits else " (over)"),
             f"{m.chips_used:,}",
             fmt_time(m.latency_ps),
         )
@@ -223,3 +232,71 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
         doc["throughput_pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
         doc["budget_pct_used"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
     return doc
+
+
+def result_json(result: SolveResult, best_bound: int | None = None) -> dict[str, Any]:
+    """A solver result as a JSON-ready dict (``gap_to_best_bound`` given ``best_bound``)."""
+    doc: dict[str, Any] = {
+        "method": result.method,
+        "backend": result.backend,
+        "status": result.status,
+        "bottleneck_ps": result.bottleneck_ps,
+        "throughput_per_s": 1e12 / result.bottleneck_ps if result.bottleneck_ps else None,
+        "crossbars_used": result.crossbars_used,
+        "cost": result.cost,
+        "bound_ps": result.bound_ps,
+        "gap": result.gap,
+        "solve_seconds": result.seconds,
+        "message": result.message,
+        "copies": result.copies,
+    }
+    if best_bound is not None:
+        doc["gap_to_best_bound"] = _gap(result.bottleneck_ps, best_bound)
+    return doc
+
+
+def _gap(value: int | None, bound: int | None) -> float | None:
+    if value is None or bound is None or not value:
+        return None
+    return max(0.0, (value - bound) / value)
+
+
+def compare_table(
+    problem: AllocationProblem,
+    results: list[SolveResult],
+    best_bound: int | None,
+    unlimited: Metrics,
+) -> Table:
+    """One row per method: status, bottleneck, throughput, crossbars, gap, seconds."""
+    hw = problem.analysis.hardware
+    t = Table(
+        title=f"{problem.analysis.network.name}, budget {problem.budget.describe(hw)}",
+        title_justify="left",
+    )
+    for col in (
+        "method",
+        "status",
+        "bottleneck",
+        "throughput",
+        "% of unlimited",
+        "crossbars",
+        "gap to best bound",
+        "seconds",
+        "note",
+    ):
+        t.add_column(col, justify="left" if col in ("method", "status", "note") else "right")
+    for r in results:
+        has = r.bottleneck_ps is not None
+        gap = _gap(r.bottleneck_ps, best_bound)
+        t.add_row(
+            r.label,
+            r.status,
+            fmt_time(r.bottleneck_ps) if has else "",
+            fmt_rate(1e12 / r.bottleneck_ps) if has else "",
+            fmt_pct(unlimited.bottleneck_ps / r.bottleneck_ps) if has else "",
+            f"{r.crossbars_used:,}" if r.crossbars_used is not None else "",
+            fmt_pct(gap) if gap is not None else "",
+            f"{r.seconds:.3f}",
+            r.message,
+        )
+    return t
