@@ -1,0 +1,38 @@
+"""hitm: high-throughput ReRAM PIM pipelines for multi-modal DNNs (HitM, ICCAD 2020).
+
+The data flows one way: :func:`load_instance` → :func:`analyze` →
+:func:`build_problem` → :func:`solve` → :func:`evaluate`.
+"""
+
+from hitm.analysis import Analysis, LayerDemand, analyze
+from hitm.description.load import Instance, load_instance, parse_instance
+from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError
+from hitm.hardware import PRESETS, Budget, Hardware
+from hitm.optimize import METHODS, SolveResult, solve
+from hitm.pipeline import Metrics, check_allocation, evaluate, verify
+from hitm.problem import AllocationProblem, build_problem
+
+__all__ = [
+    "METHODS",
+    "PRESETS",
+    "AllocationProblem",
+    "Analysis",
+    "Budget",
+    "DescriptionError",
+    "Hardware",
+    "HitmError",
+    "InfeasibleError",
+    "Instance",
+    "LayerDemand",
+    "Metrics",
+    "SolveResult",
+    "SolverError",
+    "analyze",
+    "build_problem",
+    "check_allocation",
+    "evaluate",
+    "load_instance",
+    "parse_instance",
+    "solve",
+    "verify",
+]

@@ -1,0 +1,151 @@
+"""Time every solver on every shipped instance at several budgets.
+
+Run from the repository root:  python bench/solvers.py [--time-limit 10]
+Writes bench/results/solvers.csv and bench/results/solvers.md.
+
+Budgets per instance: the fewest whole chips that hold the naive design, the
+instance's default budget, and twice the default. Targets (on the default
+budget, on a 2-core machine): bisect < 10 ms, dp < 1 s, cpsat and ilp proving
+optimality in < 10 s. Times are wall seconds of `hitm.optimize.solve`, the
+fastest of three runs for dp, bisect and greedy and one run for cpsat and ilp
+(which include the DP hint they are warm-started from).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+from common import RESULTS, ROOT, environment, markdown_table
+
+from hitm.analysis import analyze
+from hitm.description.load import load_instance
+from hitm.hardware import Budget
+from hitm.optimize import solve
+from hitm.pipeline import verify
+from hitm.problem import build_problem
+
+TARGET_S = {"bisect": 0.010, "dp": 1.0, "cpsat": 10.0, "ilp": 10.0}
+RUNS = [
+    ("dp", None),
+    ("bisect", None),
+    ("greedy", None),
+    ("cpsat", None),
+    ("ilp", "highs"),
+    ("ilp", "cbc"),
+]
+
+
+def budgets(inst, analysis) -> list[tuple[str, int]]:
+    hw = inst.hardware
+    naive = sum(layer.crossbars for layer in analysis.weight_layers)
+    tight = -(-naive // hw.crossbars_per_chip)
+    default = inst.budget.chips or hw.chips
+    out = [("tight", tight), ("default", default), ("2x default", 2 * default)]
+    seen, unique = set(), []
+    for label, chips in out:
+        if chips not in seen:
+            seen.add(chips)
+            unique.append((label, chips))
+    return unique
+
+
+def timed(problem, method, backend, time_limit):
+    repeats = 3 if method in ("dp", "bisect", "greedy") else 1
+    best = None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        r = solve(problem, method, time_limit, backend=backend or "highs")
+        wall = time.perf_counter() - t0
+        best = (r, wall) if best is None or wall < best[1] else best
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("instances", nargs="*", type=Path)
+    args = parser.parse_args()
+    files = args.instances or sorted((ROOT / "instances").glob("*.yaml"))
+    rows = []
+    for path in files:
+        inst = load_instance(path)
+        analysis = analyze(inst.network, inst.hardware)
+        for label, chips in budgets(inst, analysis):
+            problem = build_problem(analysis, Budget(chips=chips))
+            results = []
+            for method, backend in RUNS:
+                r, wall = timed(problem, method, backend, args.time_limit)
+                verify(problem, r)
+                results.append((r, wall))
+            bounds = [r.bound_ps for r, _ in results if r.bound_ps is not None]
+            best_bound = max(bounds) if bounds else None
+            optima = {
+                (r.bottleneck_ps, r.crossbars_used) for r, _ in results if r.status == "optimal"
+            }
+            for r, wall in results:
+                target = TARGET_S.get(r.method)
+                met = ""
+                if label == "default" and target is not None:
+                    ok = wall < target and (r.status == "optimal")
+                    met = "yes" if ok else "NO"
+                gap = None
+                if best_bound is not None and r.bottleneck_ps:
+                    gap = (r.bottleneck_ps - best_bound) / r.bottleneck_ps
+                rows.append(
+                    {
+                        "instance": path.stem,
+                        "budget": f"{label} ({chips} chips)",
+                        "stages": len(problem.stages),
+                        "options": problem.n_options,
+                        "method": r.label,
+                        "status": r.status,
+                        "bottleneck_ps": r.bottleneck_ps,
+                        "crossbars": r.crossbars_used,
+                        "gap_to_best_bound": "" if gap is None else f"{100 * gap:.3f}%",
+                        "seconds": f"{wall:.4f}",
+                        "target_met": met,
+                        "exact_agree": "yes" if len(optima) <= 1 else "NO",
+                    }
+                )
+            print(
+                f"{path.stem:>20} {label:>10}: "
+                + ", ".join(f"{r.label} {r.status} {wall:.3f}s" for r, wall in results),
+                file=sys.stderr,
+            )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / "solvers.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    env = environment()
+    header = list(rows[0])
+    body = [[str(row[k]) for k in header] for row in rows]
+    missed = [row for row in rows if row["target_met"] == "NO"]
+    text = [
+        "# Solver benchmark",
+        "",
+        f"Command: `python bench/solvers.py --time-limit {args.time_limit:g}`",
+        "",
+        *[f"- {k}: {v}" for k, v in env.items()],
+        "",
+        "Targets at the default budget: bisect < 10 ms, dp < 1 s, cpsat and ilp optimal in < 10 s.",
+        f"Missed: {len(missed)} of {sum(1 for r in rows if r['target_met'])}"
+        + (
+            ""
+            if not missed
+            else " (" + ", ".join(f"{r['instance']} {r['method']}" for r in missed) + ")"
+        ),
+        "",
+        markdown_table(header, body),
+        "",
+    ]
+    (RESULTS / "solvers.md").write_text("\n".join(text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
