@@ -191,9 +191,15 @@ def build_problem(
     resources = ("crossbars",) if hw.share_tiles else ("crossbars", "tiles")
     capacity = np.array([full.get(r, np.iinfo(np.int64).max // 4) for r in resources], np.int64)
     weight_layers = analysis.weight_layers
-    naive = int(sum(layer.crossbars for layer in weight_layers))
-    fits = naive <= capacity[0]
     per_tile = hw.crossbars_per_tile
+    naive = int(sum(layer.crossbars for layer in weight_layers))
+    # One copy of every layer must fit every budgeted resource (tiles too, when
+    # layers may not share a tile), else pruning would empty a stage's options.
+    naive_need = {
+        "crossbars": naive,
+        "tiles": sum(-(-layer.crossbars // per_tile) for layer in weight_layers),
+    }
+    fits = all(naive_need[r] <= c for r, c in zip(resources, capacity, strict=True))
 
     def options(layer: LayerDemand, slack: int | None):
         limit = None if slack is None else 1 + slack // layer.crossbars

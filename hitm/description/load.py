@@ -127,11 +127,13 @@ def _attr(spec: Attr, value: Any, where: str, problems: list[str]) -> Any:
         return _int(value, where, problems, 0 if kind == "int0" else 1)
     if kind in ("pair", "pair0"):
         minimum = 0 if kind == "pair0" else 1
-        items = value if isinstance(value, list) else [value, value]
-        if len(items) != 2:
+        if not isinstance(value, list):  # one value for both dimensions: check it once
+            single = _int(value, where, problems, minimum)
+            return None if single is None else (single, single)
+        if len(value) != 2:
             problems.append(f"{where}: expected an integer or [h, w], got {value!r}")
             return None
-        pair = tuple(_int(v, where, problems, minimum) for v in items)
+        pair = tuple(_int(v, where, problems, minimum) for v in value)
         return None if None in pair else pair
     if kind == "bool":
         if not isinstance(value, bool):
@@ -312,11 +314,13 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
         graph.add_node(raw.name, kind="layer")
         names.add(raw.name)
     for raw in raws:
-        refs = list(raw.inputs) + ([raw.attrs["init"]] if raw.attrs.get("init") else [])
-        for ref in refs:
+        refs = [(ref, "input") for ref in raw.inputs]
+        if raw.attrs.get("init"):
+            refs.append((raw.attrs["init"], "init"))
+        for ref, key in refs:
             if ref not in names:
                 problems.append(
-                    f"{raw.path}.input: no layer or input named '{ref}'{suggest(ref, names)}"
+                    f"{raw.path}.{key}: no layer or input named '{ref}'{suggest(ref, names)}"
                 )
             else:
                 graph.add_edge(ref, raw.name)

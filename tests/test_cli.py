@@ -1,0 +1,277 @@
+"""The command line: JSON documents on stdout, one-line errors with exit codes.
+
+In the installed typer, ``CliRunner`` keeps stdout and stderr apart in
+``result.stdout`` / ``result.stderr`` and interleaves both in ``result.output``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from hitm.cli import app
+
+INSTANCES = Path(__file__).resolve().parent.parent / "instances"
+MVM = 1_600_000
+
+runner = CliRunner()
+
+
+def run(*args: Any):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def write(path: Path, doc: Any) -> Path:
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def one_layer(tmp_path: Path, layer: dict[str, Any], shape: list[int] | None = None) -> Path:
+    doc = {
+        "network": {
+            "inputs": {"x": {"shape": shape or [3, 8, 8]}},
+            "layers": [{"name": "c", "input": "x", **layer}],
+        }
+    }
+    return write(tmp_path / "net.yaml", doc)
+
+
+def assert_user_error(result, code: int, *fragments: str) -> str:
+    """Exit ``code``, nothing on stdout, one line on stderr holding every fragment."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    message = result.stderr.strip()
+    assert "\n" not in message, message
+    assert message.startswith("error: ")
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+# --- successful runs ---------------------------------------------------------------
+
+
+def test_analyze_vgg16_json_totals_match_models_md() -> None:
+    result = run("analyze", INSTANCES / "vgg16.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)  # exactly one JSON document
+    # MODELS.md (torchvision): 138,357,544 params, 15,470,264,320 MACs
+    assert doc["totals"]["params"] == 138_357_544
+    assert doc["totals"]["macs"] == 15_470_264_320
+    assert doc["totals"]["crossbars"] == 67_576
+    conv = next(layer for layer in doc["layers"] if layer["name"] == "conv1_1")
+    assert (conv["crossbars"], conv["parallel"], conv["naive_busy_ps"]) == (
+        4,
+        50_176,
+        80_281_600_000,
+    )
+    assert doc["hardware"]["mvm_ps"] == MVM
+
+
+@pytest.mark.parametrize("name", ["vgg16", "alexnet", "caffenet", "captioner", "video_lstm"])
+def test_every_instance_analyzes(name: str) -> None:
+    result = run("analyze", INSTANCES / f"{name}.yaml", "--all")
+    assert result.exit_code == 0, result.output
+    assert "total" in result.stdout
+
+
+def small_instance(tmp_path: Path) -> Path:
+    # conv 3→4 k3 p1 on 8×8: parallel 64, 27 rows × 32 columns = 1 crossbar;
+    # flatten 256 → linear 10: ceil(256/128) × ceil(80/128) = 2 crossbars
+    doc = {
+        "name": "small",
+        "network": {
+            "inputs": {"x": {"shape": [3, 8, 8]}},
+            "layers": [
+                {"name": "conv", "op": "conv2d", "input": "x", "out_channels": 4, "kernel": 3,
+                 "padding": 1},
+                {"name": "flat", "op": "flatten", "input": "conv"},
+                {"name": "fc", "op": "linear", "input": "flat", "out_features": 10},
+            ],
+        },
+        "budget": {"crossbars": 100},
+    }  # fmt: skip
+    return write(tmp_path / "small.yaml", doc)
+
+
+def test_evaluate_with_a_copies_file(tmp_path: Path) -> None:
+    instance = small_instance(tmp_path)
+    copies = write(tmp_path / "copies.yaml", {"copies": {"conv": 8, "fc": 1}})
+    result = run("evaluate", instance, "--copies", copies, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    design, naive, unlimited = doc["design"], doc["naive"], doc["unlimited"]
+    # conv: ceil(64 / 8) = 8 MVMs; fc: 1 MVM; latency 8 + 1
+    assert design["bottleneck_ps"] == 8 * MVM
+    assert design["bottleneck_stage"] == "conv"
+    assert design["latency_ps"] == 9 * MVM
+    assert design["crossbars_used"] == 8 * 1 + 2
+    assert design["copies"] == {"conv": 8, "fc": 1}
+    assert design["throughput_pct_of_unlimited"] == pytest.approx(100 / 8)
+    assert design["budget_pct_used"] == pytest.approx(10.0)
+    assert naive["bottleneck_ps"] == 64 * MVM
+    assert naive["crossbars_used"] == 3
+    assert unlimited["bottleneck_ps"] == MVM
+    assert unlimited["copies"] == {"conv": 64, "fc": 1}
+    # the same run as tables, with a budget override on the command line
+    table = run("evaluate", instance, "--copies", copies, "--crossbars", 10)
+    assert table.exit_code == 0, table.output
+    assert "10 crossbars" in table.stdout
+
+
+def test_evaluate_rejects_a_design_over_budget(tmp_path: Path) -> None:
+    instance = small_instance(tmp_path)
+    copies = write(tmp_path / "copies.yaml", {"conv": 64, "fc": 1})
+    result = run("evaluate", instance, "--copies", copies, "--crossbars", 50)
+    assert_user_error(result, 3, "does not fit", "66 crossbars of 50")
+
+
+def test_evaluate_rejects_bad_copies(tmp_path: Path) -> None:
+    instance = small_instance(tmp_path)
+    copies = write(tmp_path / "copies.yaml", {"conv": 65, "fcc": 1})
+    result = run("evaluate", instance, "--copies", copies)
+    assert_user_error(
+        result, 2, "copies.conv: must be between 1 and 64", "copies.fcc:", "copies.fc: missing"
+    )
+
+
+# --- user errors: exit 2, one line naming the field ---------------------------------
+
+
+def test_malformed_yaml_gives_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("network:\n  inputs: {x: {shape: [3, 8, 8]}\n  layers: [\n")
+    message = assert_user_error(run("analyze", path), 2, "malformed YAML")
+    assert f"{path}:3:3:" in message
+
+
+def test_malformed_json_gives_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"network": {\n  "inputs": ,\n}}')
+    assert_user_error(run("analyze", path), 2, f"{path}:2:13: malformed JSON")
+
+
+@pytest.mark.parametrize("op", ["conv2D", "conv"])
+def test_unknown_op_suggests_the_closest(tmp_path: Path, op: str) -> None:
+    path = one_layer(tmp_path, {"op": op, "out_channels": 4, "kernel": 3})
+    assert_user_error(
+        run("analyze", path),
+        2,
+        f"network.layers[0] (c).op: unknown op '{op}'",
+        "did you mean 'conv2d'?",
+    )
+
+
+def test_unknown_field_suggests_the_closest(tmp_path: Path) -> None:
+    path = one_layer(tmp_path, {"op": "conv2d", "out_channels": 4, "kernal": 3})
+    assert_user_error(
+        run("analyze", path),
+        2,
+        "network.layers[0] (c).kernal: unknown field for conv2d (did you mean 'kernel'?)",
+    )
+
+
+def test_missing_input_reference(tmp_path: Path) -> None:
+    doc = {
+        "network": {
+            "inputs": {"image": {"shape": [3, 8, 8]}},
+            "layers": [{"name": "c", "op": "conv2d", "input": "imag", "out_channels": 4,
+                        "kernel": 3}],
+        }
+    }  # fmt: skip
+    path = write(tmp_path / "net.yaml", doc)
+    assert_user_error(
+        run("analyze", path),
+        2,
+        "network.layers[0] (c).input: no layer or input named 'imag'",
+        "did you mean 'image'?",
+    )
+
+
+def test_linear_on_a_feature_map(tmp_path: Path) -> None:
+    path = one_layer(tmp_path, {"op": "linear", "out_features": 4})
+    assert_user_error(
+        run("analyze", path), 2, "network.layers[0] (c)", "linear needs a vector (F,)", "(3×8×8)"
+    )
+
+
+def test_add_of_two_shapes(tmp_path: Path) -> None:
+    doc = {
+        "network": {
+            "inputs": {"x": {"shape": [3, 8, 8]}},
+            "layers": [
+                {"name": "a", "op": "conv2d", "input": "x", "out_channels": 4, "kernel": 3},
+                {"name": "b", "op": "conv2d", "input": "x", "out_channels": 4, "kernel": 1},
+                {"name": "sum", "op": "add", "inputs": ["a", "b"]},
+            ],
+        }
+    }
+    path = write(tmp_path / "net.yaml", doc)
+    assert_user_error(run("analyze", path), 2, "network.layers[2] (sum)", "(4×6×6)", "(4×8×8)")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("kernel", 0, "network.layers[0] (c).kernel: must be between 1 and 10,000,000, got 0"),
+        ("kernel", -3, "network.layers[0] (c).kernel: must be between 1"),
+        ("out_channels", 10**9, "network.layers[0] (c).out_channels: must be between 1"),
+        ("stride", "two", "network.layers[0] (c).stride: expected an integer, got 'two'"),
+    ],
+)
+def test_bad_sizes(tmp_path: Path, field: str, value: Any, fragment: str) -> None:
+    layer = {"op": "conv2d", "out_channels": 4, "kernel": 3, field: value}
+    message = assert_user_error(run("analyze", one_layer(tmp_path, layer)), 2, fragment)
+    assert message.count(f".{field}:") == 1  # reported once, not once per dimension
+
+
+def test_kernel_larger_than_the_input(tmp_path: Path) -> None:
+    path = one_layer(tmp_path, {"op": "conv2d", "out_channels": 4, "kernel": 11})
+    assert_user_error(run("analyze", path), 2, "network.layers[0] (c)", "window 11", "input 8")
+
+
+def test_unsupported_suffix(tmp_path: Path) -> None:
+    path = tmp_path / "net.txt"
+    path.write_text("network: {}\n")
+    assert_user_error(run("analyze", path), 2, "unsupported file type '.txt'")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_user_error(run("analyze", tmp_path / "nope.yaml"), 2, "nope.yaml: no such file")
+
+
+def test_budget_too_small_for_the_naive_design(tmp_path: Path) -> None:
+    names = [f"conv{b}_{i}" for b, n in ((1, 2), (2, 2), (3, 3), (4, 3), (5, 3))
+             for i in range(1, n + 1)] + ["fc6", "fc7", "fc8"]  # fmt: skip
+    copies = write(tmp_path / "copies.yaml", dict.fromkeys(names, 1))
+    result = run("evaluate", INSTANCES / "vgg16.yaml", "--copies", copies, "--chips", 4)
+    # one copy of VGG-16 needs 67,576 crossbars; 4 chips hold 64,512
+    assert_user_error(
+        result,
+        3,
+        "4 chips (64,512 crossbars)",
+        "67,576 crossbars (5 chips)",
+        "3,064 crossbars short",
+    )
+
+
+def test_unknown_init_reference_names_the_init_field(tmp_path: Path) -> None:
+    doc = {
+        "network": {
+            "inputs": {"x": {"shape": [8], "seq": 4}, "h0": {"shape": [16]}},
+            "layers": [{"name": "r", "op": "lstm", "input": "x", "hidden": 16, "init": "h00"}],
+        }
+    }
+    path = write(tmp_path / "net.yaml", doc)
+    assert_user_error(
+        run("analyze", path),
+        2,
+        "network.layers[0] (r).init: no layer or input named 'h00'",
+        "did you mean 'h0'?",
+    )
