@@ -83,12 +83,15 @@ def _problem(instance: Instance) -> AllocationProblem:
     short = problem.shortfall()
     if short:
         hw = instance.hardware
-        need = problem.naive_cost()
-        chips = -(-int(need[0]) // hw.crossbars_per_chip)
+        need = dict(zip(problem.resources, (int(n) for n in problem.naive_cost()), strict=True))
+        chips = -(-need["crossbars"] // hw.crossbars_per_chip)
+        if "tiles" in need:
+            chips = max(chips, -(-need["tiles"] // hw.tiles_per_chip))
+        needs = " and ".join(f"{n:,} {r}" for r, n in need.items())
         gaps = ", ".join(f"{v:,} {r} short" for r, v in short.items())
         raise InfeasibleError(
             f"budget: {instance.budget.describe(hw)} cannot hold one copy of every layer:"
-            f" the naive design needs {int(need[0]):,} crossbars ({chips} chips); {gaps}"
+            f" the naive design needs {needs} ({chips} chip{'s' if chips != 1 else ''}); {gaps}"
         )
     return problem
 

@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 MAX_OPTIONS = 500_000  # over this the problem would take minutes and gigabytes: refuse
+MAX_BUSY_PS = 2**52  # ~75 minutes per inference; also keeps busy times exact as floats
+_MAX_MERGE = 4_000_000  # option pairs formed when merging two loop members
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,6 +161,11 @@ def _merge(a, b):
     """Options of two members run one after another: costs and busy times add."""
     ca, xa, ba = a
     cb, xb, bb = b
+    if len(ba) * len(bb) > _MAX_MERGE:
+        raise DescriptionError(
+            f"network: a feedback loop's members have {len(ba):,} × {len(bb):,} option pairs"
+            f" (limit {_MAX_MERGE:,}); lower the budget or the work inside the loop"
+        )
     ia, ib = np.meshgrid(np.arange(len(ba)), np.arange(len(bb)), indexing="ij")
     ia, ib = ia.ravel(), ib.ravel()
     return _pareto(np.concatenate([ca[ia], cb[ib]], axis=1), xa[ia] + xb[ib], ba[ia] + bb[ib])
@@ -228,6 +235,13 @@ def build_problem(
             " lower the budget or the input sizes"
         )
 
+    # Busy times add up inside loops and across solvers' objectives: keep them in int64.
+    slowest = sum(m.busy_ps(1) for m in weight_layers)
+    if slowest > MAX_BUSY_PS:
+        raise DescriptionError(
+            f"network: one inference would keep the layers busy for {slowest / 1e12:,.0f} s;"
+            " the sizes or step counts are too large to model"
+        )
     stages: list[Stage] = []
     stage_of: dict[str, int] = {}
     for name, kind, members in groups:
