@@ -22,6 +22,50 @@ MAX_CELLS = 400_000_000  # stages × budget units kept for reconstruction (~0.8 
 _INF = np.iinfo(np.int64).max
 
 
+def _stage_any(
+    f: np.ndarray, extra: np.ndarray, busy: np.ndarray, chosen: np.ndarray
+) -> np.ndarray:
+    """One DP step by brute force over options: ``g(b) = min_o max(f(b − c_o), busy_o)``."""
+    n = len(f)
+    g = np.full(n, _INF, dtype=np.int64)
+    cand = np.empty(n, dtype=np.int64)
+    better = np.empty(n, dtype=bool)
+    for o in range(len(busy)):
+        c = int(extra[o])
+        if c >= n:
+            continue  # does not fit even with every other stage at one copy
+        width = n - c
+        np.maximum(f[:width], busy[o], out=cand[:width])
+        np.less(cand[:width], g[c:], out=better[:width])
+        np.copyto(g[c:], cand[:width], where=better[:width])
+        np.copyto(chosen[c:], o, where=better[:width])
+    return g
+
+
+def _stage_sorted(
+    f: np.ndarray, extra: np.ndarray, busy: np.ndarray, chosen: np.ndarray
+) -> np.ndarray:
+    """The same DP step when costs rise as busy times fall, in O((n + m) log) numpy work.
+
+    For a budget ``b``, ``h(o) = f(b − c_o)`` never decreases with ``o`` (less
+    budget left) while ``busy_o`` falls, so ``max(h(o), busy_o)`` is smallest
+    next to the first ``o1`` with ``h(o1) >= busy_o1``: the answer is either
+    ``busy_{o1−1}`` or ``h(o1)``. Since ``f`` is non-increasing,
+    ``h(o) >= busy_o`` exactly when ``b < c_o + #{b' : f(b') >= busy_o}``, so
+    ``o1`` for every budget comes from two sorted searches.
+    """
+    n = len(f)
+    reach = extra + np.searchsorted(-f, -busy, side="right")  # h(o) >= busy_o iff b < reach_o
+    o1 = np.searchsorted(np.maximum.accumulate(reach), np.arange(n), side="right")
+    m = len(busy)
+    left = np.arange(n) - extra[np.minimum(o1, m - 1)]
+    at_o1 = np.where((o1 < m) & (left >= 0), f[np.maximum(left, 0)], _INF)
+    before = np.where(o1 > 0, busy[np.maximum(o1 - 1, 0)], _INF)
+    take_before = before <= at_o1  # ties go to the cheaper option
+    chosen[:] = np.where(take_before, o1 - 1, o1)
+    return np.where(take_before, before, at_o1)
+
+
 def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
     """Solve by dynamic programming over crossbars, at crossbar granularity.
 
@@ -56,23 +100,12 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
     max_opts = max(s.n_options for s in problem.stages)
     dtype = np.uint16 if max_opts < 2**16 else np.uint32
     choices = np.zeros((len(problem.stages), n), dtype=dtype)
-    cand = np.empty(n, dtype=np.int64)
-    better = np.empty(n, dtype=bool)
     for k, stage in enumerate(problem.stages):
         extra = stage.cost[:, 0] - stage.cost[0, 0]
-        busy = stage.busy_ps
-        g = np.maximum(f, busy[0])  # option 0 costs nothing extra
-        chosen = choices[k]
-        for o in range(1, stage.n_options):
-            c = int(extra[o])
-            if c >= n:
-                continue  # does not fit even with every other stage at one copy
-            width = n - c
-            np.maximum(f[:width], busy[o], out=cand[:width])
-            np.less(cand[:width], g[c:], out=better[:width])
-            np.copyto(g[c:], cand[:width], where=better[:width])
-            np.copyto(chosen[c:], o, where=better[:width])
-        f = g
+        if np.all(np.diff(extra) >= 0):
+            f = _stage_sorted(f, extra, stage.busy_ps, choices[k])
+        else:
+            f = _stage_any(f, extra, stage.busy_ps, choices[k])
 
     best = int(f[-1])
     b = int(np.searchsorted(-f, -best, side="left"))  # least budget reaching the best
