@@ -69,8 +69,8 @@ def _stage_sorted(
 def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
     """Solve by dynamic programming over crossbars, at crossbar granularity.
 
-    Budget units are counted above the naive design (one copy of everything),
-    so the table is ``stages × (budget − naive + 1)``. Numpy does the work of
+    Budget units are counted above the cheapest design (one copy of
+    everything), so the table is ``stages × (budget − cheapest + 1)``. Numpy does the work of
     each option over all budget units at once; Python loops over options only.
 
     Parameters
@@ -81,8 +81,10 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
         Ignored: the DP always runs to completion (its size is checked first).
     """
     start = time.perf_counter()
-    naive = problem.naive_cost()
-    room = int(problem.capacity[0] - naive[0])
+    # Each stage's cheapest option in crossbars is the DP's zero (option 0 for copies).
+    floor = [int(stage.cost[:, 0].min()) for stage in problem.stages]
+    base = sum(floor)
+    room = int(problem.capacity[0]) - base
     if room < 0:
         return SolveResult("dp", "infeasible", seconds=time.perf_counter() - start)
     n = room + 1
@@ -101,7 +103,7 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
     dtype = np.uint16 if max_opts < 2**16 else np.uint32
     choices = np.zeros((len(problem.stages), n), dtype=dtype)
     for k, stage in enumerate(problem.stages):
-        extra = stage.cost[:, 0] - stage.cost[0, 0]
+        extra = stage.cost[:, 0] - floor[k]
         if np.all(np.diff(extra) >= 0):
             f = _stage_sorted(f, extra, stage.busy_ps, choices[k])
         else:
@@ -113,11 +115,11 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
     for k in range(len(problem.stages) - 1, -1, -1):
         o = int(choices[k][b])
         choice[k] = o
-        b -= int(problem.stages[k].cost[o, 0] - problem.stages[k].cost[0, 0])
+        b -= int(problem.stages[k].cost[o, 0]) - floor[k]
 
     steps = np.flatnonzero(np.diff(f)) + 1
     at = np.concatenate([[0], steps])
-    curve = BudgetCurve(budget=at + int(naive[0]), bottleneck_ps=f[at].copy())
+    curve = BudgetCurve(budget=at + base, bottleneck_ps=f[at].copy())
     cost = choice_cost(problem, choice)
     fits = bool(np.all(cost <= problem.capacity))
     status, message = "optimal", ""
