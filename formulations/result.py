@@ -223,3 +223,24 @@ def reduce_options(problem: Problem) -> Reduced:
         keep.append(np.asarray(kept, dtype=np.int64))
         rep.append(r)
     return Reduced(tuple(keep), tuple(rep), empty)
+
+
+def make_result(
+    problem: Problem,
+    status: str,
+    choice: Sequence[int] | None,
+    bound: int | None,
+    seconds: float,
+    message: str,
+) -> FormulationResult:
+    """Build a result, recomputing bottleneck and cost exactly from the arrays."""
+    if choice is None:
+        return FormulationResult(status, None, None, None, bound, seconds, message)
+    bottleneck, total = problem.evaluate(choice)
+    if not problem.fits(total):  # a modelling/numerics bug: never report it as a solution
+        return FormulationResult(
+            "error", None, None, None, bound, seconds, f"solver choice violates capacity; {message}"
+        )
+    if bound is not None:
+        bound = min(int(bound), bottleneck)
+    return FormulationResult(status, tuple(choice), bottleneck, total, bound, seconds, message)

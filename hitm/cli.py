@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -19,9 +21,11 @@ import typer
 from rich.console import Console
 
 from hitm.analysis import analyze
-from hitm.description.load import Instance, load_instance, read_document
-from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError
-from hitm.hardware import Budget
+from hitm.costs import cost_table
+from hitm.description.load import Instance, load_instance, parse_instance, read_document
+from hitm.description.ops import WEIGHT_OPS
+from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError, suggest
+from hitm.hardware import PRESETS, Budget, Hardware, load_hardware
 from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
 from hitm.pipeline import Metrics, evaluate, naive_copies, unlimited_copies, verify
 from hitm.problem import AllocationProblem, build_problem
@@ -30,8 +34,13 @@ from hitm.report import (
     analysis_table,
     baselines_table,
     compare_table,
+    costs_json,
+    costs_table,
     design_json,
     design_table,
+    hardware_json,
+    hardware_peak_table,
+    hardware_table,
     result_json,
 )
 
@@ -47,7 +56,9 @@ err = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FileArg = Annotated[Path, typer.Argument(help="Instance file (.yaml, .yml or .json).")]
+FileArg = Annotated[
+    Path, typer.Argument(help="Instance file (.yaml, .yml or .json) or ONNX model (.onnx).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 ChipsOpt = Annotated[
     int | None, typer.Option("--chips", help="Budget in whole chips (overrides the file).", min=1)
@@ -75,7 +86,21 @@ def _load(file: Path, chips: int | None = None, crossbars: int | None = None) ->
     instance = load_instance(file)
     if chips is not None or crossbars is not None:
         instance = dataclasses.replace(instance, budget=Budget(chips=chips, crossbars=crossbars))
+    elif file.suffix.lower() == ".onnx":  # ONNX holds no budget
+        instance = dataclasses.replace(instance, budget=_fewest_chips(instance))
     return instance
+
+
+def _fewest_chips(instance: Instance) -> Budget:
+    """The fewest whole chips that hold one copy of every layer (the naive design)."""
+    analysis = analyze(instance.network, instance.hardware)
+    hw = instance.hardware
+    weight_layers = analysis.weight_layers
+    chips = -(-sum(layer.crossbars for layer in weight_layers) // hw.crossbars_per_chip)
+    if not hw.share_tiles:
+        tiles = sum(-(-layer.crossbars // hw.crossbars_per_tile) for layer in weight_layers)
+        chips = max(chips, -(-tiles // hw.tiles_per_chip))
+    return Budget(chips=max(1, chips))
 
 
 def _problem(instance: Instance) -> AllocationProblem:
@@ -123,6 +148,74 @@ def analyze_cmd(
     )
 
 
+@app.command("import")
+@_reports_errors
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="ONNX model (.onnx).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="YAML instance file to write (default: stdout)."),
+    ] = None,
+    chips: ChipsOpt = None,
+    crossbars: CrossbarsOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Convert an ONNX model into a YAML instance (network, ISAAC hardware, budget)."""
+    from hitm.description.onnx import dump_document, onnx_to_document  # loads onnx only here
+
+    if file.suffix.lower() != ".onnx":
+        raise DescriptionError(f"{file}: import reads an ONNX model (.onnx)")
+    if output is not None:
+        if output.resolve() == file.resolve():
+            raise DescriptionError(f"{output}: is the model being imported")
+        if output.exists() and not force:
+            raise DescriptionError(f"{output}: already exists (use --force to overwrite)")
+    doc = onnx_to_document(file)
+    instance = parse_instance(doc, default_name=file.stem)
+    if chips is not None or crossbars is not None:
+        doc["budget"] = {
+            k: v for k, v in (("chips", chips), ("crossbars", crossbars)) if v is not None
+        }
+        origin = "from the command line"
+    else:
+        doc["budget"] = {"chips": _fewest_chips(instance).chips}
+        origin = "the fewest whole chips holding one copy of every layer"
+    header = [
+        f"Imported by `hitm import` from {doc['source']}.",
+        "Only the graph and the weights' shapes were read; the hardware is ISAAC's;",
+        f"budget: {origin}.",
+    ]
+    text = dump_document(doc, header)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write_whole(output, text)
+    n_weight = sum(1 for layer in instance.network.layers if layer.op in WEIGHT_OPS)
+    budget = Budget(**doc["budget"]).describe(instance.hardware)
+    err.print(
+        f"wrote {output}: {len(instance.network.layers)} layers ({n_weight} with weights),"
+        f" budget {budget}",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` all at once: a failure leaves no half-written file."""
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            tmp = Path(handle.name)
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise DescriptionError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
 def _read_copies(path: Path) -> dict[str, Any]:
     doc = read_document(path)
     if isinstance(doc, dict) and set(doc) == {"copies"}:
@@ -166,11 +259,9 @@ def evaluate_cmd(
         )
         return
     out.print(design_table(design, f"{instance.network.name}: design from {copies}"))
-    out.print(
-        baselines_table(
-            problem, {"design": design, "naive": naive, "unlimited": unlimited}, unlimited
-        )
-    )
+    designs = {"design": design, "naive": naive, "unlimited": unlimited}
+    out.print(baselines_table(problem, designs, unlimited))
+    out.print(costs_table(designs))
 
 
 MethodOpt = Annotated[str, typer.Option("--method", "-m", help=f"Solver: {', '.join(METHODS)}.")]
@@ -227,11 +318,9 @@ def solve_cmd(
     if result.message:
         proof += f" ({result.message})"
     out.print(design_table(design, f"{instance.network.name}: {result.label} design, {proof}"))
-    out.print(
-        baselines_table(
-            problem, {result.label: design, "naive": naive, "unlimited": unlimited}, unlimited
-        )
-    )
+    designs = {result.label: design, "naive": naive, "unlimited": unlimited}
+    out.print(baselines_table(problem, designs, unlimited))
+    out.print(costs_table(designs))
 
 
 @app.command("compare")
@@ -249,8 +338,7 @@ def compare_cmd(
     results = [solve(problem, m, time_limit) for m in METHODS if m != "ilp"]
     results += [solve(problem, "ilp", time_limit, backend=b) for b in BACKENDS]
     results = [r for r in results if not (r.method == "ilp" and "not available" in r.message)]
-    for r in results:
-        verify(problem, r)
+    designs = {r.label: m for r in results if (m := verify(problem, r)) is not None}
     _, unlimited = _baselines(problem)
     optima = {(r.bottleneck_ps, r.crossbars_used) for r in results if r.status == "optimal"}
     agree = len(optima) <= 1
@@ -263,12 +351,18 @@ def compare_cmd(
                 "crossbars_budget": int(problem.capacity[0]),
                 "best_bound_ps": best_bound,
                 "unlimited_bottleneck_ps": unlimited.bottleneck_ps,
-                "results": [result_json(r, best_bound) for r in results],
+                "results": [
+                    {**result_json(r, best_bound), "energy": costs_json(designs[r.label].costs)}
+                    if r.label in designs
+                    else result_json(r, best_bound)
+                    for r in results
+                ],
                 "agree": agree,
             }
         )
     else:
         out.print(compare_table(problem, results, best_bound, unlimited))
+        out.print(costs_table(designs))
         verdict = "all proven optima agree" if agree else "DISAGREEMENT between proven optima"
         out.print(f"{verdict}; best proven bound {best_bound} ps")
     if not agree:
@@ -278,6 +372,44 @@ def compare_cmd(
             if r.status == "optimal"
         )
         raise SolverError(f"exact methods disagree: {pairs}")
+
+
+def _hardware_of(spec: str) -> Hardware:
+    """A preset by name, or the hardware of a YAML/JSON file (``hardware:`` or bare)."""
+    if spec in PRESETS:
+        return load_hardware({"preset": spec})
+    path = Path(spec)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json") and not path.exists():
+        raise DescriptionError(
+            f"unknown preset '{spec}'{suggest(spec, PRESETS)}; known: {', '.join(PRESETS)}"
+            " (or give a .yaml/.json file)"
+        )
+    doc = read_document(path)
+    if isinstance(doc, dict) and "hardware" in doc:
+        doc = doc["hardware"]
+    if doc is not None and not isinstance(doc, dict):
+        raise DescriptionError(f"{path}: expected a hardware mapping (or an instance with one)")
+    return load_hardware(doc)
+
+
+@app.command("hardware")
+@_reports_errors
+def hardware_cmd(
+    preset_or_file: Annotated[
+        str,
+        typer.Argument(
+            help=f"A preset ({', '.join(PRESETS)}) or a YAML/JSON file with a hardware mapping."
+        ),
+    ] = "isaac",
+    as_json: JsonOpt = False,
+) -> None:
+    """The component cost table: power and area per IMA, tile and chip, and peak figures."""
+    table = cost_table(_hardware_of(preset_or_file))
+    if as_json:
+        _emit_json(hardware_json(table))
+        return
+    out.print(hardware_table(table))
+    out.print(hardware_peak_table(table))
 
 
 def main() -> None:  # pragma: no cover - console entry for python -m hitm

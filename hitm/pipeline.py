@@ -4,16 +4,21 @@ Every design, whoever produced it (a solver, a user's copies file, a
 baseline), is scored here, so methods are compared on identical terms
 (DESIGN.md, "Pipeline model"). A stage holds one inference at a time; the
 slowest stage sets the pipeline's period ``T`` and throughput ``1 / T``.
+Every design also gets its energy per inference, power and area from the cost
+model (:mod:`hitm.costs`, docs/energy.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
 
+from hitm.analysis import Analysis
+from hitm.costs import DesignCosts, design_costs
 from hitm.errors import DescriptionError, SolverError
 from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
@@ -47,7 +52,12 @@ class StageMetrics:
 
 @dataclass(frozen=True)
 class Metrics:
-    """A scored design: per-stage figures and whole-pipeline figures."""
+    """A scored design: per-stage figures and whole-pipeline figures.
+
+    ``costs`` holds its energy per inference (by component), average power at
+    its throughput, area and efficiency (:class:`hitm.costs.DesignCosts`),
+    computed from ``analysis`` when first asked for.
+    """
 
     stages: tuple[StageMetrics, ...]
     bottleneck_ps: int
@@ -58,6 +68,7 @@ class Metrics:
     chips_used: int
     usage: Mapping[str, int]
     capacity: Mapping[str, int]
+    analysis: Analysis = field(repr=False, compare=False)
 
     @property
     def throughput_per_s(self) -> float:
@@ -70,6 +81,11 @@ class Metrics:
     @property
     def copies(self) -> dict[str, int]:
         return {m: d for s in self.stages for m, d in zip(s.members, s.copies, strict=True)}
+
+    @cached_property
+    def costs(self) -> DesignCosts:
+        """Energy per inference, power at this throughput, area and efficiency."""
+        return design_costs(self.analysis, self.bottleneck_ps, self.tiles_used, self.chips_used)
 
 
 def naive_copies(problem: AllocationProblem) -> dict[str, int]:
@@ -129,8 +145,9 @@ def evaluate(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
     Returns
     -------
     Metrics
-        Per-stage busy times and utilisation, the bottleneck, latency and
-        resources used; ``fits`` tells whether the budget holds it.
+        Per-stage busy times and utilisation, the bottleneck, latency,
+        resources used, and energy, power and area (``costs``); ``fits``
+        tells whether the budget holds it.
 
     Raises
     ------
@@ -176,6 +193,7 @@ def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
     crossbars_used = sum(s.crossbars for s in stages)
     # Layers may share a tile unless the hardware forbids it.
     tiles_used = -(-crossbars_used // per_tile) if hw.share_tiles else sum(s.tiles for s in stages)
+    chips_used = -(-tiles_used // hw.tiles_per_chip)
     usage = {"crossbars": crossbars_used, "tiles": tiles_used}
     capacity = dict(zip(problem.resources, (int(c) for c in problem.capacity), strict=True))
     return Metrics(
@@ -185,9 +203,10 @@ def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
         latency_ps=_latency(problem, layer_busy),
         crossbars_used=crossbars_used,
         tiles_used=tiles_used,
-        chips_used=-(-tiles_used // hw.tiles_per_chip),
+        chips_used=chips_used,
         usage={r: usage[r] for r in problem.resources},
         capacity=capacity,
+        analysis=analysis,
     )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 from rich.table import Table
 
 from hitm.analysis import Analysis
+from hitm.costs import GROUPS, CostTable, DesignCosts
+from hitm.hardware import CHARGES, LEVELS
 from hitm.optimize.result import SolveResult
 from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
@@ -21,9 +23,16 @@ __all__ = [
     "analysis_table",
     "baselines_table",
     "compare_table",
+    "costs_json",
+    "costs_table",
     "design_json",
     "design_table",
+    "fmt_energy",
+    "fmt_power",
     "fmt_time",
+    "hardware_json",
+    "hardware_peak_table",
+    "hardware_table",
     "result_json",
 ]
 
@@ -44,6 +53,27 @@ def fmt_pct(fraction: float) -> str:
 
 def fmt_rate(per_s: float) -> str:
     return f"{per_s:,.2f}/s" if per_s < 1e6 else f"{per_s:.3e}/s"
+
+
+def fmt_energy(pj: float) -> str:
+    """Human-readable energy from picojoules (``3.70 mJ``, ``43.97 nJ``)."""
+    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
+        if pj >= scale:
+            return f"{pj / scale:.2f} {unit}"
+    return f"{pj:.2f} pJ"
+
+
+def fmt_power(w: float) -> str:
+    """Human-readable power from watts (``65.81 W``, ``330.00 mW``)."""
+    for unit, scale in (("kW", 1e3), ("W", 1.0), ("mW", 1e-3)):
+        if w >= scale:
+            return f"{w / scale:.2f} {unit}"
+    return f"{w * 1e6:.2f} µW"
+
+
+def _num(x: float) -> str:
+    """A count or cost with at most 4 significant digits, no trailing zeros."""
+    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
 def analysis_json(analysis: Analysis) -> dict[str, Any]:
@@ -231,7 +261,211 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
     if unlimited is not None:
         doc["throughput_pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
         doc["budget_pct_used"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
+    doc["energy"] = costs_json(metrics.costs)
     return doc
+
+
+def costs_json(costs: DesignCosts) -> dict[str, Any]:
+    """A design's ``energy`` block: energy per inference split by group and by
+    component, static power, average power, area and efficiency."""
+    return {
+        "per_inference_pj": costs.energy_pj,
+        "dynamic_pj": costs.dynamic_total_pj,
+        "static_pj": costs.static_pj,
+        "split_pj": dict(costs.groups_pj),
+        "components_pj": dict(costs.dynamic_pj),
+        "static_power_w": costs.static_power_mw / 1000,
+        "power_w": costs.power_w,
+        "area_mm2": costs.area_mm2,
+        "inferences_per_j": costs.inferences_per_j,
+        "gops_per_w": costs.gops_per_w,
+        "gops_per_mm2": costs.gops_per_mm2,
+    }
+
+
+_GROUP_TITLES = {
+    "crossbar": "crossbar",
+    "dac": "DAC",
+    "adc": "ADC, S&H",
+    "digital": "digital",
+    "memory": "eDRAM+bus",
+    "static": "static",
+}
+
+
+def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and area") -> Table:
+    """One row per design: energy per inference and its split, power, area, efficiency."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("design", justify="left")
+    t.add_column("energy/inference", justify="right")
+    for g in GROUPS:
+        t.add_column(_GROUP_TITLES[g], justify="right")
+    for col in ("power", "area", "inferences/J", "GOPS/W", "GOPS/mm²"):
+        t.add_column(col, justify="right")
+    for name, m in designs.items():
+        c = m.costs
+        t.add_row(
+            name,
+            fmt_energy(c.energy_pj),
+            *(fmt_pct(c.groups_pj[g] / c.energy_pj) if c.energy_pj else "" for g in GROUPS),
+            fmt_power(c.power_w),
+            f"{c.area_mm2:,.2f} mm²",
+            f"{c.inferences_per_j:,.1f}",
+            f"{c.gops_per_w:,.1f}",
+            f"{c.gops_per_mm2:,.2f}",
+        )
+    return t
+
+
+def hardware_table(table: CostTable) -> Table:
+    """The component cost table by level, with IMA, tile and chip totals."""
+    hw = table.hardware
+    t = Table(title=f"{hw.name}: component costs", title_justify="left")
+    for col in ("component", "count", "mW each", "power mW", "mm² each", "area mm²", "note"):
+        t.add_column(col, justify="left" if col in ("component", "note") else "right")
+    within = {
+        "ima": "per IMA",
+        "tile": f"per tile (with {hw.imas_per_tile} IMAs)",
+        "chip": f"per chip ({hw.tiles_per_chip} tiles + links)",
+    }
+    totals = {
+        "ima": (table.ima_power_mw, table.ima_area_mm2),
+        "tile": (table.tile_power_mw, table.tile_area_mm2),
+        "chip": (table.chip_power_mw, table.chip_area_mm2),
+    }
+    for level in LEVELS:
+        rows = [r for r in table.rows if r.component.level == level]
+        if level == "tile":
+            t.add_row(
+                f"{hw.imas_per_tile} IMAs",
+                _num(hw.imas_per_tile),
+                _num(table.ima_power_mw),
+                _num(hw.imas_per_tile * table.ima_power_mw),
+                _num(table.ima_area_mm2),
+                _num(hw.imas_per_tile * table.ima_area_mm2),
+                "",
+            )
+        if level == "chip":
+            t.add_row(
+                f"{hw.tiles_per_chip} tiles",
+                _num(hw.tiles_per_chip),
+                _num(table.tile_power_mw),
+                _num(hw.tiles_per_chip * table.tile_power_mw),
+                _num(table.tile_area_mm2),
+                _num(hw.tiles_per_chip * table.tile_area_mm2),
+                "",
+            )
+        for r in rows:
+            c = r.component
+            t.add_row(
+                "  " + c.name,
+                _num(r.count),
+                _num(c.power_mw),
+                _num(r.power_mw),
+                _num(c.area_mm2),
+                _num(r.area_mm2),
+                c.note,
+            )
+        power, area = totals[level]
+        t.add_row(f"total {within[level]}", "", "", _num(power), "", _num(area), "", style="bold")
+        t.add_section()
+    return t
+
+
+def hardware_peak_table(table: CostTable) -> Table:
+    """Timing, peak throughput and efficiency of one chip, and per-event energies."""
+    hw = table.hardware
+    t = Table(title=f"{hw.name}: one chip at peak", title_justify="left")
+    t.add_column("quantity", justify="left")
+    t.add_column("value", justify="right")
+    t.add_column("how", justify="left")
+    rows = [
+        (
+            "crossbar cycle",
+            fmt_time(hw.cycle_ps),
+            f"max(read {hw.read_ns:g} ns, {hw.cols // hw.adcs_per_crossbar} columns"
+            f" / {hw.adc_rate_gsps:g} GS/s)",
+        ),
+        (
+            "one MVM",
+            fmt_time(hw.mvm_ps),
+            f"({hw.input_slices} bit-slices + {hw.mvm_fill_cycles} fill) × cycle",
+        ),
+        (
+            "MACs per crossbar per MVM",
+            f"{table.macs_per_crossbar_mvm:,}",
+            f"{hw.rows} rows × {hw.cols} columns / {hw.slices} slices",
+        ),
+        (
+            "peak MAC/s",
+            f"{table.peak_macs_per_s:.4g}",
+            f"{hw.crossbars_per_chip:,} crossbars × MACs per MVM / MVM",
+        ),
+        ("peak GOPS", f"{table.peak_gops:,.1f}", "2 ops per MAC"),
+        ("GOPS/mm²", f"{table.gops_per_mm2:,.1f}", f"/ {table.chip_area_mm2:,.2f} mm²"),
+        ("GOPS/W", f"{table.gops_per_w:,.1f}", f"/ {table.chip_power_mw / 1000:,.2f} W"),
+        (
+            f"one {hw.rows}×{hw.cols} MVM energy",
+            fmt_energy(table.mvm_energy_pj),
+            f"{hw.matrix_crossbars(hw.rows, hw.cols)} crossbars with DACs, S&H, ADCs"
+            f" × {hw.mvm_cycles} cycles at table power",
+        ),
+    ]
+    for quantity, value, how in rows:
+        t.add_row(quantity, value, how)
+    t.add_section()
+    for r in table.rows:
+        if r.component.charged_per != "static":
+            t.add_row(
+                f"{r.component.name} energy",
+                f"{r.event_pj:.4g} pJ",
+                f"for {CHARGES[r.component.charged_per]}",
+            )
+    return t
+
+
+def hardware_json(table: CostTable) -> dict[str, Any]:
+    """The ``hitm hardware --json`` document."""
+    hw = table.hardware
+    return {
+        "name": hw.name,
+        "hardware": {k: v for k, v in hw.to_dict().items() if k != "components"},
+        "components": [
+            {
+                "name": r.component.name,
+                "level": r.component.level,
+                "charged_per": r.component.charged_per,
+                "count": r.count,
+                "unit_power_mw": r.component.power_mw,
+                "unit_area_mm2": r.component.area_mm2,
+                "power_mw": r.power_mw,
+                "area_mm2": r.area_mm2,
+                "event_pj": r.event_pj,
+                "note": r.component.note,
+            }
+            for r in table.rows
+        ],
+        "totals": {
+            "ima": {"power_mw": table.ima_power_mw, "area_mm2": table.ima_area_mm2},
+            "tile": {"power_mw": table.tile_power_mw, "area_mm2": table.tile_area_mm2},
+            "links": {"power_mw": table.links_power_mw, "area_mm2": table.links_area_mm2},
+            "chip": {"power_mw": table.chip_power_mw, "area_mm2": table.chip_area_mm2},
+        },
+        "timing": {
+            "cycle_ps": hw.cycle_ps,
+            "mvm_ps": hw.mvm_ps,
+            "onehot_mvm_ps": hw.onehot_mvm_ps,
+            "slices": hw.slices,
+            "crossbars_per_chip": hw.crossbars_per_chip,
+        },
+        "peak": {
+            "macs_per_s": table.peak_macs_per_s,
+            "gops": table.peak_gops,
+            "gops_per_mm2": table.gops_per_mm2,
+            "gops_per_w": table.gops_per_w,
+            "mvm_energy_pj": table.mvm_energy_pj,
+        },
+    }
 
 
 def result_json(result: SolveResult, best_bound: int | None = None) -> dict[str, Any]:

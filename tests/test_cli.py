@@ -275,3 +275,54 @@ def test_unknown_init_reference_names_the_init_field(tmp_path: Path) -> None:
         "network.layers[0] (r).init: no layer or input named 'h00'",
         "did you mean 'h0'?",
     )
+
+
+# --- energy, power and area in every report (docs/energy.md) --------------------------
+
+ENERGY_KEYS = {
+    "per_inference_pj",
+    "dynamic_pj",
+    "static_pj",
+    "split_pj",
+    "components_pj",
+    "static_power_w",
+    "power_w",
+    "area_mm2",
+    "inferences_per_j",
+    "gops_per_w",
+    "gops_per_mm2",
+}
+
+
+def test_solve_reports_energy_power_and_area() -> None:
+    result = run("solve", INSTANCES / "captioner.yaml", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    for design in (doc, doc["naive"], doc["unlimited"]):
+        energy = design["energy"]
+        assert set(energy) == ENERGY_KEYS
+        assert set(energy["split_pj"]) == {"crossbar", "dac", "adc", "digital", "memory", "static"}
+        assert sum(energy["split_pj"].values()) == pytest.approx(energy["per_inference_pj"])
+        assert energy["power_w"] == pytest.approx(
+            energy["per_inference_pj"] * 1e-12 * design["throughput_per_s"]
+        )
+    # the same work whatever the copies: only the static part differs
+    assert doc["energy"]["dynamic_pj"] == pytest.approx(doc["naive"]["energy"]["dynamic_pj"])
+    assert doc["energy"]["static_pj"] < doc["naive"]["energy"]["static_pj"]
+    table = run("solve", INSTANCES / "captioner.yaml")
+    assert table.exit_code == 0, table.output
+    for column in ("energy/inference", "power", "area", "GOPS/W", "GOPS/mm²"):
+        assert column in table.stdout
+
+
+def test_evaluate_and_compare_report_energy(tmp_path: Path) -> None:
+    instance = small_instance(tmp_path)
+    copies = write(tmp_path / "copies.yaml", {"conv": 8, "fc": 1})
+    doc = json.loads(run("evaluate", instance, "--copies", copies, "--json").stdout)
+    for name in ("design", "naive", "unlimited"):
+        assert set(doc[name]["energy"]) == ENERGY_KEYS
+    assert "energy/inference" in run("evaluate", instance, "--copies", copies).stdout
+    result = run("compare", instance, "--json", "--time-limit", 5)
+    assert result.exit_code == 0, result.output
+    energies = [r["energy"]["per_inference_pj"] for r in json.loads(result.stdout)["results"]]
+    assert energies and all(e > 0 for e in energies)

@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 import yaml
 
+from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, Attr, ShapeError
 from hitm.errors import DescriptionError, suggest
@@ -77,13 +78,19 @@ def load_instance(path: str | Path) -> Instance:
     ----------
     path
         A ``.yaml``, ``.yml`` or ``.json`` file with ``network``, optional
-        ``hardware`` (``preset`` plus overrides) and optional ``budget``.
+        ``hardware`` (``preset`` plus overrides) and optional ``budget``; or
+        an ``.onnx`` model (read by :func:`hitm.description.onnx.onnx_to_document`:
+        ISAAC hardware, no budget).
 
     Raises
     ------
     DescriptionError
         Listing every bad field with its path.
     """
+    if Path(path).suffix.lower() == ".onnx":
+        from hitm.description.onnx import onnx_to_document  # imports onnx only when needed
+
+        return parse_instance(onnx_to_document(path), default_name=Path(path).stem)
     return parse_instance(read_document(path), default_name=Path(path).stem)
 
 
@@ -208,8 +215,8 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
         return []
     raws: list[_RawLayer] = []
     seen: set[str] = set()
-    for i, entry in enumerate(spec):
-        path = f"network.layers[{i}]"
+    # A `backbone:` entry expands to that network's layers (hitm.description.backbones).
+    for path, entry in expand_backbones(spec, problems):
         if not isinstance(entry, Mapping):
             problems.append(f"{path}: expected a mapping with name, op and input")
             continue
@@ -367,6 +374,7 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
         layers.append(
             Layer(raw.name, raw.op, raw.inputs, raw.attrs, tuple(in_shapes), shape, own_loop)
         )
+    problems.extend(check_backbone_inputs(spec.get("layers"), shapes))
     for loop in loops:
         src, dst = shapes.get(loop.source), by_name[loop.target]
         fed = shapes.get(dst.inputs[0])

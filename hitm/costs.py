@@ -1,0 +1,459 @@
+"""The cost model: component-table totals, peak figures, and energy per inference.
+
+Power and area come from the hardware's component table
+(:class:`hitm.hardware.Component`). Energy per inference is the work a network
+does, counted from the static analysis (crossbar cycles, driven rows, ADC
+conversions, digital elements, bytes through eDRAM), times per-event energies
+derived from the table and the timing model, plus the static (leakage) power of
+the hardware a design occupies over one pipeline period. The work does not
+depend on copy counts: copies split the same MVMs. The equations, and what
+they leave out, are in docs/energy.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+
+from hitm.analysis import Analysis, LayerDemand
+from hitm.description.model import Layer
+from hitm.description.ops import RECURRENT_GATES
+from hitm.hardware import Component, Hardware
+
+__all__ = [
+    "GROUPS",
+    "CostRow",
+    "CostTable",
+    "DesignCosts",
+    "Work",
+    "cost_table",
+    "design_costs",
+    "event_energy_pj",
+    "inference_work",
+    "layer_work",
+    "work_energy_pj",
+]
+
+PJ_PER_J = 10**12
+
+GROUPS = ("crossbar", "dac", "adc", "digital", "memory", "static")
+"""How reports split energy: by the kind of event a component is charged for."""
+
+_GROUP_OF = {
+    "crossbar_cycle": "crossbar",
+    "row_cycle": "dac",
+    "column_cycle": "adc",
+    "conversion": "adc",
+    "ima_cycle": "digital",
+    "output": "digital",
+    "activation": "digital",
+    "pool": "digital",
+    "byte": "memory",
+    "static": "static",
+}
+_ANALOG = frozenset({"crossbar_cycle", "row_cycle", "column_cycle", "conversion"})
+
+ACTIVATION_OPS = frozenset({"relu", "relu6", "sigmoid", "tanh", "softmax", "lrn"})
+POOL_OPS = frozenset({"maxpool", "avgpool", "global_avgpool", "argmax"})
+ARITHMETIC_OPS = frozenset({"add", "mul", "batchnorm"})
+# Ops that only re-address data already in eDRAM: no unit works, nothing moves.
+LAYOUT_OPS = frozenset({"flatten", "reshape", "identity", "dropout", "concat"})
+
+
+# -- the component table ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One component of a hardware's cost table, its count resolved."""
+
+    component: Component
+    count: float
+    event_pj: float  # dynamic energy per event it is charged for
+
+    @property
+    def power_mw(self) -> float:
+        return self.count * self.component.power_mw
+
+    @property
+    def area_mm2(self) -> float:
+        return self.count * self.component.area_mm2
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """A hardware's component table with its totals and peak figures.
+
+    Totals: an IMA is its components; a tile is its components plus
+    ``imas_per_tile`` IMAs; a chip is ``tiles_per_chip`` tiles plus its
+    chip-level components (the links).
+    """
+
+    hardware: Hardware
+    rows: tuple[CostRow, ...]
+
+    def _sum(self, level: str, attr: str) -> float:
+        return sum(getattr(r, attr) for r in self.rows if r.component.level == level)
+
+    @property
+    def ima_power_mw(self) -> float:
+        return self._sum("ima", "power_mw")
+
+    @property
+    def ima_area_mm2(self) -> float:
+        return self._sum("ima", "area_mm2")
+
+    @property
+    def tile_power_mw(self) -> float:
+        return self._sum("tile", "power_mw") + self.hardware.imas_per_tile * self.ima_power_mw
+
+    @property
+    def tile_area_mm2(self) -> float:
+        return self._sum("tile", "area_mm2") + self.hardware.imas_per_tile * self.ima_area_mm2
+
+    @property
+    def links_power_mw(self) -> float:
+        """Chip-level components (ISAAC: HyperTransport links)."""
+        return self._sum("chip", "power_mw")
+
+    @property
+    def links_area_mm2(self) -> float:
+        return self._sum("chip", "area_mm2")
+
+    @property
+    def chip_power_mw(self) -> float:
+        return self.hardware.tiles_per_chip * self.tile_power_mw + self.links_power_mw
+
+    @property
+    def chip_area_mm2(self) -> float:
+        return self.hardware.tiles_per_chip * self.tile_area_mm2 + self.links_area_mm2
+
+    @property
+    def macs_per_crossbar_mvm(self) -> int:
+        """MACs one crossbar does per MVM: its rows × the weights its columns hold."""
+        hw = self.hardware
+        return hw.rows * hw.cols // hw.slices
+
+    @property
+    def peak_macs_per_s(self) -> float:
+        """Every crossbar of one chip doing full MVMs back to back."""
+        hw = self.hardware
+        return hw.crossbars_per_chip * self.macs_per_crossbar_mvm * PJ_PER_J / hw.mvm_ps
+
+    @property
+    def peak_gops(self) -> float:
+        """Peak giga-operations per second (one MAC = 2 operations)."""
+        return 2 * self.peak_macs_per_s / 1e9
+
+    @property
+    def gops_per_mm2(self) -> float:
+        return self.peak_gops / self.chip_area_mm2
+
+    @property
+    def gops_per_w(self) -> float:
+        return self.peak_gops / (self.chip_power_mw / 1000)
+
+    @property
+    def mvm_energy_pj(self) -> float:
+        """One MVM of a full ``rows × cols`` matrix of weights at table power.
+
+        Counts the crossbars, DACs, sample-and-holds and ADCs it occupies for
+        ``mvm_cycles`` cycles (dynamic plus leakage): PUMA's "MVMU energy".
+        """
+        hw = self.hardware
+        work = _matrix_work(hw, hw.rows, hw.cols, onehot=False)
+        dynamic = sum(
+            r.event_pj * work.events(r.component.charged_per)
+            for r in self.rows
+            if r.component.charged_per in _ANALOG
+        )
+        return dynamic / (1 - hw.static_fraction)
+
+
+def event_energy_pj(hw: Hardware, component: Component, cycle_ps: int | None = None) -> float:
+    """Dynamic energy (pJ) ``component`` spends per event it is charged for.
+
+    A unit's table power splits into leakage (``static_fraction``) and the
+    rest, spent only while it works; so a unit busy all the time draws its
+    table power. mW × ns = pJ; mW / GHz = pJ. ``cycle_ps`` saves recomputing
+    ``hw.cycle_ps``.
+    """
+    cycle_ns = (hw.cycle_ps if cycle_ps is None else cycle_ps) / 1000
+    p = component.power_mw
+    per = component.charged_per
+    if per in ("crossbar_cycle", "row_cycle", "column_cycle"):
+        energy = p * cycle_ns
+    elif per == "conversion":
+        energy = p / hw.adc_rate_gsps
+    elif per == "ima_cycle":
+        energy = p * hw.units(component) / hw.crossbars_per_ima * cycle_ns
+    elif per in ("output", "activation", "pool"):
+        energy = p / hw.clock_ghz
+    elif per == "byte":
+        energy = p * hw.units(component) / (hw.bus_bits / 8 * hw.clock_ghz)
+    else:  # static: leakage only
+        energy = 0.0
+    return (1 - hw.static_fraction) * energy
+
+
+def cost_table(hw: Hardware) -> CostTable:
+    """The component table of ``hw``: counts resolved, totals, peak figures."""
+    cycle_ps = hw.cycle_ps
+    return CostTable(
+        hw,
+        tuple(CostRow(c, hw.units(c), event_energy_pj(hw, c, cycle_ps)) for c in hw.components),
+    )
+
+
+# -- work per inference ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Work:
+    """Events one inference (or one layer of it) causes; what energy is charged for.
+
+    Attributes
+    ----------
+    crossbar_cycles
+        Crossbar activations × cycles each (bit-slices plus any fill).
+    row_cycles
+        Rows driven by a DAC × cycles.
+    conversions
+        Columns sampled and converted × cycles.
+    outputs
+        Partial MVM results the tile adds, and elements of add, mul and batchnorm.
+    activations
+        Elements through an activation unit (recurrent gates included).
+    pooled
+        Elements a pooling or argmax layer reads.
+    bytes_moved
+        Bytes read from and written to eDRAM over the bus.
+    """
+
+    crossbar_cycles: int = 0
+    row_cycles: int = 0
+    conversions: int = 0
+    outputs: int = 0
+    activations: int = 0
+    pooled: int = 0
+    bytes_moved: int = 0
+
+    def __add__(self, other: Work) -> Work:
+        return Work(*(getattr(self, f) + getattr(other, f) for f in _WORK_FIELDS))
+
+    def scaled(self, factor: int) -> Work:
+        return Work(*(getattr(self, f) * factor for f in _WORK_FIELDS))
+
+    def events(self, charged_per: str) -> int:
+        """The count of the event a component ``charged_per`` is charged for."""
+        return {
+            "crossbar_cycle": self.crossbar_cycles,
+            "row_cycle": self.row_cycles,
+            "column_cycle": self.conversions,
+            "conversion": self.conversions,
+            "ima_cycle": self.crossbar_cycles,
+            "output": self.outputs,
+            "activation": self.activations,
+            "pool": self.pooled,
+            "byte": self.bytes_moved,
+        }.get(charged_per, 0)
+
+
+_WORK_FIELDS = tuple(f.name for f in fields(Work))
+
+
+def _matrix_work(hw: Hardware, k: int, n: int, onehot: bool) -> Work:
+    """One MVM of a ``k × n`` matrix (a one-hot input drives one row)."""
+    col_blocks = hw.matrix_crossbars(1, n)  # crossbars across the outputs, per row block
+    row_blocks = 1 if onehot else math.ceil(k / hw.rows)
+    driven = 1 if onehot else k
+    cycles = hw.onehot_mvm_cycles if onehot else hw.mvm_cycles
+    return Work(
+        crossbar_cycles=row_blocks * col_blocks * cycles,
+        row_cycles=driven * col_blocks * cycles,
+        conversions=row_blocks * n * hw.slices * cycles,
+        outputs=row_blocks * n,
+    )
+
+
+def _mvm_layer_work(demand: LayerDemand, hw: Hardware, act_bytes: int) -> Work:
+    onehot = demand.op == "embedding"
+    mvms = demand.steps * demand.parallel  # MVMs of each matrix per inference
+    work = Work()
+    for k, n in demand.matrices:
+        work = work + _matrix_work(hw, k, n, onehot)
+    gates = 0
+    if demand.op in RECURRENT_GATES:  # matrices are (W, R) per direction: W's outputs are gates
+        gates = sum(n for _, n in demand.matrices[::2])
+    reads = len(demand.matrices) if onehot else sum(k for k, _ in demand.matrices)
+    return work.scaled(mvms) + Work(
+        activations=mvms * gates,
+        bytes_moved=act_bytes * (mvms * reads + demand.elements),
+    )
+
+
+def _digital_layer_work(demand: LayerDemand, layer: Layer, repeat: int, act_bytes: int) -> Work:
+    if demand.op in LAYOUT_OPS:
+        return Work()
+    reads = sum(s.elements for s in layer.input_shapes) * repeat
+    writes = demand.elements  # already counts every decoder step
+    return Work(
+        outputs=writes if demand.op in ARITHMETIC_OPS else 0,
+        activations=writes if demand.op in ACTIVATION_OPS else 0,
+        pooled=reads if demand.op in POOL_OPS else 0,
+        bytes_moved=act_bytes * (reads + writes),
+    )
+
+
+def layer_work(analysis: Analysis) -> dict[str, Work]:
+    """The events each layer causes per inference, by layer name.
+
+    Depends only on the network and the hardware's geometry and timing,
+    never on copy counts.
+    """
+    hw = analysis.hardware
+    act_bytes = math.ceil(hw.input_bits / 8)
+    layers = {layer.name: layer for layer in analysis.network.layers}
+    repeats = {loop.name: loop.steps for loop in analysis.network.loops}
+    work: dict[str, Work] = {}
+    for demand in analysis.layers:
+        if demand.has_weights:
+            work[demand.name] = _mvm_layer_work(demand, hw, act_bytes)
+        else:
+            repeat = repeats.get(demand.loop, 1) if demand.loop else 1
+            work[demand.name] = _digital_layer_work(demand, layers[demand.name], repeat, act_bytes)
+    return work
+
+
+def inference_work(analysis: Analysis) -> Work:
+    """The events one inference causes (the sum over layers)."""
+    total = Work()
+    for w in layer_work(analysis).values():
+        total = total + w
+    return total
+
+
+def work_energy_pj(work: Work, hw: Hardware | CostTable) -> dict[str, float]:
+    """Dynamic energy (pJ) of ``work`` on a hardware (or its cost table), by component."""
+    table = hw if isinstance(hw, CostTable) else cost_table(hw)
+    return {
+        r.component.name: r.event_pj * work.events(r.component.charged_per)
+        for r in table.rows
+        if r.component.charged_per != "static"
+    }
+
+
+# -- one design ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DesignCosts:
+    """Energy per inference, power, area and efficiency of one design.
+
+    Attributes
+    ----------
+    dynamic_pj
+        Dynamic energy per inference by component (depends only on the work).
+    groups_pj
+        Energy per inference by group (:data:`GROUPS`), static included.
+    static_power_mw
+        Leakage of the tiles the design occupies and of the links of its chips.
+    static_pj
+        ``static_power × T``: leakage over one pipeline period per inference.
+    period_ps
+        The pipeline period ``T`` (one inference leaves every ``T``).
+    macs
+        Multiply-accumulates per inference.
+    area_mm2
+        Tiles used × tile area, plus the chip-level links of every chip used.
+    """
+
+    dynamic_pj: Mapping[str, float]
+    groups_pj: Mapping[str, float]
+    static_power_mw: float
+    static_pj: float
+    period_ps: int
+    macs: int
+    area_mm2: float
+
+    @property
+    def dynamic_total_pj(self) -> float:
+        return sum(self.dynamic_pj.values())
+
+    @property
+    def energy_pj(self) -> float:
+        """Energy per inference: dynamic plus static."""
+        return self.dynamic_total_pj + self.static_pj
+
+    @property
+    def power_w(self) -> float:
+        """Average power at the design's throughput: energy per inference / T (pJ/ps = W)."""
+        return self.energy_pj / self.period_ps if self.period_ps else 0.0
+
+    @property
+    def inferences_per_j(self) -> float:
+        return PJ_PER_J / self.energy_pj if self.energy_pj else math.inf
+
+    @property
+    def gops_per_w(self) -> float:
+        """2·MACs per joule, in GOPS/W (ops/pJ × 1,000)."""
+        return 2e3 * self.macs / self.energy_pj if self.energy_pj else math.inf
+
+    @property
+    def gops_per_mm2(self) -> float:
+        """2·MACs × throughput per mm² of the design's area."""
+        if not (self.period_ps and self.area_mm2):
+            return 0.0
+        return 2 * self.macs * (PJ_PER_J / self.period_ps) / 1e9 / self.area_mm2
+
+
+def design_costs(
+    analysis: Analysis,
+    period_ps: int,
+    tiles_used: int,
+    chips_used: int,
+    work: Work | None = None,
+) -> DesignCosts:
+    """Energy, power, area and efficiency of a design.
+
+    Parameters
+    ----------
+    analysis
+        The network's analysis on the hardware (its work per inference).
+    period_ps
+        The design's pipeline period ``T`` (bottleneck busy time).
+    tiles_used, chips_used
+        Hardware the design occupies: its static power and area.
+    work
+        The work per inference, if already counted (:func:`inference_work`).
+
+    Returns
+    -------
+    DesignCosts
+        Dynamic energy by component (independent of copies), static energy
+        ``static power × T``, area and efficiency.
+    """
+    hw = analysis.hardware
+    table = cost_table(hw)
+    work = inference_work(analysis) if work is None else work
+    dynamic = work_energy_pj(work, table)
+    static_mw = hw.static_fraction * (
+        tiles_used * table.tile_power_mw + chips_used * table.links_power_mw
+    )
+    static_pj = static_mw * period_ps / 1000  # mW × ns
+    groups = dict.fromkeys(GROUPS, 0.0)
+    for c in hw.components:
+        if c.name in dynamic:
+            groups[_GROUP_OF[c.charged_per]] += dynamic[c.name]
+    groups["static"] += static_pj
+    return DesignCosts(
+        dynamic_pj=MappingProxyType(dynamic),
+        groups_pj=MappingProxyType(groups),
+        static_power_mw=static_mw,
+        static_pj=static_pj,
+        period_ps=period_ps,
+        macs=analysis.totals["macs"],
+        area_mm2=tiles_used * table.tile_area_mm2 + chips_used * table.links_area_mm2,
+    )
