@@ -144,16 +144,25 @@ def _layer_options(
 
 
 def _pareto(copies: np.ndarray, cost: np.ndarray, busy: np.ndarray):
-    """Keep options no other option beats in busy and every resource; sort slow → fast."""
-    order = np.lexsort((*cost.T[::-1], -busy))  # busy descending, then cost ascending
+    """Keep options no other option beats in busy and every resource; sort slow → fast.
+
+    Of options with equal busy and cost, the first (fewest copies) is kept.
+    """
+    # Fastest first, then cheapest: an option can only be dominated by one before it.
+    order = np.lexsort((*cost.T[::-1], busy))
     copies, cost, busy = copies[order], cost[order], busy[order]
-    keep: list[int] = []
-    for i in range(len(busy)):
-        # i is dominated by a kept j if j is at least as fast and no dearer anywhere
-        if not any(busy[j] <= busy[i] and np.all(cost[j] <= cost[i]) for j in keep):
-            keep = [j for j in keep if not (busy[i] <= busy[j] and np.all(cost[i] <= cost[j]))]
-            keep.append(i)
-    keep.sort(key=lambda j: (-busy[j], *cost[j]))
+    if cost.shape[1] == 1:
+        # One resource: kept iff strictly cheaper than every faster-or-equal option before it.
+        c = cost[:, 0]
+        prior = np.concatenate([[np.iinfo(np.int64).max], np.minimum.accumulate(c)[:-1]])
+        keep = np.flatnonzero(c < prior)
+    else:
+        keep_list: list[int] = []
+        for i in range(len(busy)):  # dominated iff a kept, faster option is no dearer anywhere
+            if not np.any(np.all(cost[keep_list] <= cost[i], axis=1)):
+                keep_list.append(i)
+        keep = np.array(keep_list, dtype=np.int64)
+    keep = keep[::-1]  # slow → fast
     return copies[keep], cost[keep], busy[keep]
 
 
@@ -245,9 +254,10 @@ def build_problem(
     stages: list[Stage] = []
     stage_of: dict[str, int] = {}
     for name, kind, members in groups:
-        opts = _pareto(*options(members[0], slack))
+        # A layer's useful copy counts are already Pareto-optimal and ordered slow → fast.
+        opts = options(members[0], slack)
         for member in members[1:]:
-            opts = _merge(opts, _pareto(*options(member, slack)))
+            opts = _merge(opts, options(member, slack))
         copies, cost, busy = opts
         for m in members:
             stage_of[m.name] = len(stages)
