@@ -50,7 +50,8 @@ class Stage:
     cost
         ``(n_options, n_resources)`` integer cost of each option.
     busy_ps
-        ``(n_options,)`` integer busy time of each option, strictly decreasing.
+        ``(n_options,)`` integer busy time of each option, non-increasing (strictly
+        with one resource; with several, equally fast options trade one for another).
     """
 
     name: str

@@ -295,3 +295,35 @@ def test_budget_in_chips() -> None:
                            budget={"chips": 2})  # fmt: skip
     assert problem.capacity.tolist() == [2 * 16_128]
     assert problem.budget == Budget(chips=2)
+
+
+# --- Pareto filter of composite options ------------------------------------------
+
+
+def _brute_pareto(cost: np.ndarray, busy: np.ndarray) -> set[tuple[int, ...]]:
+    points = {(int(b), *map(int, c)) for b, c in zip(busy, cost, strict=True)}
+    return {
+        p
+        for p in points
+        if not any(q != p and all(qi <= pi for qi, pi in zip(q, p, strict=True)) for q in points)
+    }
+
+
+@pytest.mark.parametrize("resources", [1, 2])
+@pytest.mark.parametrize("seed", range(20))
+def test_pareto_filter_matches_brute_force(resources, seed):
+    from hitm.problem import _pareto
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    busy = rng.integers(1, 12, n).astype(np.int64)
+    cost = rng.integers(0, 8, (n, resources)).astype(np.int64)
+    copies = np.arange(n)[:, None]
+    kept_copies, kept_cost, kept_busy = _pareto(copies, cost, busy)
+    got = {(int(b), *map(int, c)) for b, c in zip(kept_busy, kept_cost, strict=True)}
+    assert got == _brute_pareto(cost, busy)
+    assert len(got) == len(kept_busy)  # no duplicates kept
+    # slow → fast; with two resources, equally fast options may trade one for the other
+    assert np.all(np.diff(kept_busy) < 0) if resources == 1 else np.all(np.diff(kept_busy) <= 0)
+    for d, c, b in zip(kept_copies[:, 0], kept_cost, kept_busy, strict=True):
+        assert busy[d] == b and np.array_equal(cost[d], c)  # copies travel with their option
