@@ -1,10 +1,11 @@
 """CP-SAT model of the min-max multiple-choice knapsack with an order encoding of T.
 
-See ``README.md`` for the maths.  A plain one-hot model (``T >= busy * z``)
-finds good solutions but CP-SAT struggles to *prove* the bottleneck optimal on
-Inception-v3-sized instances; encoding ``T`` by Booleans ``t_j = [T < v_j]``
-over the distinct busy values turns the bound into clause reasoning and proves
-optimality in well under a second.
+See ``README.md`` for the maths.  A one-hot model (``T >= busy * z``) finds good
+solutions but cannot prove the bottleneck optimal on Inception-v3-sized
+instances.  Here ``T`` is encoded by Booleans ``t_j = [T < v_j]`` over the
+distinct busy values, each level literal bounds per-stage cost variables, and
+the search decides levels in bisection order, so refuting a level is pure bound
+propagation: 90 stages x 50 options prove optimal in about half a second.
 """
 
 from __future__ import annotations

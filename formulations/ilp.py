@@ -6,14 +6,16 @@ PuLP, or a system ``cbc``).  See ``README.md`` for the maths.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import re
+import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +25,6 @@ import pulp
 from formulations.result import (
     MIN_PHASE2_SECONDS,
     FormulationResult,
-    Problem,
     check_hint,
     check_problem,
     make_result,
@@ -87,7 +88,8 @@ def solve_ilp(
     backend : {"highs", "cbc"}
         MILP solver used through PuLP.
     hint : sequence of int, optional
-        One option index per stage, passed as a MIP start (need not be feasible).
+        One option index per stage (need not be feasible), passed to CBC as a
+        MIP start; ignored by HiGHS (see ``README.md``).
 
     Returns
     -------
@@ -205,9 +207,7 @@ def _one_hot(
     for s, zs in enumerate(z):
         prob += pulp.lpSum(zs) == 1, f"one_{s}"
     for r, cap in enumerate(capacity):
-        terms = [
-            (v, int(c[i, r])) for zs, c in zip(z, cost, strict=True) for i, v in enumerate(zs)
-        ]
+        terms = [(v, int(c[i, r])) for zs, c in zip(z, cost, strict=True) for i, v in enumerate(zs)]
         terms = [(v, w) for v, w in terms if w]
         if terms and sum(w for _, w in terms) > int(cap):  # else never binding
             prob += pulp.LpAffineExpression(terms) <= int(cap), f"cap_{r}"
@@ -266,10 +266,8 @@ def _lift_bound(bound: float | None, unit: int, levels: np.ndarray) -> int | Non
     if bound is None or not math.isfinite(bound):
         return None
     x = bound - _BOUND_RTOL * max(1.0, abs(bound))
-    if unit:
-        i = int(np.searchsorted(levels, x * unit, side="left"))
-    else:
-        i = max(math.ceil(x) - 1, 0)  # rank r (1-based) is levels[r - 1]
+    # With ranks, rank r (1-based) stands for levels[r - 1].
+    i = int(np.searchsorted(levels, x * unit)) if unit else max(math.ceil(x) - 1, 0)
     return int(levels[min(i, len(levels) - 1)])
 
 
@@ -287,9 +285,7 @@ class _Run:
 
 
 def _infeasible(prob: pulp.LpProblem) -> bool:
-    return (
-        prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible
-    )
+    return prob.sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible
 
 
 def _no_solution(prob: pulp.LpProblem) -> bool:
@@ -306,7 +302,7 @@ def _solve(
     t = time.perf_counter()
     try:
         if backend == "highs":
-            run = _solve_highs(prob, seconds, start)
+            run = _solve_highs(prob, seconds)
         else:
             run = _solve_cbc(prob, seconds, start)
     except (pulp.PulpSolverError, OSError) as exc:
@@ -317,11 +313,13 @@ def _solve(
     return run
 
 
-def _solve_highs(
-    prob: pulp.LpProblem, seconds: float, start: dict[pulp.LpVariable, float] | None
-) -> _Run:
+def _solve_highs(prob: pulp.LpProblem, seconds: float) -> _Run:
+    # No MIP start: PuLP's HiGHS wrapper ignores warmStart, and handing highspy
+    # a start via setSolution made HiGHS 1.16 return a wrong "Optimal" (objective
+    # below the true optimum, solution = the start) on a two-resource instance.
     solver = pulp.HiGHS(msg=False, timeLimit=float(seconds), gapRel=0.0, gapAbs=_GAP_ABS)
-    prob.solve(solver)
+    with _silent_stdout():
+        prob.solve(solver)
     h = prob.solverModel
     status = h.getModelStatus()
     name = h.modelStatusToString(status)
@@ -332,6 +330,25 @@ def _solve_highs(
     if prob.sol_status == pulp.LpSolutionOptimal:
         bound = float(info.objective_function_value) if not math.isfinite(bound) else bound
     return _Run(prob.sol_status, _infeasible(prob), bound, timed_out, error, f"HiGHS {name}")
+
+
+@contextlib.contextmanager
+def _silent_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 while HiGHS runs.
+
+    HiGHS prints its banner from C++ when a solver is created, whatever
+    ``msg`` says; on stdout it would corrupt a caller's JSON output.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
 
 
 @functools.cache
@@ -372,8 +389,11 @@ def _solve_cbc(
         prob.solve(solver)
         with open(log_path, errors="replace") as f:
             log = f.read()
-    result = re.search(r"^Result - (.*)$", log, re.MULTILINE)
-    detail = f"CBC {result.group(1).strip() if result else 'status unknown'}"
+    # The summary line is "Result - ..." after branch and bound, or e.g.
+    # "Problem is infeasible - 0.00 seconds" when the LP already decides.
+    result = re.search(r"^(?:Result - (.*)|(Problem is .*?)(?: - [\d.]+ seconds)?)$", log, re.M)
+    summary = (result.group(1) or result.group(2)).strip() if result else "status unknown"
+    detail = f"CBC {summary}"
     timed_out = bool(re.search(r"Stopped on (time|iterations|nodes)", log))
     bound = None
     if prob.sol_status == pulp.LpSolutionOptimal:

@@ -105,9 +105,8 @@ def _as_int_array(a: object, what: str) -> np.ndarray:
     arr = np.asarray(a)
     if arr.dtype.kind in "iub":
         return arr.astype(np.int64)
-    if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-        return arr.astype(np.int64)
-    if arr.dtype.kind == "f" and arr.size == 0:
+    # Accept floats only when they hold exact integers (e.g. an empty float array).
+    if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
         return arr.astype(np.int64)
     raise ValueError(f"{what} must hold integers, got dtype {arr.dtype}")
 
@@ -208,15 +207,14 @@ def reduce_options(problem: Problem) -> Reduced:
         # dominator of an option comes before it, so the kept set is final.
         order = cand[np.lexsort((cand, *c[cand].T[::-1], b[cand]))]
         kept: list[int] = []
-        kept_cost = np.empty((0, c.shape[1]), dtype=np.int64)
+        kept_cost = np.empty((order.size, c.shape[1]), dtype=np.int64)
         for o in order:
-            if kept:
-                dom = np.flatnonzero(np.all(kept_cost <= c[o], axis=1))
-                if dom.size:
-                    r[o] = kept[int(dom[0])]
-                    continue
+            dom = np.flatnonzero(np.all(kept_cost[: len(kept)] <= c[o], axis=1))
+            if dom.size:
+                r[o] = kept[int(dom[0])]
+                continue
+            kept_cost[len(kept)] = c[o]
             kept.append(int(o))
-            kept_cost = np.vstack([kept_cost, c[o][None, :]])
             r[o] = o
         if not kept and empty is None:
             empty = s

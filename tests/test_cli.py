@@ -326,3 +326,24 @@ def test_evaluate_and_compare_report_energy(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     energies = [r["energy"]["per_inference_pj"] for r in json.loads(result.stdout)["results"]]
     assert energies and all(e > 0 for e in energies)
+
+
+def test_compare_json_stdout_is_one_json_document():
+    """In a real process: solver libraries must not write to stdout (HiGHS prints a banner)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "hitm", "compare", "instances/captioner.yaml", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["agree"] is True
+    methods = {(r["method"], r["backend"]): r["status"] for r in doc["results"]}
+    assert (
+        methods[("dp", None)] == methods[("cpsat", None)] == methods[("ilp", "highs")] == "optimal"
+    )

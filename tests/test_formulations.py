@@ -31,7 +31,10 @@ SOLVERS = [pytest.param(solve_cpsat, id="cpsat")] + [
 def arrays(busy, cost, cap):
     return (
         [np.asarray(b, dtype=np.int64) for b in busy],
-        [np.asarray(c, dtype=np.int64).reshape(len(b), -1) for b, c in zip(busy, cost)],
+        [
+            np.asarray(c, dtype=np.int64).reshape(len(b), -1)
+            for b, c in zip(busy, cost, strict=True)
+        ],
         np.asarray(cap, dtype=np.int64),
     )
 
@@ -40,9 +43,9 @@ def brute(busy, cost, cap, secondary=0):
     """Lexicographic optimum (T, secondary cost) by enumeration, or None."""
     best = None
     for choice in itertools.product(*(range(len(b)) for b in busy)):
-        total = sum(c[o] for c, o in zip(cost, choice))
+        total = sum(c[o] for c, o in zip(cost, choice, strict=True))
         if np.all(total <= cap):
-            key = (max(int(b[o]) for b, o in zip(busy, choice)), int(total[secondary]))
+            key = (max(int(b[o]) for b, o in zip(busy, choice, strict=True)), int(total[secondary]))
             best = key if best is None or key < best else best
     return best
 
@@ -56,8 +59,8 @@ def check_valid(res: FormulationResult, busy, cost, cap) -> None:
         assert res.status not in ("optimal", "feasible")
         return
     assert len(res.choice) == len(busy)
-    assert res.bottleneck == max(int(b[o]) for b, o in zip(busy, res.choice))
-    total = tuple(int(x) for x in sum(c[o] for c, o in zip(cost, res.choice)))
+    assert res.bottleneck == max(int(b[o]) for b, o in zip(busy, res.choice, strict=True))
+    total = tuple(int(x) for x in sum(c[o] for c, o in zip(cost, res.choice, strict=True)))
     assert res.cost == total
     assert np.all(np.asarray(total) <= cap)
     if res.bound is not None:
@@ -85,7 +88,12 @@ def test_hand_single_resource(solve, cap, choice, bottleneck, cost):
     busy, c, _ = HAND
     res = solve(busy, c, np.array([cap]))
     assert res.status == "optimal", res.message
-    assert (res.choice, res.bottleneck, res.cost, res.bound) == (choice, bottleneck, (cost,), bottleneck)
+    assert (res.choice, res.bottleneck, res.cost, res.bound) == (
+        choice,
+        bottleneck,
+        (cost,),
+        bottleneck,
+    )
     assert res.gap == 0.0
 
 
@@ -194,8 +202,14 @@ def problems(draw):
         busy.append(np.array(draw(st.lists(BUSY_VALUES, min_size=n, max_size=n)), dtype=np.int64))
         flat = draw(st.lists(st.integers(0, 9), min_size=n * n_res, max_size=n * n_res))
         cost.append(np.array(flat, dtype=np.int64).reshape(n, n_res))
+    # Around the interesting range: from one below the cheapest choice (infeasible)
+    # to one above the dearest (everything fits).
+    low = sum(c.min(axis=0) for c in cost)
     top = sum(c.max(axis=0) for c in cost)
-    cap = np.array([draw(st.integers(0, int(t) + 1)) for t in top], dtype=np.int64)
+    cap = np.array(
+        [draw(st.integers(int(lo) - 1, int(hi) + 1)) for lo, hi in zip(low, top, strict=True)],
+        dtype=np.int64,
+    )
     secondary = draw(st.integers(0, n_res - 1))
     return busy, cost, cap, secondary
 
@@ -234,7 +248,11 @@ def pipeline_like(seed: int, n_stages: int = 90, n_options: int = 50):
     rng = np.random.default_rng(seed)
     busy, cost = [], []
     for _ in range(n_stages):
-        p, x, steps = int(rng.integers(700, 2000)), int(rng.integers(1, 30)), int(rng.integers(1, 400))
+        p, x, steps = (
+            int(rng.integers(700, 2000)),
+            int(rng.integers(1, 30)),
+            int(rng.integers(1, 400)),
+        )
         ds = np.array(useful_parallelism(p))
         ds = np.sort(np.concatenate([[1], rng.choice(ds[1:], n_options - 1, replace=False)]))
         busy.append(np.array([steps * -(-p // d) * 1_600_000 for d in ds], dtype=np.int64))

@@ -31,6 +31,7 @@ AlexNet's ``fc6`` take the actual flattened size (torchvision would pool to
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,7 +60,9 @@ class _Net:
         self.layers: list[dict[str, Any]] = []
         self.outputs: list[str] = []
 
-    def add(self, name: str, op: str, src: str | Sequence[str], *, cut: bool = False, **attrs):
+    def add(
+        self, name: str, op: str, src: str | Sequence[str], *, cut: bool = False, **attrs: Any
+    ) -> str:
         """Append one layer reading ``src``; ``cut`` marks a valid ``until`` point."""
         if isinstance(src, str):
             self.layers.append({"name": name, "op": op, "input": src, **attrs})
@@ -610,7 +613,8 @@ def backbone_layers(
     for layer in net.layers:
         if layer["name"] not in keep:
             continue
-        out = dict(layer, name=rename(layer["name"]))
+        out = copy.deepcopy(layer)  # callers may edit; the built template is cached
+        out["name"] = rename(layer["name"])
         if "input" in out:
             out["input"] = rename(out["input"])
         else:
@@ -663,8 +667,8 @@ def _compact(names: list[str]) -> str:
 # --- the loader's hooks -------------------------------------------------------
 
 
-def _entry_problems(i: int, entry: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """Validate one backbone entry; return its path and the problems found."""
+def _entry_problems(i: int, entry: Mapping[str, Any]) -> list[str]:
+    """Every problem with backbone entry ``i``, each starting with its field's path."""
     name = entry.get("name")
     path = f"network.layers[{i}]" + (f" ({name})" if isinstance(name, str) and name else "")
     problems = [
@@ -690,7 +694,7 @@ def _entry_problems(i: int, entry: Mapping[str, Any]) -> tuple[str, list[str]]:
         problems.append(f"{path}: give either 'input' or 'inputs', not both")
     elif _input_of(entry) is None:
         problems.append(f"{path}.input: missing (name the one network input or layer it reads)")
-    return path, problems
+    return problems
 
 
 def _input_of(entry: Mapping[str, Any]) -> str | None:
@@ -718,7 +722,7 @@ def expand_backbones(spec: Any, problems: list[str]) -> list[tuple[str, Any]]:
         if not _is_backbone_entry(entry):
             out.append((f"network.layers[{i}]", entry))
             continue
-        _, bad = _entry_problems(i, entry)
+        bad = _entry_problems(i, entry)
         if bad:
             problems.extend(bad)
             continue
