@@ -47,6 +47,7 @@ class LayerDemand:
     mvm_ps: int
     elements: int
     loop: str | None = None
+    mvm_cycles: int = 0  # crossbar cycles per MVM: mvm_ps at the hardware's own cycle
 
     @property
     def has_weights(self) -> bool:
@@ -55,6 +56,10 @@ class LayerDemand:
     def busy_ps(self, copies: int) -> int:
         """Time this layer holds its stage for one inference with ``copies`` copies."""
         return busy_ps(self.steps, self.parallel, copies, self.mvm_ps)
+
+    def busy_at_cycle_ps(self, copies: int, cycle_ps: int) -> int:
+        """Busy time with ``copies`` copies when a crossbar cycle takes ``cycle_ps`` (design mode)."""
+        return busy_ps(self.steps, self.parallel, copies, self.mvm_cycles * cycle_ps)
 
 
 def busy_ps(steps: int, parallel: int, copies: int, mvm_ps: int) -> int:
@@ -120,7 +125,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     matrices: list[tuple[int, int]] = []
     biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
     params = macs = 0
-    steps, parallel, mvm = 1, items, hw.mvm_ps
+    steps, parallel, mvm, cycles = 1, items, hw.mvm_ps, hw.mvm_cycles
     if layer.op == "conv2d":
         g = a["groups"]
         kh, kw = a["kernel"]
@@ -146,13 +151,13 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         matrices, biased = [(a["vocab"], a["dim"])], [False]
         params = a["vocab"] * a["dim"]
         macs = items * a["dim"]  # a lookup reads one table row: dim MACs of weight × 1
-        mvm = hw.onehot_mvm_ps
+        mvm, cycles = hw.onehot_mvm_ps, hw.onehot_mvm_cycles
     elif layer.op == "batchnorm":
         params = 2 * out.dims[0]  # γ and β, torchvision's count; running stats are buffers
     if loop is not None:
         steps *= loop.steps
     if layer.op not in WEIGHT_OPS:
-        steps = parallel = mvm = 0
+        steps = parallel = mvm = cycles = 0
     crossbars = sum(
         hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True)
     )
@@ -168,6 +173,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         steps=steps,
         parallel=parallel,
         mvm_ps=mvm,
+        mvm_cycles=cycles,
         elements=elements,
         loop=layer.loop,
     )

@@ -25,7 +25,7 @@ from hitm.costs import cost_table
 from hitm.description.load import Instance, load_instance, parse_instance, read_document
 from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError, suggest
-from hitm.hardware import PRESETS, Budget, Hardware, load_hardware
+from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware, load_design, load_hardware
 from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
 from hitm.pipeline import Metrics, evaluate, naive_copies, unlimited_copies, verify
 from hitm.problem import AllocationProblem, build_problem
@@ -66,6 +66,27 @@ ChipsOpt = Annotated[
 CrossbarsOpt = Annotated[
     int | None, typer.Option("--crossbars", help="Budget in crossbars (overrides the file).", min=1)
 ]
+TilesOpt = Annotated[int | None, typer.Option("--tiles", help="Cap on tiles.", min=1)]
+PowerOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--power-w", help="Cap on the provisioned power of the tiles used, in W.", min=0.0
+    ),
+]
+AreaOpt = Annotated[
+    float | None,
+    typer.Option("--area-mm2", help="Cap on the area of the tiles used, in mm².", min=0.0),
+]
+DesignOpt = Annotated[
+    bool,
+    typer.Option("--design", help="Design mode: each layer also chooses its ADCs per crossbar."),
+]
+AdcsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--adcs", help="Design mode's ADCs per crossbar, e.g. 1,2,4,8 (implies --design)."
+    ),
+]
 
 
 def _reports_errors(func: F) -> F:
@@ -82,13 +103,46 @@ def _reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _load(file: Path, chips: int | None = None, crossbars: int | None = None) -> Instance:
+def _load(
+    file: Path,
+    chips: int | None = None,
+    crossbars: int | None = None,
+    *,
+    tiles: int | None = None,
+    power_w: float | None = None,
+    area_mm2: float | None = None,
+    design: bool = False,
+    adcs: str | None = None,
+) -> Instance:
+    """Load an instance and apply the command line's budget and design options.
+
+    ``--chips``/``--crossbars`` replace the file's chips and crossbars; the
+    other budget options replace only the field they name.
+    """
     instance = load_instance(file)
+    budget = instance.budget
     if chips is not None or crossbars is not None:
-        instance = dataclasses.replace(instance, budget=Budget(chips=chips, crossbars=crossbars))
+        budget = dataclasses.replace(budget, chips=chips, crossbars=crossbars)
     elif file.suffix.lower() == ".onnx":  # ONNX holds no budget
-        instance = dataclasses.replace(instance, budget=_fewest_chips(instance))
-    return instance
+        budget = _fewest_chips(instance)
+    limits = {"tiles": tiles, "power_w": power_w, "area_mm2": area_mm2}
+    for key, value in limits.items():
+        if value is not None and not value > 0:
+            raise DescriptionError(f"--{key.replace('_', '-')}: must be positive, got {value}")
+    budget = dataclasses.replace(budget, **{k: v for k, v in limits.items() if v is not None})
+    space = instance.design
+    if adcs is not None:
+        try:
+            choices = [int(a) for a in adcs.split(",")]
+        except ValueError:
+            raise DescriptionError(
+                f"--adcs: expected integers like 1,2,4,8, got {adcs!r}"
+            ) from None
+        read_ns = space.read_ns if space else DesignSpace().read_ns
+        space = load_design({"adcs": choices, "read_ns": read_ns}, "--adcs")
+    elif design and space is None:
+        space = DesignSpace()
+    return dataclasses.replace(instance, budget=budget, design=space)
 
 
 def _fewest_chips(instance: Instance) -> Budget:
@@ -104,7 +158,9 @@ def _fewest_chips(instance: Instance) -> Budget:
 
 
 def _problem(instance: Instance) -> AllocationProblem:
-    problem = build_problem(analyze(instance.network, instance.hardware), instance.budget)
+    problem = build_problem(
+        analyze(instance.network, instance.hardware), instance.budget, design=instance.design
+    )
     short = problem.shortfall()
     if short:
         hw = instance.hardware
@@ -232,17 +288,31 @@ def evaluate_cmd(
     copies: Annotated[Path, typer.Option("--copies", help="YAML/JSON mapping: layer -> copies.")],
     chips: ChipsOpt = None,
     crossbars: CrossbarsOpt = None,
+    tiles: TilesOpt = None,
+    power_w: PowerOpt = None,
+    area_mm2: AreaOpt = None,
+    design: DesignOpt = False,
+    adcs: AdcsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score an allocation (copies per layer) beside the naive and unlimited designs."""
-    instance = _load(file, chips, crossbars)
+    instance = _load(
+        file,
+        chips,
+        crossbars,
+        tiles=tiles,
+        power_w=power_w,
+        area_mm2=area_mm2,
+        design=design,
+        adcs=adcs,
+    )
     problem = _problem(instance)
     wanted = _read_copies(copies)
     design = evaluate(problem, wanted)
     if not design.fits:
         over = ", ".join(
             f"{design.usage[r]:,} {r} of {design.capacity[r]:,}"
-            for r in design.usage
+            for r in design.capacity
             if design.usage[r] > design.capacity[r]
         )
         raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
@@ -292,12 +362,26 @@ def solve_cmd(
     method: MethodOpt = "dp",
     chips: ChipsOpt = None,
     crossbars: CrossbarsOpt = None,
+    tiles: TilesOpt = None,
+    power_w: PowerOpt = None,
+    area_mm2: AreaOpt = None,
+    design: DesignOpt = False,
+    adcs: AdcsOpt = None,
     time_limit: TimeOpt = 10.0,
     backend: BackendOpt = "highs",
     as_json: JsonOpt = False,
 ) -> None:
     """Choose copies per layer for the highest throughput within the budget."""
-    instance = _load(file, chips, crossbars)
+    instance = _load(
+        file,
+        chips,
+        crossbars,
+        tiles=tiles,
+        power_w=power_w,
+        area_mm2=area_mm2,
+        design=design,
+        adcs=adcs,
+    )
     problem = _problem(instance)
     result = solve(problem, method, time_limit, backend=backend)
     design = _solved(problem, result)
@@ -329,11 +413,25 @@ def compare_cmd(
     file: FileArg,
     chips: ChipsOpt = None,
     crossbars: CrossbarsOpt = None,
+    tiles: TilesOpt = None,
+    power_w: PowerOpt = None,
+    area_mm2: AreaOpt = None,
+    design: DesignOpt = False,
+    adcs: AdcsOpt = None,
     time_limit: TimeOpt = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every method on the same problem; exit 4 if two proven optima disagree."""
-    instance = _load(file, chips, crossbars)
+    instance = _load(
+        file,
+        chips,
+        crossbars,
+        tiles=tiles,
+        power_w=power_w,
+        area_mm2=area_mm2,
+        design=design,
+        adcs=adcs,
+    )
     problem = _problem(instance)
     results = [solve(problem, m, time_limit) for m in METHODS if m != "ilp"]
     results += [solve(problem, "ilp", time_limit, backend=b) for b in BACKENDS]

@@ -12,10 +12,13 @@ they leave out, are in docs/energy.md.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from types import MappingProxyType
+
+import numpy as np
 
 from hitm.analysis import Analysis, LayerDemand
 from hitm.description.model import Layer
@@ -24,14 +27,17 @@ from hitm.hardware import Component, Hardware
 
 __all__ = [
     "GROUPS",
+    "RESOURCES",
     "CostRow",
     "CostTable",
     "DesignCosts",
     "Work",
     "cost_table",
+    "crossbar_share",
     "design_costs",
     "event_energy_pj",
     "inference_work",
+    "layer_costs",
     "layer_work",
     "work_energy_pj",
 ]
@@ -457,3 +463,54 @@ def design_costs(
         macs=analysis.totals["macs"],
         area_mm2=tiles_used * table.tile_area_mm2 + chips_used * table.links_area_mm2,
     )
+
+
+# -- what a layer's copies occupy (the budgeted resources) -------------------------
+
+RESOURCES = ("crossbars", "tiles", "power_uw", "area_um2")
+"""Budgetable resources: integer units so the exact solvers see integer data."""
+
+
+@functools.lru_cache(maxsize=256)
+def crossbar_share(hw: Hardware, adcs: int | None = None) -> tuple[float, float]:
+    """Provisioned power (mW) and area (mm²) one crossbar stands for, with ``adcs`` ADCs.
+
+    A crossbar's share of its tile: the tile's table power and area (its IMAs
+    and tile units) divided by its crossbars, with the ADCs counted per
+    crossbar so that a layer may provision more or fewer of them (design
+    mode). With the hardware's own ADC count, ``crossbars_per_tile`` shares
+    make exactly one tile of the table.
+    """
+    table = cost_table(hw)
+    adc = hw.component("adc")
+    adcs_per_tile = hw.imas_per_tile * hw.units(adc)
+    base_mw = (table.tile_power_mw - adcs_per_tile * adc.power_mw) / hw.crossbars_per_tile
+    base_mm2 = (table.tile_area_mm2 - adcs_per_tile * adc.area_mm2) / hw.crossbars_per_tile
+    a = hw.adcs_per_crossbar if adcs is None else adcs
+    return base_mw + a * adc.power_mw, base_mm2 + a * adc.area_mm2
+
+
+def layer_costs(
+    hw: Hardware, crossbars_per_copy: int, copies: Sequence[int] | np.ndarray, adcs: int
+) -> dict[str, np.ndarray]:
+    """Resources ``copies`` copies of a layer occupy with ``adcs`` ADCs per crossbar.
+
+    The one place these costs are computed: the allocation problem and the
+    pipeline model's budget check both call it, so they cannot disagree.
+
+    Returns
+    -------
+    dict
+        ``crossbars``, ``tiles`` (if the layer had tiles to itself), ``power_uw``
+        and ``area_um2`` (rounded up), and ``adcs``, each an int64 array.
+    """
+    d = np.asarray(copies, dtype=np.int64)
+    crossbars = d * crossbars_per_copy
+    power_mw, area_mm2 = crossbar_share(hw, adcs)
+    return {
+        "crossbars": crossbars,
+        "tiles": -(-crossbars // hw.crossbars_per_tile),
+        "power_uw": np.ceil(crossbars * (power_mw * 1e3) - 1e-6).astype(np.int64),
+        "area_um2": np.ceil(crossbars * (area_mm2 * 1e6) - 1e-6).astype(np.int64),
+        "adcs": crossbars * adcs,
+    }

@@ -29,8 +29,10 @@ __all__ = [
     "PUMA_COMPONENTS",
     "Budget",
     "Component",
+    "DesignSpace",
     "Hardware",
     "load_budget",
+    "load_design",
     "load_hardware",
 ]
 
@@ -527,53 +529,157 @@ def _load_components(
 
 @dataclass(frozen=True)
 class Budget:
-    """The resources a design may use: whole chips, or an explicit crossbar count.
+    """The resources a design may use.
 
-    ``chips`` sets crossbars and tiles to the chips' totals; ``crossbars``
-    alone budgets crossbars only (tiles are then unlimited).
+    ``chips`` sets crossbars and tiles to the chips' totals (the hardware's
+    ``chips`` when nothing is given); ``crossbars`` and ``tiles`` cap them
+    directly; ``power_w`` caps the provisioned power of the tiles' share a
+    design occupies and ``area_mm2`` their area (docs/design.md).
     """
 
     chips: int | None = None
     crossbars: int | None = None
+    tiles: int | None = None
+    power_w: float | None = None
+    area_mm2: float | None = None
 
     def capacity(self, hardware: Hardware) -> dict[str, int]:
-        """Resource name → integer capacity for this hardware."""
-        if self.crossbars is not None:
-            cap = {"crossbars": self.crossbars}
-            if self.chips is not None:
-                cap["tiles"] = self.chips * hardware.tiles_per_chip
-            return cap
-        chips = self.chips if self.chips is not None else hardware.chips
-        return {
-            "crossbars": chips * hardware.crossbars_per_chip,
-            "tiles": chips * hardware.tiles_per_chip,
-        }
+        """Resource name → integer capacity (power in µW, area in µm²)."""
+        chips = self.chips
+        if chips is None and self.crossbars is None and self.tiles is None:
+            chips = hardware.chips
+        cap: dict[str, int] = {}
+        crossbars = [c for c in (self.crossbars,) if c is not None]
+        tiles = [t for t in (self.tiles,) if t is not None]
+        if chips is not None:
+            crossbars.append(chips * hardware.crossbars_per_chip)
+            tiles.append(chips * hardware.tiles_per_chip)
+        if tiles:
+            cap["tiles"] = min(tiles)
+            crossbars.append(cap["tiles"] * hardware.crossbars_per_tile)
+        cap["crossbars"] = min(crossbars)
+        if self.power_w is not None:
+            cap["power_uw"] = int(Fraction(str(self.power_w)) * 10**6)
+        if self.area_mm2 is not None:
+            cap["area_um2"] = int(Fraction(str(self.area_mm2)) * 10**6)
+        return cap
 
     def describe(self, hardware: Hardware) -> str:
         cap = self.capacity(hardware)
-        if self.crossbars is not None:
-            return f"{cap['crossbars']:,} crossbars"
-        chips = self.chips if self.chips is not None else hardware.chips
-        return f"{chips} chip{'s' if chips != 1 else ''} ({cap['crossbars']:,} crossbars)"
+        chips = self.chips
+        if chips is None and self.crossbars is None and self.tiles is None:
+            chips = hardware.chips
+        parts = []
+        if chips is not None:
+            parts.append(
+                f"{chips} chip{'s' if chips != 1 else ''} ({cap['crossbars']:,} crossbars)"
+            )
+        else:
+            parts.append(f"{cap['crossbars']:,} crossbars")
+        if self.tiles is not None:
+            parts.append(f"{self.tiles:,} tiles")
+        if self.power_w is not None:
+            parts.append(f"{self.power_w:g} W")
+        if self.area_mm2 is not None:
+            parts.append(f"{self.area_mm2:g} mm²")
+        return ", ".join(parts)
+
+
+_BUDGET_LIMITS: dict[str, tuple[type, float]] = {
+    "chips": (int, 4096),
+    "crossbars": (int, 1 << 26),
+    "tiles": (int, 1 << 22),
+    "power_w": (float, 1e6),
+    "area_mm2": (float, 1e7),
+}
 
 
 def load_budget(spec: Mapping[str, Any] | None, path: str = "budget") -> Budget:
-    """Build a :class:`Budget` from ``{"chips": n}`` and/or ``{"crossbars": n}``."""
+    """Build a :class:`Budget` from ``{"chips": n, "power_w": w, ...}`` (see :class:`Budget`)."""
     spec = dict(spec or {})
     problems: list[str] = []
-    values: dict[str, int] = {}
+    values: dict[str, Any] = {}
     for key, value in spec.items():
-        if key not in ("chips", "crossbars"):
-            problems.append(
-                f"{path}.{key}: unknown field{suggest(str(key), ('chips', 'crossbars'))}"
+        if key not in _BUDGET_LIMITS:
+            hint = (
+                " (use power_w)" if key == "power" else " (use area_mm2)" if key == "area" else ""
             )
-        elif isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{path}.{key}: expected an integer, got {value!r}")
-        elif not 1 <= value <= (4096 if key == "chips" else 1 << 26):
-            limit = 4096 if key == "chips" else 1 << 26
-            problems.append(f"{path}.{key}: must be between 1 and {limit:,}, got {value}")
+            problems.append(
+                f"{path}.{key}: unknown field{hint or suggest(str(key), _BUDGET_LIMITS)}"
+            )
+            continue
+        kind, limit = _BUDGET_LIMITS[key]
+        if isinstance(value, bool) or not isinstance(value, int | float if kind is float else int):
+            expected = "a number" if kind is float else "an integer"
+            problems.append(f"{path}.{key}: expected {expected}, got {value!r}")
+        elif not 0 < value <= limit or (kind is int and value < 1):
+            problems.append(f"{path}.{key}: must be positive and at most {limit:,g}, got {value}")
         else:
             values[key] = value
     if problems:
         raise DescriptionError(problems)
     return Budget(**values)
+
+
+@dataclass(frozen=True)
+class DesignSpace:
+    """Design mode: per-layer ADC provisioning on top of copy counts.
+
+    Attributes
+    ----------
+    adcs
+        ADCs per crossbar a layer may choose (each option costs their power and area).
+    read_ns
+        The array's own read time. ISAAC's 100 ns cycle is set by its single
+        1.28 GS/s ADC converting 128 columns; the array reads faster. 25 ns is
+        our assumption, a quarter of that cycle, so up to 4 ADCs per crossbar
+        shorten the cycle and 8 do not (the read then limits it).
+    """
+
+    adcs: tuple[int, ...] = (1, 2, 4, 8)
+    read_ns: float = 25.0
+
+    def cycle_ps(self, hardware: Hardware, adcs: int) -> int:
+        """``max(read, ceil(cols / adcs) / rate)`` in ps."""
+        read = math.ceil(Fraction(str(self.read_ns)) * 1000)
+        conversions = math.ceil(hardware.cols / adcs)
+        return max(
+            read, math.ceil(Fraction(conversions * 1000) / Fraction(str(hardware.adc_rate_gsps)))
+        )
+
+
+def load_design(spec: Any, path: str = "design") -> DesignSpace | None:
+    """Build a :class:`DesignSpace` from ``{"adcs": [...], "read_ns": x}``; None if absent."""
+    if spec is None:
+        return None
+    if spec is True:
+        return DesignSpace()
+    if not isinstance(spec, Mapping):
+        raise DescriptionError(f"{path}: expected a mapping with adcs and read_ns, or true")
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key == "adcs":
+            ok = (
+                isinstance(value, list)
+                and value
+                and all(
+                    isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1024 for v in value
+                )
+            )
+            if not ok:
+                problems.append(
+                    f"{path}.adcs: expected a list of integers from 1 to 1024, got {value!r}"
+                )
+            else:
+                values["adcs"] = tuple(sorted(set(value)))
+        elif key == "read_ns":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+                problems.append(f"{path}.read_ns: expected a positive number, got {value!r}")
+            else:
+                values["read_ns"] = float(value)
+        else:
+            problems.append(f"{path}.{key}: unknown field{suggest(str(key), ('adcs', 'read_ns'))}")
+    if problems:
+        raise DescriptionError(problems)
+    return DesignSpace(**values)

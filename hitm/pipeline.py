@@ -18,7 +18,7 @@ import networkx as nx
 import numpy as np
 
 from hitm.analysis import Analysis
-from hitm.costs import DesignCosts, design_costs
+from hitm.costs import DesignCosts, design_costs, layer_costs
 from hitm.errors import DescriptionError, SolverError
 from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
@@ -28,7 +28,9 @@ __all__ = [
     "StageMetrics",
     "check_allocation",
     "evaluate",
+    "naive_adcs",
     "naive_copies",
+    "unlimited_adcs",
     "unlimited_copies",
     "verify",
 ]
@@ -48,6 +50,7 @@ class StageMetrics:
     tiles: int
     busy_ps: int
     utilisation: float  # busy / T: the share of each period this stage works
+    adcs: tuple[int, ...] = ()  # ADCs per crossbar of each member
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,17 @@ class Metrics:
     def copies(self) -> dict[str, int]:
         return {m: d for s in self.stages for m, d in zip(s.members, s.copies, strict=True)}
 
+    @property
+    def adcs(self) -> dict[str, int]:
+        return {m: a for s in self.stages for m, a in zip(s.members, s.adcs, strict=True)}
+
+    @property
+    def binding(self) -> str | None:
+        """The budgeted resource used closest to its capacity."""
+        if not self.capacity:
+            return None
+        return max(self.capacity, key=lambda r: self.usage[r] / self.capacity[r])
+
     @cached_property
     def costs(self) -> DesignCosts:
         """Energy per inference, power at this throughput, area and efficiency."""
@@ -98,14 +112,36 @@ def unlimited_copies(problem: AllocationProblem) -> dict[str, int]:
     return {layer.name: layer.parallel for layer in problem.analysis.weight_layers}
 
 
-def check_allocation(problem: AllocationProblem, copies: Mapping[str, int]) -> list[str]:
+def naive_adcs(problem: AllocationProblem) -> dict[str, int]:
+    """The fewest ADCs per crossbar the design space offers, for every layer."""
+    return dict.fromkeys(naive_copies(problem), min(problem.adc_choices))
+
+
+def unlimited_adcs(problem: AllocationProblem) -> dict[str, int]:
+    """The fewest ADCs per crossbar that reach the shortest cycle, for every layer."""
+    best = min(problem.adc_choices, key=lambda a: (problem.cycle_ps(a), a))
+    return dict.fromkeys(naive_copies(problem), best)
+
+
+def check_allocation(
+    problem: AllocationProblem,
+    copies: Mapping[str, int],
+    adcs: Mapping[str, int] | None = None,
+) -> list[str]:
     """Solver-independent check of an allocation; returns every violation found.
 
     Checks that every weight layer has an integer copy count between 1 and
-    its parallel work, that no unknown layer is named, and that the design
-    fits every budgeted resource.
+    its parallel work and an ADC count the design space offers, that no
+    unknown layer is named, and that the design fits every budgeted resource.
     """
     problems = []
+    adcs = naive_adcs(problem) if adcs is None else adcs
+    for name, a in adcs.items():
+        if a not in problem.adc_choices:
+            choices = ", ".join(map(str, problem.adc_choices))
+            problems.append(
+                f"adcs.{name}: {a!r} ADCs per crossbar is not offered (choices: {choices})"
+            )
     layers = {layer.name: layer for layer in problem.analysis.weight_layers}
     for name in copies:
         if name not in layers:
@@ -120,9 +156,10 @@ def check_allocation(problem: AllocationProblem, copies: Mapping[str, int]) -> l
             problems.append(
                 f"copies.{name}: must be between 1 and {layer.parallel:,} (its parallel work), got {d}"
             )
+    problems += [f"adcs.{name}: missing" for name in layers if name not in adcs]
     if problems:
         return problems
-    metrics = _score(problem, copies)
+    metrics = _score(problem, copies, adcs)
     for r in problem.resources:
         if metrics.usage[r] > metrics.capacity[r]:
             problems.append(
@@ -132,7 +169,11 @@ def check_allocation(problem: AllocationProblem, copies: Mapping[str, int]) -> l
     return problems
 
 
-def evaluate(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
+def evaluate(
+    problem: AllocationProblem,
+    copies: Mapping[str, int],
+    adcs: Mapping[str, int] | None = None,
+) -> Metrics:
     """Score an allocation (copies per weight layer) with the pipeline model.
 
     Parameters
@@ -141,6 +182,9 @@ def evaluate(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
         The allocation problem (stages, resources, budget).
     copies
         Copies of each weight layer's weights, ``1 <= copies <= parallel``.
+    adcs
+        ADCs per crossbar of each weight layer (design mode); by default the
+        fewest the design space offers (the hardware's own outside design mode).
 
     Returns
     -------
@@ -154,26 +198,33 @@ def evaluate(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
     DescriptionError
         If a layer is missing, unknown, or has an out-of-range copy count.
     """
-    bad = [p for p in check_allocation(problem, copies) if not p.startswith("budget")]
+    adcs = naive_adcs(problem) if adcs is None else adcs
+    bad = [p for p in check_allocation(problem, copies, adcs) if not p.startswith("budget")]
     if bad:
         raise DescriptionError(bad)
-    return _score(problem, copies)
+    return _score(problem, copies, adcs)
 
 
-def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
+def _score(
+    problem: AllocationProblem, copies: Mapping[str, int], adcs: Mapping[str, int]
+) -> Metrics:
     analysis = problem.analysis
     hw = analysis.hardware
     per_tile = hw.crossbars_per_tile
     layer_busy: dict[str, int] = {}
+    totals = dict.fromkeys(("power_uw", "area_um2", "adcs"), 0)
     rows = []
     for stage in problem.stages:
         busy = crossbars = tiles = 0
         for m in stage.members:
-            layer = analysis.layer(m)
-            layer_busy[m] = layer.busy_ps(int(copies[m]))
+            layer, d, a = analysis.layer(m), int(copies[m]), int(adcs[m])
+            layer_busy[m] = layer.busy_at_cycle_ps(d, problem.cycle_ps(a))
             busy += layer_busy[m]
-            crossbars += int(copies[m]) * layer.crossbars
-            tiles += -(-int(copies[m]) * layer.crossbars // per_tile)
+            costs = layer_costs(hw, layer.crossbars, [d], a)
+            crossbars += int(costs["crossbars"][0])
+            tiles += int(costs["tiles"][0])
+            for key in totals:
+                totals[key] += int(costs[key][0])
         rows.append((stage, busy, crossbars, tiles))
     period = max((busy for _, busy, _, _ in rows), default=0)
     bottleneck = next((s.name for s, busy, _, _ in rows if busy == period), "")
@@ -187,6 +238,7 @@ def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
             tiles,
             busy,
             busy / period if period else 0.0,
+            tuple(int(adcs[m]) for m in s.members),
         )
         for s, busy, crossbars, tiles in rows
     )
@@ -194,8 +246,8 @@ def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
     # Layers may share a tile unless the hardware forbids it.
     tiles_used = -(-crossbars_used // per_tile) if hw.share_tiles else sum(s.tiles for s in stages)
     chips_used = -(-tiles_used // hw.tiles_per_chip)
-    usage = {"crossbars": crossbars_used, "tiles": tiles_used}
-    capacity = dict(zip(problem.resources, (int(c) for c in problem.capacity), strict=True))
+    usage = {"crossbars": crossbars_used, "tiles": tiles_used, **totals}
+    capacity = problem.capacities()
     return Metrics(
         stages=stages,
         bottleneck_ps=period,
@@ -204,7 +256,7 @@ def _score(problem: AllocationProblem, copies: Mapping[str, int]) -> Metrics:
         crossbars_used=crossbars_used,
         tiles_used=tiles_used,
         chips_used=chips_used,
-        usage={r: usage[r] for r in problem.resources},
+        usage=usage,
         capacity=capacity,
         analysis=analysis,
     )
@@ -244,10 +296,11 @@ def verify(problem: AllocationProblem, result: SolveResult) -> Metrics | None:
     """
     if result.copies is None:
         return None
-    problems = check_allocation(problem, result.copies)
+    adcs = result.adcs if result.adcs is not None else naive_adcs(problem)
+    problems = check_allocation(problem, result.copies, adcs)
     if problems:
         raise SolverError(f"{result.label} returned an invalid allocation: {'; '.join(problems)}")
-    metrics = _score(problem, result.copies)
+    metrics = _score(problem, result.copies, adcs)
     if metrics.bottleneck_ps != result.bottleneck_ps:
         raise SolverError(
             f"{result.label} reported bottleneck {result.bottleneck_ps} ps but the pipeline"

@@ -5,6 +5,10 @@ Built once, as integer arrays, so that every solver reads the same data
 feedback loop, or a loop's composite (its members' busy times add up).
 Each stage's options are Pareto-optimal (cost, busy) pairs sorted from the
 slowest and cheapest (one copy of everything) to the fastest.
+
+In design mode (a :class:`~hitm.hardware.DesignSpace`) an option is a pair
+(copies, ADCs per crossbar) per member: more ADCs shorten the crossbar cycle
+where the ADC, not the array read, limits it, at their power and area.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hitm.analysis import Analysis, LayerDemand, busy_ps
+from hitm.analysis import Analysis, LayerDemand
+from hitm.costs import layer_costs
 from hitm.description.ops import RECURRENT_GATES
 from hitm.errors import DescriptionError
-from hitm.hardware import Budget
+from hitm.hardware import Budget, DesignSpace, Hardware
 
 __all__ = [
     "MAX_OPTIONS",
@@ -47,6 +52,8 @@ class Stage:
         The weight layers the stage holds (one, except for loops).
     copies
         ``(n_options, n_members)``: copies of each member in each option.
+    adcs
+        ``(n_options, n_members)``: ADCs per crossbar of each member in each option.
     cost
         ``(n_options, n_resources)`` integer cost of each option.
     busy_ps
@@ -58,6 +65,7 @@ class Stage:
     kind: str
     members: tuple[str, ...]
     copies: np.ndarray
+    adcs: np.ndarray
     cost: np.ndarray
     busy_ps: np.ndarray
 
@@ -65,13 +73,28 @@ class Stage:
     def n_options(self) -> int:
         return len(self.busy_ps)
 
+    def keep(self, mask: np.ndarray) -> Stage:
+        """The stage with only the options ``mask`` selects."""
+        return Stage(
+            self.name,
+            self.kind,
+            self.members,
+            self.copies[mask],
+            self.adcs[mask],
+            self.cost[mask],
+            self.busy_ps[mask],
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class AllocationProblem:
     """Stages with options, resources, and capacities, all integers.
 
-    ``pruned`` tells whether options that could never fit the budget were
-    dropped (done whenever the naive design fits).
+    ``resources`` always starts with ``crossbars``; ``tiles`` follows when
+    layers may not share a tile, then ``power_uw`` and ``area_um2`` when the
+    budget caps them. ``design`` is set in design mode. ``pruned`` tells whether
+    options that could never fit the budget were dropped (done whenever the
+    naive design fits).
     """
 
     analysis: Analysis
@@ -80,7 +103,22 @@ class AllocationProblem:
     resources: tuple[str, ...]
     capacity: np.ndarray
     pruned: bool = False
+    design: DesignSpace | None = None
     _stage_of: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def adc_choices(self) -> tuple[int, ...]:
+        """ADCs per crossbar a layer may take (one value outside design mode)."""
+        hw = self.analysis.hardware
+        return self.design.adcs if self.design else (hw.adcs_per_crossbar,)
+
+    def cycle_ps(self, adcs: int) -> int:
+        """Crossbar cycle with ``adcs`` ADCs per crossbar."""
+        hw = self.analysis.hardware
+        return self.design.cycle_ps(hw, adcs) if self.design else hw.cycle_ps
+
+    def capacities(self) -> dict[str, int]:
+        return dict(zip(self.resources, (int(c) for c in self.capacity), strict=True))
 
     @property
     def n_options(self) -> int:
@@ -97,8 +135,15 @@ class AllocationProblem:
             copies.update(zip(stage.members, (int(d) for d in stage.copies[o]), strict=True))
         return copies
 
+    def adcs_of(self, choice: Sequence[int]) -> dict[str, int]:
+        """ADCs per crossbar per weight layer for one chosen option index per stage."""
+        adcs: dict[str, int] = {}
+        for stage, o in zip(self.stages, choice, strict=True):
+            adcs.update(zip(stage.members, (int(a) for a in stage.adcs[o]), strict=True))
+        return adcs
+
     def naive_cost(self) -> np.ndarray:
-        """Resources one copy of every layer needs."""
+        """Resources one copy of every layer needs (fewest ADCs in design mode)."""
         return np.sum([stage.cost[0] for stage in self.stages], axis=0, dtype=np.int64)
 
     def shortfall(self) -> dict[str, int]:
@@ -134,24 +179,33 @@ def _kind(layer: LayerDemand) -> str:
 
 
 def _layer_options(
-    layer: LayerDemand, resources: tuple[str, ...], per_tile: int, limit: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    layer: LayerDemand,
+    hw: Hardware,
+    resources: tuple[str, ...],
+    adc_cycles: Sequence[tuple[int, int]],
+    limit: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(copies, adcs, cost, busy) of every useful copy count at every ADC choice."""
     copies = np.array(useful_copies(layer.parallel, limit), dtype=np.int64)
-    crossbars = copies * layer.crossbars
-    columns = {"crossbars": crossbars, "tiles": -(-crossbars // per_tile)}
-    cost = np.stack([columns[r] for r in resources], axis=1)
-    busy = np.array([busy_ps(layer.steps, layer.parallel, int(d), layer.mvm_ps) for d in copies])
-    return copies[:, None], cost, busy.astype(np.int64)
+    parts = []
+    for adcs, cycle in adc_cycles:
+        costs = layer_costs(hw, layer.crossbars, copies, adcs)
+        busy = np.array([layer.busy_at_cycle_ps(int(d), cycle) for d in copies], dtype=np.int64)
+        cost = np.stack([costs[r] for r in resources], axis=1)
+        parts.append((copies[:, None], np.full((len(copies), 1), adcs), cost, busy))
+    if len(parts) == 1:
+        return parts[0]  # useful copy counts are already Pareto-optimal, slow → fast
+    return _pareto(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
-def _pareto(copies: np.ndarray, cost: np.ndarray, busy: np.ndarray):
+def _pareto(copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.ndarray):
     """Keep options no other option beats in busy and every resource; sort slow → fast.
 
     Of options with equal busy and cost, the first (fewest copies) is kept.
     """
     # Fastest first, then cheapest: an option can only be dominated by one before it.
     order = np.lexsort((*cost.T[::-1], busy))
-    copies, cost, busy = copies[order], cost[order], busy[order]
+    copies, adcs, cost, busy = copies[order], adcs[order], cost[order], busy[order]
     if cost.shape[1] == 1:
         # One resource: kept iff strictly cheaper than every faster-or-equal option before it.
         c = cost[:, 0]
@@ -164,13 +218,13 @@ def _pareto(copies: np.ndarray, cost: np.ndarray, busy: np.ndarray):
                 keep_list.append(i)
         keep = np.array(keep_list, dtype=np.int64)
     keep = keep[::-1]  # slow → fast
-    return copies[keep], cost[keep], busy[keep]
+    return copies[keep], adcs[keep], cost[keep], busy[keep]
 
 
 def _merge(a, b):
     """Options of two members run one after another: costs and busy times add."""
-    ca, xa, ba = a
-    cb, xb, bb = b
+    ca, aa, xa, ba = a
+    cb, ab, xb, bb = b
     if len(ba) * len(bb) > _MAX_MERGE:
         raise DescriptionError(
             f"network: a feedback loop's members have {len(ba):,} × {len(bb):,} option pairs"
@@ -178,11 +232,20 @@ def _merge(a, b):
         )
     ia, ib = np.meshgrid(np.arange(len(ba)), np.arange(len(bb)), indexing="ij")
     ia, ib = ia.ravel(), ib.ravel()
-    return _pareto(np.concatenate([ca[ia], cb[ib]], axis=1), xa[ia] + xb[ib], ba[ia] + bb[ib])
+    return _pareto(
+        np.concatenate([ca[ia], cb[ib]], axis=1),
+        np.concatenate([aa[ia], ab[ib]], axis=1),
+        xa[ia] + xb[ib],
+        ba[ia] + bb[ib],
+    )
 
 
 def build_problem(
-    analysis: Analysis, budget: Budget | None = None, *, prune: bool = True
+    analysis: Analysis,
+    budget: Budget | None = None,
+    *,
+    design: DesignSpace | None = None,
+    prune: bool = True,
 ) -> AllocationProblem:
     """Turn an analysis and a budget into the allocation problem.
 
@@ -191,11 +254,14 @@ def build_problem(
     analysis
         Per-layer demand vectors.
     budget
-        Chips or crossbars available; defaults to the hardware's ``chips``.
+        Chips, crossbars, tiles, power and area available; defaults to the
+        hardware's ``chips``.
+    design
+        Design mode: each layer also chooses its ADCs per crossbar.
     prune
-        Drop options that cannot fit even with every other stage at one copy
-        (exact: such options are in no feasible design). Skipped when the
-        naive design itself does not fit, so its shortfall can be reported.
+        Drop options that cannot fit even with every other stage at its
+        cheapest (exact: such options are in no feasible design). Skipped when
+        the naive design itself does not fit, so its shortfall can be reported.
 
     Raises
     ------
@@ -205,24 +271,25 @@ def build_problem(
     budget = budget or Budget()
     hw = analysis.hardware
     full = budget.capacity(hw)
-    resources = ("crossbars",) if hw.share_tiles else ("crossbars", "tiles")
+    resources = ("crossbars",) + (() if hw.share_tiles else ("tiles",))
+    resources += tuple(r for r in ("power_uw", "area_um2") if r in full)
     capacity = np.array([full.get(r, np.iinfo(np.int64).max // 4) for r in resources], np.int64)
     weight_layers = analysis.weight_layers
-    per_tile = hw.crossbars_per_tile
-    naive = int(sum(layer.crossbars for layer in weight_layers))
-    # One copy of every layer must fit every budgeted resource (tiles too, when
-    # layers may not share a tile), else pruning would empty a stage's options.
-    naive_need = {
-        "crossbars": naive,
-        "tiles": sum(-(-layer.crossbars // per_tile) for layer in weight_layers),
-    }
-    fits = all(naive_need[r] <= c for r, c in zip(resources, capacity, strict=True))
+    adc_choices = design.adcs if design else (hw.adcs_per_crossbar,)
+    adc_cycles = [(a, design.cycle_ps(hw, a) if design else hw.cycle_ps) for a in adc_choices]
 
-    def options(layer: LayerDemand, slack: int | None):
-        limit = None if slack is None else 1 + slack // layer.crossbars
-        return _layer_options(layer, resources, per_tile, limit)
+    # One copy of every layer, fewest ADCs, must fit every budgeted resource, else
+    # pruning would empty a stage's options and the shortfall is what to report.
+    naive_need = np.zeros(len(resources), dtype=np.int64)
+    for layer in weight_layers:
+        costs = layer_costs(hw, layer.crossbars, [1], adc_choices[0])
+        naive_need += np.array([costs[r][0] for r in resources])
+    fits = bool(np.all(naive_need <= capacity))
+    slack = int(capacity[0] - naive_need[0]) if (prune and fits) else None
 
-    slack = int(capacity[0]) - naive if (prune and fits) else None
+    def limit(layer: LayerDemand) -> int | None:
+        return None if slack is None else 1 + slack // layer.crossbars
+
     groups: list[tuple[str, str, list[LayerDemand]]] = []
     seen_loops: dict[str, int] = {}
     for layer in weight_layers:
@@ -234,17 +301,14 @@ def build_problem(
             seen_loops[layer.loop] = len(groups)
             groups.append((layer.loop, "loop", [layer]))
 
-    estimate = sum(
-        len(useful_copies(m.parallel, None if slack is None else 1 + slack // m.crossbars))
-        for _, _, members in groups
-        for m in members
+    estimate = len(adc_choices) * sum(
+        len(useful_copies(m.parallel, limit(m))) for m in weight_layers
     )
     if estimate > MAX_OPTIONS:
         raise DescriptionError(
             f"budget: the problem would have {estimate:,} options (limit {MAX_OPTIONS:,});"
             " lower the budget or the input sizes"
         )
-
     # Busy times add up inside loops and across solvers' objectives: keep them in int64.
     slowest = sum(m.busy_ps(1) for m in weight_layers)
     if slowest > MAX_BUSY_PS:
@@ -252,36 +316,30 @@ def build_problem(
             f"network: one inference would keep the layers busy for {slowest / 1e12:,.0f} s;"
             " the sizes or step counts are too large to model"
         )
+
     stages: list[Stage] = []
     stage_of: dict[str, int] = {}
     for name, kind, members in groups:
-        # A layer's useful copy counts are already Pareto-optimal and ordered slow → fast.
-        opts = options(members[0], slack)
+        opts = _layer_options(members[0], hw, resources, adc_cycles, limit(members[0]))
         for member in members[1:]:
-            opts = _merge(opts, options(member, slack))
-        copies, cost, busy = opts
+            opts = _merge(opts, _layer_options(member, hw, resources, adc_cycles, limit(member)))
         for m in members:
             stage_of[m.name] = len(stages)
-        stages.append(Stage(name, kind, tuple(m.name for m in members), copies, cost, busy))
+        stages.append(Stage(name, kind, tuple(m.name for m in members), *opts))
 
     if slack is not None:
         stages = _prune(stages, capacity)
     return AllocationProblem(
-        analysis, budget, tuple(stages), resources, capacity, slack is not None, stage_of
+        analysis, budget, tuple(stages), resources, capacity, slack is not None, design, stage_of
     )
 
 
 def _prune(stages: list[Stage], capacity: np.ndarray) -> list[Stage]:
     """Drop options that exceed the capacity left once every other stage takes its cheapest."""
-    floor = np.sum([s.cost[0] for s in stages], axis=0)
-    pruned = []
-    for s in stages:
-        room = capacity - (floor - s.cost[0])
-        keep = np.all(s.cost <= room, axis=1)
-        pruned.append(
-            Stage(s.name, s.kind, s.members, s.copies[keep], s.cost[keep], s.busy_ps[keep])
-        )
-    return pruned
+    floor = np.sum([s.cost.min(axis=0) for s in stages], axis=0)
+    return [
+        s.keep(np.all(s.cost <= capacity - (floor - s.cost.min(axis=0)), axis=1)) for s in stages
+    ]
 
 
 def choice_from_copies(problem: AllocationProblem, copies: Mapping[str, int]) -> list[int] | None:

@@ -319,11 +319,12 @@ def test_pareto_filter_matches_brute_force(resources, seed):
     busy = rng.integers(1, 12, n).astype(np.int64)
     cost = rng.integers(0, 8, (n, resources)).astype(np.int64)
     copies = np.arange(n)[:, None]
-    kept_copies, kept_cost, kept_busy = _pareto(copies, cost, busy)
+    kept_copies, kept_adcs, kept_cost, kept_busy = _pareto(copies, copies % 3, cost, busy)
     got = {(int(b), *map(int, c)) for b, c in zip(kept_busy, kept_cost, strict=True)}
     assert got == _brute_pareto(cost, busy)
     assert len(got) == len(kept_busy)  # no duplicates kept
     # slow → fast; with two resources, equally fast options may trade one for the other
     assert np.all(np.diff(kept_busy) < 0) if resources == 1 else np.all(np.diff(kept_busy) <= 0)
-    for d, c, b in zip(kept_copies[:, 0], kept_cost, kept_busy, strict=True):
-        assert busy[d] == b and np.array_equal(cost[d], c)  # copies travel with their option
+    for d, a, c, b in zip(kept_copies[:, 0], kept_adcs[:, 0], kept_cost, kept_busy, strict=True):
+        # copies and ADCs travel with their option
+        assert busy[d] == b and np.array_equal(cost[d], c) and a == d % 3

@@ -21,25 +21,26 @@ from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, Attr, ShapeError
 from hitm.errors import DescriptionError, suggest
-from hitm.hardware import Budget, Hardware, load_budget, load_hardware
+from hitm.hardware import Budget, DesignSpace, Hardware, load_budget, load_design, load_hardware
 
 __all__ = ["Instance", "load_instance", "parse_instance", "read_document"]
 
 MAX_INT = 10_000_000  # any single size above this is a typo, not a network
 MAX_ELEMENTS = 10**12  # elements of one tensor (all items): refuses sizes that overflow time
-_TOP_KEYS = ("name", "source", "notes", "network", "hardware", "budget")
+_TOP_KEYS = ("name", "source", "notes", "network", "hardware", "budget", "design")
 _NETWORK_KEYS = ("name", "inputs", "layers", "feedback")
 _LAYER_KEYS = ("name", "op", "input", "inputs")
 
 
 @dataclass(frozen=True)
 class Instance:
-    """A network, the hardware to map it on, and the resource budget."""
+    """A network, the hardware to map it on, the resource budget, and design mode if on."""
 
     name: str
     network: Network
     hardware: Hardware
     budget: Budget
+    design: DesignSpace | None = None
 
 
 def read_document(path: str | Path) -> Any:
@@ -108,8 +109,9 @@ def parse_instance(doc: Any, default_name: str = "network") -> Instance:
     name = str(doc.get("name") or default_name)
     hardware = load_hardware(_mapping(doc.get("hardware"), "hardware"))
     budget = load_budget(_mapping(doc.get("budget"), "budget"))
+    design = load_design(doc.get("design"))
     network = parse_network(doc["network"], name)
-    return Instance(name=name, network=network, hardware=hardware, budget=budget)
+    return Instance(name=name, network=network, hardware=hardware, budget=budget, design=design)
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any] | None:

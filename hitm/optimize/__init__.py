@@ -68,7 +68,9 @@ def solve(
     else:
         result = {"dp": solve_dp, "bisect": solve_bisect, "greedy": solve_greedy}[method](problem)
     if result.choice is not None:
-        result = _with(result, copies=problem.copies_of(result.choice))
+        result = _with(
+            result, copies=problem.copies_of(result.choice), adcs=problem.adcs_of(result.choice)
+        )
     if result.status == "infeasible":
         short = problem.shortfall()
         detail = "; ".join(

@@ -1,4 +1,4 @@
-"""Helpers shared by the in-house solvers: flat views of a problem's options."""
+"""Helpers shared by the in-house solvers: costs, bottlenecks and a scalar cost."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from hitm.problem import AllocationProblem
 
-__all__ = ["choice_bottleneck", "choice_cost", "monotone"]
+__all__ = ["choice_bottleneck", "choice_cost", "monotone", "scalar_costs", "suffix_argmin"]
 
 
 def choice_cost(problem: AllocationProblem, choice: Sequence[int]) -> np.ndarray:
@@ -27,3 +27,30 @@ def monotone(problem: AllocationProblem) -> bool:
     resource, which makes ``bisect`` exact and ``greedy``'s moves well defined.
     """
     return all(np.all(np.diff(s.cost, axis=0) >= 0) for s in problem.stages)
+
+
+def scalar_costs(problem: AllocationProblem) -> list[np.ndarray]:
+    """One number per option that weighs every budgeted resource.
+
+    With one resource it is that resource. With several, each resource's cost
+    above the stage's cheapest counts as a share of the room the budget leaves
+    above the cheapest design: ``Σ_r (c_r − min_r) / (cap_r − Σ_s min_r)``.
+    A design fits only if each share sums to at most 1, so this is the
+    scaled-cost view the single-dimension methods budget, checked afterwards.
+    """
+    if len(problem.resources) == 1:
+        return [s.cost[:, 0].astype(np.float64) for s in problem.stages]
+    floors = [s.cost.min(axis=0) for s in problem.stages]
+    room = np.maximum(problem.capacity - np.sum(floors, axis=0), 1).astype(np.float64)
+    return [((s.cost - f) / room).sum(axis=1) for s, f in zip(problem.stages, floors, strict=True)]
+
+
+def suffix_argmin(values: np.ndarray) -> np.ndarray:
+    """``out[i]`` = index of the smallest ``values[j]`` for ``j >= i`` (the first on ties)."""
+    n = len(values)
+    rev = values[::-1]
+    running = np.minimum.accumulate(rev)
+    # In reversed order a later position is an earlier option: it wins ties.
+    better = rev <= np.concatenate([[np.inf], running[:-1]])
+    pos = np.maximum.accumulate(np.where(better, np.arange(n), 0))
+    return (n - 1 - pos)[::-1].copy()

@@ -1,11 +1,13 @@
 """Binary search over candidate bottlenecks.
 
-For a bottleneck ``T`` every stage takes its first (cheapest) option with
+For a bottleneck ``T`` every stage takes its cheapest option with
 ``busy <= T``; ``T`` is feasible when those options fit. Feasibility is
 monotone in ``T``, so a binary search over the distinct busy values finds the
 least feasible one, and the options taken there are the cheapest that reach
-it: the lexicographic optimum. Exact whenever options get dearer as they get
-faster (always true for copy counts).
+it: the lexicographic optimum. Exact whenever options get dearer in every
+resource as they get faster (always true for copy counts). Otherwise (design
+mode) "cheapest" is by the scaled cost of :func:`~hitm.optimize.arrays.scalar_costs`
+and the answer is only ``feasible``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 
 import numpy as np
 
-from hitm.optimize.arrays import monotone
+from hitm.optimize.arrays import monotone, scalar_costs, suffix_argmin
 from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
 
@@ -25,29 +27,40 @@ def solve_bisect(problem: AllocationProblem, time_limit: float | None = None) ->
     """Solve by binary search on the bottleneck (``time_limit`` is not needed)."""
     start = time.perf_counter()
     stages = problem.stages
+    exact = monotone(problem)
     busy = np.concatenate([s.busy_ps for s in stages])
     cost = np.concatenate([s.cost for s in stages])
     offsets = np.cumsum([0] + [s.n_options for s in stages])[:-1]
+    if exact:
+        best_from = np.arange(len(busy))  # the first option meeting T is the cheapest
+    else:
+        best_from = np.concatenate(
+            [o + suffix_argmin(c) for o, c in zip(offsets, scalar_costs(problem), strict=True)]
+        )
 
     def pick(t: int) -> np.ndarray:
-        # Options run slow → fast, so the first meeting T is after all slower ones.
-        return offsets + np.add.reduceat((busy > t).astype(np.int64), offsets)
+        # Options run slow → fast, so those meeting T follow all slower ones.
+        return best_from[offsets + np.add.reduceat((busy > t).astype(np.int64), offsets)]
+
+    def fits(t: int) -> bool:
+        return bool(np.all(cost[pick(t)].sum(axis=0) <= problem.capacity))
 
     floor = max(int(s.busy_ps[-1]) for s in stages)  # no stage gets below its fastest
     candidates = np.unique(busy[busy >= floor])
     lo, hi = 0, len(candidates) - 1
-    if not np.all(cost[pick(int(candidates[hi]))].sum(axis=0) <= problem.capacity):
-        return SolveResult("bisect", "infeasible", seconds=time.perf_counter() - start)
+    if not fits(int(candidates[hi])):
+        status = "infeasible" if exact else "error"
+        message = "" if exact else "no scaled-cost choice fits every budget"
+        return SolveResult("bisect", status, seconds=time.perf_counter() - start, message=message)
     while lo < hi:
         mid = (lo + hi) // 2
-        if np.all(cost[pick(int(candidates[mid]))].sum(axis=0) <= problem.capacity):
+        if fits(int(candidates[mid])):
             hi = mid
         else:
             lo = mid + 1
-    t = int(candidates[lo])
-    idx = pick(t)
+    idx = pick(int(candidates[lo]))
     choice = tuple(int(i - o) for i, o in zip(idx, offsets, strict=True))
-    exact = monotone(problem)
+    t = max(int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True))
     return SolveResult(
         "bisect",
         "optimal" if exact else "feasible",
@@ -56,5 +69,8 @@ def solve_bisect(problem: AllocationProblem, time_limit: float | None = None) ->
         cost=dict(zip(problem.resources, (int(c) for c in cost[idx].sum(axis=0)), strict=True)),
         bound_ps=t if exact else None,
         seconds=time.perf_counter() - start,
-        message="" if exact else "options are not monotone in cost: not proven optimal",
+        message=""
+        if exact
+        else "options are not dearer in every resource as they get faster:"
+        " scaled-cost choice, not proven optimal",
     )

@@ -12,11 +12,11 @@ import time
 
 import numpy as np
 
-from hitm.optimize.arrays import choice_cost
+from hitm.optimize.arrays import choice_cost, scalar_costs
 from hitm.optimize.result import BudgetCurve, SolveResult
 from hitm.problem import AllocationProblem
 
-__all__ = ["MAX_CELLS", "solve_dp"]
+__all__ = ["MAX_CELLS", "SCALED_UNITS", "solve_dp"]
 
 MAX_CELLS = 400_000_000  # stages × budget units kept for reconstruction (~0.8 GB at 2 bytes)
 _INF = np.iinfo(np.int64).max
@@ -66,12 +66,52 @@ def _stage_sorted(
     return np.where(take_before, before, at_o1)
 
 
-def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
-    """Solve by dynamic programming over crossbars, at crossbar granularity.
+def _table(
+    extras: list[np.ndarray], busys: list[np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the recurrence over ``n`` budget units; returns ``f_K`` and the choice table."""
+    f = np.zeros(n, dtype=np.int64)  # no stage yet: bottleneck 0 at any budget
+    dtype = np.uint16 if max(len(b) for b in busys) < 2**16 else np.uint32
+    choices = np.zeros((len(busys), n), dtype=dtype)
+    for k, (extra, busy) in enumerate(zip(extras, busys, strict=True)):
+        step = _stage_sorted if np.all(np.diff(extra) >= 0) else _stage_any
+        f = step(f, extra, busy, choices[k])
+    return f, choices
 
-    Budget units are counted above the cheapest design (one copy of
-    everything), so the table is ``stages × (budget − cheapest + 1)``. Numpy does the work of
-    each option over all budget units at once; Python loops over options only.
+
+def _reconstruct(choices: np.ndarray, extras: list[np.ndarray], b: int) -> list[int]:
+    """Walk the choice table back from budget ``b``."""
+    choice = [0] * len(extras)
+    for k in range(len(extras) - 1, -1, -1):
+        choice[k] = int(choices[k][b])
+        b -= int(extras[k][choice[k]])
+    return choice
+
+
+def _too_big(cells: int, start: float) -> SolveResult | None:
+    if cells <= MAX_CELLS:
+        return None
+    return SolveResult(
+        "dp",
+        "error",
+        seconds=time.perf_counter() - start,
+        message=f"the DP table would have {cells:,} cells (limit {MAX_CELLS:,});"
+        " use bisect, cpsat or ilp",
+    )
+
+
+def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
+    """Solve by dynamic programming over one budget dimension.
+
+    With crossbars the only resource, the DP is exact at crossbar
+    granularity. Budget units are counted above the cheapest design (one copy
+    of everything), so the table is ``stages × (budget − cheapest + 1)``.
+
+    With several resources (tiles, power, area) the DP budgets one scaled
+    cost instead (:func:`~hitm.optimize.arrays.scalar_costs`, in
+    ``SCALED_UNITS`` units per resource's room) and checks each point of its
+    curve, best first, against every real budget; the first that fits is
+    returned as ``feasible``, never assumed optimal.
 
     Parameters
     ----------
@@ -81,6 +121,8 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
         Ignored: the DP always runs to completion (its size is checked first).
     """
     start = time.perf_counter()
+    if len(problem.resources) > 1:
+        return _solve_scaled(problem, start)
     # Each stage's cheapest option in crossbars is the DP's zero (option 0 for copies).
     floor = [int(stage.cost[:, 0].min()) for stage in problem.stages]
     base = sum(floor)
@@ -88,57 +130,72 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
     if room < 0:
         return SolveResult("dp", "infeasible", seconds=time.perf_counter() - start)
     n = room + 1
-    cells = n * len(problem.stages)
-    if cells > MAX_CELLS:
-        return SolveResult(
-            "dp",
-            "error",
-            seconds=time.perf_counter() - start,
-            message=f"the DP table would have {cells:,} cells (limit {MAX_CELLS:,});"
-            " use bisect, cpsat or ilp",
-        )
-
-    f = np.zeros(n, dtype=np.int64)  # no stage yet: bottleneck 0 at any budget
-    max_opts = max(s.n_options for s in problem.stages)
-    dtype = np.uint16 if max_opts < 2**16 else np.uint32
-    choices = np.zeros((len(problem.stages), n), dtype=dtype)
-    for k, stage in enumerate(problem.stages):
-        extra = stage.cost[:, 0] - floor[k]
-        if np.all(np.diff(extra) >= 0):
-            f = _stage_sorted(f, extra, stage.busy_ps, choices[k])
-        else:
-            f = _stage_any(f, extra, stage.busy_ps, choices[k])
-
+    if (refused := _too_big(n * len(problem.stages), start)) is not None:
+        return refused
+    extras = [stage.cost[:, 0] - floor[k] for k, stage in enumerate(problem.stages)]
+    f, choices = _table(extras, [s.busy_ps for s in problem.stages], n)
     best = int(f[-1])
     b = int(np.searchsorted(-f, -best, side="left"))  # least budget reaching the best
-    choice = [0] * len(problem.stages)
-    for k in range(len(problem.stages) - 1, -1, -1):
-        o = int(choices[k][b])
-        choice[k] = o
-        b -= int(problem.stages[k].cost[o, 0]) - floor[k]
-
+    choice = _reconstruct(choices, extras, b)
     steps = np.flatnonzero(np.diff(f)) + 1
     at = np.concatenate([[0], steps])
     curve = BudgetCurve(budget=at + base, bottleneck_ps=f[at].copy())
     cost = choice_cost(problem, choice)
-    fits = bool(np.all(cost <= problem.capacity))
-    status, message = "optimal", ""
-    if len(problem.resources) > 1:
-        # Exact over crossbars only: the other resources are checked, not optimised.
-        status = "feasible" if fits else "error"
-        message = "exact over crossbars only; " + (
-            "other resources checked and within budget"
-            if fits
-            else "the answer exceeds another resource"
-        )
     return SolveResult(
         "dp",
-        status,
+        "optimal",
         choice=tuple(choice),
         bottleneck_ps=best,
         cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
-        bound_ps=best if status == "optimal" else None,
+        bound_ps=best,
         seconds=time.perf_counter() - start,
-        message=message,
         curve=curve,
+    )
+
+
+SCALED_UNITS = 20_000
+"""Budget units per resource's room in the scaled DP (its resolution)."""
+
+
+def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
+    """The DP over a scaled cost, its answer checked against every budget."""
+    if np.any(problem.naive_cost() > problem.capacity):
+        return SolveResult("dp", "infeasible", seconds=time.perf_counter() - start)
+    n = SCALED_UNITS * len(problem.resources) + 1
+    if (refused := _too_big(n * len(problem.stages), start)) is not None:
+        return refused
+    # Per stage, keep the options no other beats in (busy, scaled cost): the DP
+    # sees only that cost, and sorted options let it take the fast step.
+    kept, extras, busys = [], [], []
+    for stage, scaled in zip(problem.stages, scalar_costs(problem), strict=True):
+        units = np.ceil(scaled * SCALED_UNITS - 1e-9).astype(np.int64)
+        order = np.lexsort((units, stage.busy_ps))  # fastest first, then cheapest
+        prior = np.concatenate([[np.iinfo(np.int64).max], np.minimum.accumulate(units[order])[:-1]])
+        idx = order[units[order] < prior][::-1]  # slow → fast, strictly dearer
+        kept.append(idx)
+        extras.append(units[idx] - units[idx].min())
+        busys.append(stage.busy_ps[idx])
+    f, choices = _table(extras, busys, n)
+    # Best curve point first; each at the least budget reaching it.
+    values, first = np.unique(f, return_index=True)
+    for value, b in zip(values, first, strict=True):
+        local = _reconstruct(choices, extras, int(b))
+        choice = [int(k[o]) for k, o in zip(kept, local, strict=True)]
+        cost = choice_cost(problem, choice)
+        if np.all(cost <= problem.capacity):
+            return SolveResult(
+                "dp",
+                "feasible",
+                choice=tuple(choice),
+                bottleneck_ps=int(value),
+                cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
+                seconds=time.perf_counter() - start,
+                message=f"scaled-cost DP over {', '.join(problem.resources)};"
+                " checked against each budget, not proven optimal",
+            )
+    return SolveResult(
+        "dp",
+        "error",
+        seconds=time.perf_counter() - start,
+        message="no point of the scaled-cost DP fits every budget",
     )

@@ -1,9 +1,11 @@
 """The ISAAC/PIMCOMP-style heuristic: raise the bottleneck stage while it fits.
 
 Start from one copy of everything; repeatedly move the slowest stage to its
-next faster option; stop when that move no longer fits the budget (or the
-slowest stage is already at its fastest). Never assumed optimal: its result
-is always ``feasible`` and its gap is measured against the exact methods.
+cheapest faster option (by the scaled cost of
+:func:`~hitm.optimize.arrays.scalar_costs`, which is the next option when
+options only add copies); stop when that move no longer fits the budget (or
+the slowest stage is already at its fastest). Never assumed optimal: its
+result is always ``feasible`` and its gap is measured against the exact methods.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 
 import numpy as np
 
+from hitm.optimize.arrays import scalar_costs, suffix_argmin
 from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
 
@@ -27,19 +30,22 @@ def solve_greedy(problem: AllocationProblem, time_limit: float | None = None) ->
     used = problem.naive_cost().astype(np.int64)
     if np.any(used > problem.capacity):
         return SolveResult("greedy", "infeasible", seconds=time.perf_counter() - start)
+    best_from = [suffix_argmin(c) for c in scalar_costs(problem)]
     # Max-heap on busy; ties go to the earlier stage, as a pipeline walk would.
     heap = [(-int(s.busy_ps[0]), k) for k, s in enumerate(stages)]
     heapq.heapify(heap)
     while heap:
         k = heap[0][1]
         stage, o = stages[k], choice[k]
-        if o + 1 >= stage.n_options:
+        faster = int(np.searchsorted(-stage.busy_ps, -stage.busy_ps[o], side="right"))
+        if faster >= stage.n_options:
             break  # the bottleneck is already at its fastest
-        after = used + stage.cost[o + 1] - stage.cost[o]
+        nxt = int(best_from[k][faster])
+        after = used + stage.cost[nxt] - stage.cost[o]
         if np.any(after > problem.capacity):
             break
-        used, choice[k] = after, o + 1
-        heapq.heapreplace(heap, (-int(stage.busy_ps[o + 1]), k))
+        used, choice[k] = after, nxt
+        heapq.heapreplace(heap, (-int(stage.busy_ps[nxt]), k))
     bottleneck = -heap[0][0]
     return SolveResult(
         "greedy",

@@ -44,6 +44,8 @@ class SolveResult:
         Option index per stage, None without an allocation.
     copies
         Copies per weight layer, None without an allocation.
+    adcs
+        ADCs per crossbar per weight layer (design mode), None without an allocation.
     bottleneck_ps, cost
         The allocation's bottleneck and its cost per resource.
     bound_ps
@@ -58,6 +60,7 @@ class SolveResult:
     status: str
     choice: tuple[int, ...] | None = None
     copies: dict[str, int] | None = None
+    adcs: dict[str, int] | None = None
     bottleneck_ps: int | None = None
     cost: dict[str, int] | None = None
     bound_ps: int | None = None
