@@ -27,7 +27,14 @@ from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError, suggest
 from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware, load_design, load_hardware
 from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
-from hitm.pipeline import Metrics, evaluate, naive_copies, unlimited_copies, verify
+from hitm.pipeline import (
+    Metrics,
+    evaluate,
+    naive_copies,
+    unlimited_adcs,
+    unlimited_copies,
+    verify,
+)
 from hitm.problem import AllocationProblem, build_problem
 from hitm.report import (
     analysis_json,
@@ -38,6 +45,7 @@ from hitm.report import (
     costs_table,
     design_json,
     design_table,
+    fmt_amount,
     hardware_json,
     hardware_peak_table,
     hardware_table,
@@ -168,8 +176,8 @@ def _problem(instance: Instance) -> AllocationProblem:
         chips = -(-need["crossbars"] // hw.crossbars_per_chip)
         if "tiles" in need:
             chips = max(chips, -(-need["tiles"] // hw.tiles_per_chip))
-        needs = " and ".join(f"{n:,} {r}" for r, n in need.items())
-        gaps = ", ".join(f"{v:,} {r} short" for r, v in short.items())
+        needs = " and ".join(fmt_amount(r, n) for r, n in need.items())
+        gaps = ", ".join(f"{fmt_amount(r, v)} short" for r, v in short.items())
         raise InfeasibleError(
             f"budget: {instance.budget.describe(hw)} cannot hold one copy of every layer:"
             f" the naive design needs {needs} ({chips} chip{'s' if chips != 1 else ''}); {gaps}"
@@ -272,13 +280,20 @@ def _write_whole(path: Path, text: str) -> None:
         raise DescriptionError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
-def _read_copies(path: Path) -> dict[str, Any]:
+def _read_copies(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Copies per layer, and ADCs per crossbar per layer if given (design mode).
+
+    Either a plain mapping ``layer: copies`` or ``{copies: {...}, adcs: {...}}``.
+    """
     doc = read_document(path)
-    if isinstance(doc, dict) and set(doc) == {"copies"}:
-        doc = doc["copies"]
+    adcs = None
+    if isinstance(doc, dict) and "copies" in doc and set(doc) <= {"copies", "adcs"}:
+        doc, adcs = doc["copies"], doc.get("adcs")
+        if not isinstance(adcs, dict | None):
+            raise DescriptionError(f"{path}: adcs must map layer names to ADCs per crossbar")
     if not isinstance(doc, dict):
         raise DescriptionError(f"{path}: expected a mapping of layer names to copy counts")
-    return doc
+    return doc, adcs
 
 
 @app.command("evaluate")
@@ -307,29 +322,29 @@ def evaluate_cmd(
         adcs=adcs,
     )
     problem = _problem(instance)
-    wanted = _read_copies(copies)
-    design = evaluate(problem, wanted)
-    if not design.fits:
+    wanted, wanted_adcs = _read_copies(copies)
+    metrics = evaluate(problem, wanted, wanted_adcs)
+    if not metrics.fits:
         over = ", ".join(
-            f"{design.usage[r]:,} {r} of {design.capacity[r]:,}"
-            for r in design.capacity
-            if design.usage[r] > design.capacity[r]
+            f"{fmt_amount(r, metrics.usage[r])} of {fmt_amount(r, metrics.capacity[r])}"
+            for r in metrics.capacity
+            if metrics.usage[r] > metrics.capacity[r]
         )
         raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
-    naive = evaluate(problem, naive_copies(problem))
-    unlimited = evaluate(problem, unlimited_copies(problem))
+    naive, unlimited = _baselines(problem)
     if as_json:
         _emit_json(
             {
                 "network": instance.network.name,
-                "design": design_json(design, unlimited),
+                "design": design_json(metrics, unlimited),
                 "naive": design_json(naive, unlimited),
                 "unlimited": design_json(unlimited, unlimited),
             }
         )
         return
-    out.print(design_table(design, f"{instance.network.name}: design from {copies}"))
-    designs = {"design": design, "naive": naive, "unlimited": unlimited}
+    title = f"{instance.network.name}: design from {copies}"
+    out.print(design_table(metrics, title, adcs=problem.design is not None))
+    designs = {"design": metrics, "naive": naive, "unlimited": unlimited}
     out.print(baselines_table(problem, designs, unlimited))
     out.print(costs_table(designs))
 
@@ -342,7 +357,9 @@ BackendOpt = Annotated[str, typer.Option("--backend", help="MILP backend for ilp
 
 
 def _baselines(problem: AllocationProblem) -> tuple[Metrics, Metrics]:
-    return evaluate(problem, naive_copies(problem)), evaluate(problem, unlimited_copies(problem))
+    """The naive design and the unlimited optimum (fastest copies and ADCs, no budget)."""
+    unlimited = evaluate(problem, unlimited_copies(problem), unlimited_adcs(problem))
+    return evaluate(problem, naive_copies(problem)), unlimited
 
 
 def _solved(problem: AllocationProblem, result: SolveResult) -> Metrics:
@@ -401,7 +418,8 @@ def solve_cmd(
     proof = f"{result.status} in {result.seconds:.3f} s"
     if result.message:
         proof += f" ({result.message})"
-    out.print(design_table(design, f"{instance.network.name}: {result.label} design, {proof}"))
+    title = f"{instance.network.name}: {result.label} design, {proof}"
+    out.print(design_table(design, title, adcs=problem.design is not None))
     designs = {result.label: design, "naive": naive, "unlimited": unlimited}
     out.print(baselines_table(problem, designs, unlimited))
     out.print(costs_table(designs))

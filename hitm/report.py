@@ -22,11 +22,13 @@ __all__ = [
     "analysis_json",
     "analysis_table",
     "baselines_table",
+    "binding",
     "compare_table",
     "costs_json",
     "costs_table",
     "design_json",
     "design_table",
+    "fmt_amount",
     "fmt_energy",
     "fmt_power",
     "fmt_time",
@@ -43,6 +45,41 @@ def fmt_time(ps: int | float) -> str:
         if ps >= scale:
             return f"{ps / scale:.2f} {unit}"
     return f"{ps:.0f} ps"
+
+
+_RESOURCE_UNITS = {
+    "crossbars": (1, "crossbars"),
+    "tiles": (1, "tiles"),
+    "power_uw": (1e6, "W"),
+    "area_um2": (1e6, "mm²"),
+}
+
+
+def fmt_amount(resource: str, value: int | float) -> str:
+    """A resource amount in its user-facing unit (power in W, area in mm²)."""
+    scale, unit = _RESOURCE_UNITS.get(resource, (1, resource))
+    if scale == 1:
+        return f"{int(value):,} {unit}"
+    return f"{value / scale:,.2f} {unit}"
+
+
+def resource_name(resource: str) -> str:
+    """``power_uw`` → ``power``: the name a user reads."""
+    return resource.rsplit("_", 1)[0] if resource in ("power_uw", "area_um2") else resource
+
+
+def binding(usage: Mapping[str, int], capacity: Mapping[str, int]) -> tuple[str, float] | None:
+    """The budgeted resource used closest to its capacity, and the share used."""
+    shares = {r: usage[r] / capacity[r] for r in capacity if r in usage and capacity[r]}
+    if not shares:
+        return None
+    r = max(shares, key=lambda k: shares[k])
+    return r, shares[r]
+
+
+def fmt_binding(usage: Mapping[str, int], capacity: Mapping[str, int]) -> str:
+    found = binding(usage, capacity)
+    return "" if found is None else f"{resource_name(found[0])} {fmt_pct(found[1])}"
 
 
 def fmt_pct(fraction: float) -> str:
@@ -176,18 +213,21 @@ def analysis_table(analysis: Analysis, all_layers: bool = False) -> Table:
     return t
 
 
-def design_table(metrics: Metrics, title: str) -> Table:
-    """Per-stage table of one design, the bottleneck marked."""
+def design_table(metrics: Metrics, title: str, adcs: bool = False) -> Table:
+    """Per-stage table of one design, the bottleneck marked (ADCs per crossbar if ``adcs``)."""
     t = Table(title=title, title_justify="left")
-    for col in ("stage", "kind", "copies", "crossbars", "busy", "utilisation"):
+    cols = ("stage", "kind", "copies", *(("ADCs",) if adcs else ()), "crossbars", "busy")
+    for col in (*cols, "utilisation"):
         t.add_column(col, justify="left" if col in ("stage", "kind") else "right")
     for s in metrics.stages:
         mark = s.name == metrics.bottleneck_stage
         copies = "+".join(f"{d:,}" for d in s.copies)
+        per = ("+".join(str(a) for a in s.adcs),) if adcs else ()
         t.add_row(
             ("▶ " if mark else "  ") + s.name,
             s.kind,
             copies,
+            *per,
             f"{s.crossbars:,}",
             fmt_time(s.busy_ps),
             f"{100 * s.utilisation:.1f}%",
@@ -211,10 +251,11 @@ def baselines_table(
         "% of unlimited",
         "crossbars",
         "% of budget",
+        "binds",
         "chips",
         "latency",
     ):
-        t.add_column(col, justify="left" if col in ("design", "at stage") else "right")
+        t.add_column(col, justify="left" if col in ("design", "at stage", "binds") else "right")
     cap = int(problem.capacity[0])
     for name, m in designs.items():
         t.add_row(
@@ -225,6 +266,7 @@ def baselines_table(
             fmt_pct(unlimited.bottleneck_ps / m.bottleneck_ps),
             f"{m.crossbars_used:,}",
             fmt_pct(m.crossbars_used / cap) + ("" if m.fits else " (over)"),
+            fmt_binding(m.usage, m.capacity),
             f"{m.chips_used:,}",
             fmt_time(m.latency_ps),
         )
@@ -245,12 +287,15 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
         "capacity": dict(metrics.capacity),
         "fits": metrics.fits,
         "copies": metrics.copies,
+        "adcs": metrics.adcs,
+        "binding": (binding(metrics.usage, metrics.capacity) or (None,))[0],
         "stages": [
             {
                 "name": s.name,
                 "kind": s.kind,
                 "members": list(s.members),
                 "copies": list(s.copies),
+                "adcs": list(s.adcs),
                 "crossbars": s.crossbars,
                 "busy_ps": s.busy_ps,
                 "utilisation": s.utilisation,
@@ -483,6 +528,7 @@ def result_json(result: SolveResult, best_bound: int | None = None) -> dict[str,
         "solve_seconds": result.seconds,
         "message": result.message,
         "copies": result.copies,
+        "adcs": result.adcs,
     }
     if best_bound is not None:
         doc["gap_to_best_bound"] = _gap(result.bottleneck_ps, best_bound)
@@ -514,11 +560,15 @@ def compare_table(
         "throughput",
         "% of unlimited",
         "crossbars",
+        "binds",
         "gap to best bound",
         "seconds",
         "note",
     ):
-        t.add_column(col, justify="left" if col in ("method", "status", "note") else "right")
+        t.add_column(
+            col, justify="left" if col in ("method", "status", "binds", "note") else "right"
+        )
+    capacity = problem.capacities()
     for r in results:
         has = r.bottleneck_ps is not None
         gap = _gap(r.bottleneck_ps, best_bound)
@@ -529,6 +579,7 @@ def compare_table(
             fmt_rate(1e12 / r.bottleneck_ps) if has else "",
             fmt_pct(unlimited.bottleneck_ps / r.bottleneck_ps) if has else "",
             f"{r.crossbars_used:,}" if r.crossbars_used is not None else "",
+            fmt_binding(r.cost, capacity) if r.cost is not None else "",
             fmt_pct(gap) if gap is not None else "",
             f"{r.seconds:.3f}",
             r.message,
