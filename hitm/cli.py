@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import sys
 import tempfile
 from collections.abc import Callable
+from fractions import Fraction
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from hitm.analysis import analyze
 from hitm.costs import cost_table
 from hitm.description.load import Instance, load_instance, parse_instance, read_document
 from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError, suggest
+from hitm.frontier import FRONTIER_RESOURCES, Frontier, frontier, frontier_json
 from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware, load_design, load_hardware
 from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
 from hitm.pipeline import (
@@ -46,6 +50,9 @@ from hitm.report import (
     design_json,
     design_table,
     fmt_amount,
+    fmt_pct,
+    fmt_rate,
+    fmt_time,
     hardware_json,
     hardware_peak_table,
     hardware_table,
@@ -94,6 +101,10 @@ AdcsOpt = Annotated[
     typer.Option(
         "--adcs", help="Design mode's ADCs per crossbar, e.g. 1,2,4,8 (implies --design)."
     ),
+]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also draw a plot to this file; .png or .svg sets the format."),
 ]
 
 
@@ -387,8 +398,17 @@ def solve_cmd(
     time_limit: TimeOpt = 10.0,
     backend: BackendOpt = "highs",
     as_json: JsonOpt = False,
+    plot: PlotOpt = None,
 ) -> None:
-    """Choose copies per layer for the highest throughput within the budget."""
+    """Choose copies per layer for the highest throughput within the budget.
+
+    --plot draws each stage's busy time as a bar, the bottleneck highlighted
+    and the period T marked.
+    """
+    if plot is not None:
+        from hitm.plots import check_plot_path  # matplotlib loads only when plotting
+
+        check_plot_path(plot)
     instance = _load(
         file,
         chips,
@@ -403,6 +423,11 @@ def solve_cmd(
     result = solve(problem, method, time_limit, backend=backend)
     design = _solved(problem, result)
     naive, unlimited = _baselines(problem)
+    if plot is not None:
+        from hitm.plots import plot_stages
+
+        title = f"{instance.network.name}: {result.label} design, busy time per stage"
+        _wrote(plot_stages(design, plot, title=title))
     if as_json:
         _emit_json(
             {
@@ -460,6 +485,7 @@ def compare_cmd(
     agree = len(optima) <= 1
     bounds = [r.bound_ps for r in results if r.bound_ps is not None]
     best_bound = max(bounds) if bounds else None
+    capacity = problem.capacities()
     if as_json:
         _emit_json(
             {
@@ -468,9 +494,12 @@ def compare_cmd(
                 "best_bound_ps": best_bound,
                 "unlimited_bottleneck_ps": unlimited.bottleneck_ps,
                 "results": [
-                    {**result_json(r, best_bound), "energy": costs_json(designs[r.label].costs)}
+                    {
+                        **result_json(r, best_bound, capacity),
+                        "energy": costs_json(designs[r.label].costs),
+                    }
                     if r.label in designs
-                    else result_json(r, best_bound)
+                    else result_json(r, best_bound, capacity)
                     for r in results
                 ],
                 "agree": agree,
@@ -488,6 +517,182 @@ def compare_cmd(
             if r.status == "optimal"
         )
         raise SolverError(f"exact methods disagree: {pairs}")
+
+
+def _wrote(path: Path) -> None:
+    err.print(f"wrote {path}", highlight=False, markup=False)
+
+
+ResourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--resource", "-r", help=f"The budgeted resource: {', '.join(FRONTIER_RESOURCES)}."
+    ),
+]
+UpToOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--up-to",
+        help="Stop the frontier at this budget, in the resource's unit (crossbars, W, mm²);"
+        " default: where the unlimited throughput is first reached.",
+        min=0.0,
+    ),
+]
+
+
+@app.command("pareto")
+@_reports_errors
+def pareto_cmd(
+    file: FileArg,
+    resource: ResourceOpt = "crossbars",
+    chips: ChipsOpt = None,
+    crossbars: CrossbarsOpt = None,
+    power_w: PowerOpt = None,
+    area_mm2: AreaOpt = None,
+    design: DesignOpt = False,
+    adcs: AdcsOpt = None,
+    up_to: UpToOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+) -> None:
+    """The exact budget → throughput frontier of one resource, every breakpoint.
+
+    For the resource R, with every other resource unconstrained, the least R
+    reaching a bottleneck T is C(T) = Σ_stages min{cost_R(o) : busy(o) ≤ T}:
+    each stage takes its cheapest option meeting T. The breakpoints are the
+    bottlenecks where C changes, from the cheapest design to the least R
+    reaching the unlimited throughput, computed exactly (no sampled grid).
+    Marked: the naive design, the unlimited ceiling, the knee (the point
+    farthest above the naive → ceiling line in normalised linear budget and
+    throughput, if at least 0.05 above it) and the chosen design (the best
+    within the instance's budget for R: its crossbars, its power or area cap,
+    or without one the power or area of its crossbars).
+    """
+    spec = FRONTIER_RESOURCES.get(resource)
+    if spec is None:
+        known = ", ".join(FRONTIER_RESOURCES)
+        raise DescriptionError(
+            f"--resource: unknown resource '{resource}'{suggest(resource, FRONTIER_RESOURCES)};"
+            f" known: {known}"
+        )
+    if plot is not None:
+        from hitm.plots import check_plot_path  # matplotlib loads only when plotting
+
+        check_plot_path(plot)
+    instance = _load(
+        file, chips, crossbars, power_w=power_w, area_mm2=area_mm2, design=design, adcs=adcs
+    )
+    cap = None
+    if up_to is not None:
+        if not up_to > 0:
+            raise DescriptionError(f"--up-to: must be positive, got {up_to}")
+        cap = math.floor(Fraction(str(up_to)) * spec.scale)
+    analysis = analyze(instance.network, instance.hardware)
+    front = frontier(analysis, resource, design=instance.design, budget=instance.budget, up_to=cap)
+    if plot is not None:
+        from hitm.plots import plot_frontier
+
+        _wrote(plot_frontier(front, plot))
+    if as_json:
+        _emit_json(frontier_json(front))
+        return
+    out.print(_frontier_table(front))
+    for line in _frontier_notes(front, instance):
+        out.print(line, highlight=False)
+
+
+TABLE_ROWS = 30  # a longer frontier shows landmarks and every k-th point; --json has all
+
+
+def _frontier_budget(front: Frontier, budget: int) -> str:
+    value = front.user(budget)
+    return f"{value:,}" if front.scale == 1 else f"{value:,.3f}"
+
+
+def _frontier_table(front: Frontier) -> Table:
+    """Breakpoints of a frontier: all of them, or the landmarks and every k-th."""
+    n = len(front)
+    marks: dict[int, list[str]] = {}
+    for label, point in (("knee", front.knee), ("chosen", front.chosen)):
+        i = front.index(point)
+        if i is not None:
+            marks.setdefault(i, []).append(label)
+    marks.setdefault(0, []).insert(0, "first")
+    if front.complete:
+        marks.setdefault(n - 1, []).append("ceiling")
+    step = max(1, math.ceil(n / TABLE_ROWS))
+    rows = sorted(set(range(0, n, step)) | set(marks) | {n - 1})
+    shown = "all shown" if len(rows) == n else f"{len(rows)} shown: every {step}th and the marked"
+    unit = front.unit
+    t = Table(
+        title=f"{front.network}: exact {front.resource} frontier{', design mode' if front.design else ''},"
+        f" {n:,} breakpoint{'s' if n != 1 else ''} ({shown})",
+        title_justify="left",
+    )
+    for col in ("#", f"budget ({unit})", "bottleneck", "throughput", "% of unlimited", "mark"):
+        t.add_column(col, justify="left" if col == "mark" else "right")
+    for i in rows:
+        b, ps = int(front.budget[i]), int(front.bottleneck_ps[i])
+        mark = ", ".join(marks.get(i, []))
+        t.add_row(
+            f"{i:,}",
+            _frontier_budget(front, b),
+            fmt_time(ps),
+            fmt_rate(1e12 / ps),
+            fmt_pct(front.unlimited_ps / ps),
+            mark,
+            style="bold" if mark else None,
+        )
+    return t
+
+
+def _frontier_notes(front: Frontier, instance: Instance) -> list[str]:
+    """The frontier's landmarks in words."""
+    unit = front.unit
+    hw = instance.hardware
+    crossbars = instance.budget.capacity(hw)["crossbars"]
+    if front.key in instance.budget.capacity(hw):
+        source = f"the budget's {front.resource}"
+    else:
+        source = f"the provisioned {front.resource} of the budget's {crossbars:,} crossbars"
+
+    def at(b: int, ps: int) -> str:
+        pct = fmt_pct(front.unlimited_ps / ps)
+        return f"{_frontier_budget(front, b)} {unit}: {fmt_time(ps)}, {pct} of unlimited"
+
+    lines = [
+        f"naive design (one copy of every layer{', fewest ADCs' if front.design else ''}):"
+        f" {at(front.naive.budget, front.naive.bottleneck_ps)}",
+        f"ceiling: {fmt_time(front.unlimited_ps)} from {_frontier_budget(front, front.unlimited.budget)}"
+        f" {unit} on (every layer at its fastest would use"
+        f" {_frontier_budget(front, front.unlimited_design_budget)} {unit})",
+    ]
+    if front.knee is not None:
+        lines.append(
+            f"knee: {at(front.knee.budget, front.knee.bottleneck_ps)}"
+            f" (lift {front.knee_lift:.3f} above the naive → ceiling line)"
+        )
+    else:
+        lines.append(
+            f"knee: none; throughput grows about linearly with {front.resource} up to the ceiling"
+            f" (largest lift {front.knee_lift:.3f} < 0.05)"
+        )
+    if front.cap is None:
+        lines.append("chosen: no budget for this resource")
+    elif front.chosen is None:
+        lines.append(
+            f"chosen: none; {source}, {_frontier_budget(front, front.cap)} {unit}, is below the"
+            " cheapest design"
+        )
+    else:
+        lines.append(
+            f"chosen, within {_frontier_budget(front, front.cap)} {unit} ({source}):"
+            f" {at(front.chosen.budget, front.chosen.bottleneck_ps)}"
+        )
+    if not front.complete:
+        lines.append("cut at --up-to: the ceiling lies beyond")
+    lines.append("every other resource is unconstrained; --json lists every breakpoint")
+    return lines
 
 
 def _hardware_of(spec: str) -> Hardware:

@@ -513,8 +513,16 @@ def hardware_json(table: CostTable) -> dict[str, Any]:
     }
 
 
-def result_json(result: SolveResult, best_bound: int | None = None) -> dict[str, Any]:
-    """A solver result as a JSON-ready dict (``gap_to_best_bound`` given ``best_bound``)."""
+def result_json(
+    result: SolveResult,
+    best_bound: int | None = None,
+    capacity: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """A solver result as a JSON-ready dict.
+
+    ``gap_to_best_bound`` is added given ``best_bound``, and ``binding`` (the
+    resource used closest to its capacity) given ``capacity``.
+    """
     doc: dict[str, Any] = {
         "method": result.method,
         "backend": result.backend,
@@ -532,6 +540,8 @@ def result_json(result: SolveResult, best_bound: int | None = None) -> dict[str,
     }
     if best_bound is not None:
         doc["gap_to_best_bound"] = _gap(result.bottleneck_ps, best_bound)
+    if capacity is not None and result.cost is not None:
+        doc["binding"] = (binding(result.cost, capacity) or (None,))[0]
     return doc
 
 

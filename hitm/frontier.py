@@ -1,0 +1,561 @@
+"""The exact budget → throughput frontier of one resource.
+
+For a resource ``R`` (crossbars, power or area), with every other resource
+unconstrained, the least amount of ``R`` that reaches a bottleneck ``T`` is
+
+    C_R(T) = Σ_stages min{cost_R(o) : busy(o) ≤ T}
+
+because the bottleneck is a maximum over stages: each stage independently
+takes its cheapest option that meets ``T``. ``C_R`` is a staircase that only
+changes at a stage's busy time, so its breakpoints are found exactly, with no
+sampled grid, by evaluating it at every distinct busy time between the
+unlimited ceiling (no stage below its fastest) and the slowest option, and
+keeping the Pareto points: more ``R`` buys a strictly shorter ``T``.
+
+The frontier is built from the allocation problem with no option pruned, so
+the instance's own budget never truncates it (``up_to`` does, when asked).
+The same formula holds in design mode, where options also choose ADCs per
+crossbar: with ``R`` = power or area their price is in the cost.
+:func:`verify_frontier` checks points against exact solves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hitm.analysis import Analysis
+from hitm.costs import crossbar_share
+from hitm.errors import DescriptionError, SolverError, suggest
+from hitm.hardware import Budget, DesignSpace
+from hitm.optimize import solve
+from hitm.pipeline import (
+    PS_PER_S,
+    evaluate,
+    naive_adcs,
+    naive_copies,
+    unlimited_adcs,
+    unlimited_copies,
+    verify,
+)
+from hitm.problem import AllocationProblem, build_problem
+
+__all__ = [
+    "FRONTIER_RESOURCES",
+    "KNEE_MIN_LIFT",
+    "Frontier",
+    "FrontierPoint",
+    "PointCheck",
+    "breakpoints",
+    "frontier",
+    "frontier_json",
+    "frontier_problem",
+    "knee_index",
+    "resource_cap",
+    "verify_frontier",
+]
+
+
+@dataclass(frozen=True)
+class _Resource:
+    key: str  # the problem's resource name
+    unit: str  # what a user reads
+    scale: int  # problem units per user unit
+
+
+FRONTIER_RESOURCES: dict[str, _Resource] = {
+    "crossbars": _Resource("crossbars", "crossbars", 1),
+    "power": _Resource("power_uw", "W", 10**6),
+    "area": _Resource("area_um2", "mm²", 10**6),
+}
+"""Resources a frontier may be drawn over: problem resource, user unit, units per user unit."""
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    """A budget (in the resource's integer units: crossbars, µW, µm²) and its bottleneck."""
+
+    budget: int
+    bottleneck_ps: int
+
+    @property
+    def throughput_per_s(self) -> float:
+        return PS_PER_S / self.bottleneck_ps
+
+
+@dataclass(frozen=True, eq=False)
+class Frontier:
+    """Every breakpoint of one resource's budget → bottleneck staircase.
+
+    Attributes
+    ----------
+    network
+        The network's name.
+    resource
+        ``crossbars``, ``power`` or ``area``.
+    budget
+        Increasing budgets (crossbars, µW or µm²): from ``budget[i]`` on,
+        ``bottleneck_ps[i]`` is the best reachable.
+    bottleneck_ps
+        Strictly decreasing bottlenecks.
+    unlimited_ps
+        The ceiling: the bottleneck with every stage at its fastest.
+    naive
+        The naive design (one copy of every layer, fewest ADCs): the amount
+        of the resource it uses and its bottleneck. It is the first point,
+        except in design mode over crossbars, where extra ADCs are free and
+        the first point is as cheap and faster.
+    unlimited
+        The least budget that reaches the ceiling (the full frontier's last point).
+    unlimited_design_budget
+        What the unlimited design (every layer at its fastest) uses: more
+        than ``unlimited.budget`` when stages off the bottleneck need not be
+        at their fastest.
+    knee, knee_lift
+        Where extra budget stops paying (:func:`knee_index`), None if the
+        frontier has no knee short of its ceiling; and the largest height
+        above the naive → ceiling chord, in normalised units.
+    cap, chosen
+        The instance's budget for the resource, and the best point within it
+        (None without a cap, or below the naive design's cost). The knee,
+        ceiling and chosen point are those of the whole frontier, even when
+        ``up_to`` keeps only part of it.
+    design
+        Whether options include ADC choices (design mode).
+    complete
+        False when ``up_to`` cut the frontier short of the ceiling.
+    """
+
+    network: str
+    resource: str
+    budget: np.ndarray
+    bottleneck_ps: np.ndarray
+    unlimited_ps: int
+    naive: FrontierPoint
+    unlimited: FrontierPoint
+    unlimited_design_budget: int
+    knee: FrontierPoint | None
+    knee_lift: float
+    cap: int | None
+    chosen: FrontierPoint | None
+    design: bool
+    complete: bool = True
+
+    def __len__(self) -> int:
+        return len(self.budget)
+
+    @property
+    def unit(self) -> str:
+        return FRONTIER_RESOURCES[self.resource].unit
+
+    @property
+    def scale(self) -> int:
+        """Problem units (crossbars, µW, µm²) per user unit (crossbars, W, mm²)."""
+        return FRONTIER_RESOURCES[self.resource].scale
+
+    @property
+    def key(self) -> str:
+        """The problem's name for the resource (``crossbars``, ``power_uw``, ``area_um2``)."""
+        return FRONTIER_RESOURCES[self.resource].key
+
+    @property
+    def points(self) -> list[FrontierPoint]:
+        return [
+            FrontierPoint(int(b), int(t))
+            for b, t in zip(self.budget, self.bottleneck_ps, strict=True)
+        ]
+
+    @property
+    def throughput_per_s(self) -> np.ndarray:
+        return PS_PER_S / self.bottleneck_ps.astype(np.float64)
+
+    def pct_of_unlimited(self, bottleneck_ps: int | np.ndarray) -> float | np.ndarray:
+        """Throughput as a percentage of the unlimited ceiling."""
+        return 100 * self.unlimited_ps / bottleneck_ps
+
+    def user(self, budget: int | np.ndarray) -> float | np.ndarray:
+        """A budget in the user's unit (crossbars, W, mm²)."""
+        return budget / self.scale if self.scale != 1 else budget
+
+    def at(self, budget: int) -> FrontierPoint | None:
+        """The best point within ``budget``; None below the first point."""
+        i = int(np.searchsorted(self.budget, budget, side="right")) - 1
+        return None if i < 0 else FrontierPoint(int(self.budget[i]), int(self.bottleneck_ps[i]))
+
+    def index(self, point: FrontierPoint | None) -> int | None:
+        """Index of ``point`` among the breakpoints (None if absent)."""
+        if point is None:
+            return None
+        i = int(np.searchsorted(self.budget, point.budget))
+        if i < len(self) and int(self.budget[i]) == point.budget:
+            return i
+        return None
+
+
+def breakpoints(
+    busy: Sequence[np.ndarray], cost: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Pareto breakpoints of ``C(T) = Σ_s min{cost_s[o] : busy_s[o] ≤ T}``.
+
+    Parameters
+    ----------
+    busy
+        Per stage, its options' busy times (any order).
+    cost
+        Per stage, its options' cost in one resource.
+
+    Returns
+    -------
+    budget, bottleneck
+        ``budget`` increasing, ``bottleneck`` strictly decreasing (int64): the
+        least cost reaching each bottleneck that a cheaper budget cannot.
+    """
+    floor = max(int(np.min(b)) for b in busy)  # no stage gets below its fastest
+    everything = np.concatenate([np.asarray(b, dtype=np.int64) for b in busy])
+    candidates = np.unique(everything[everything >= floor])  # ascending T
+    total = np.zeros(len(candidates), dtype=np.int64)
+    for b, c in zip(busy, cost, strict=True):
+        order = np.argsort(-np.asarray(b), kind="stable")  # slow → fast
+        b_sorted = np.asarray(b, dtype=np.int64)[order]
+        # Options meeting T are a suffix of slow → fast; its cheapest, per suffix start.
+        suffix_min = np.minimum.accumulate(np.asarray(c, dtype=np.int64)[order][::-1])[::-1]
+        first = np.searchsorted(-b_sorted, -candidates, side="left")  # first busy ≤ T
+        total += suffix_min[first]
+    # total is non-increasing in T; a point is Pareto iff strictly cheaper than the next faster T.
+    keep = np.concatenate([[True], total[1:] < total[:-1]])
+    return total[keep][::-1].copy(), candidates[keep][::-1].copy()
+
+
+KNEE_MIN_LIFT = 0.05
+"""A knee must stand this far above the chord (in normalised units) to count."""
+
+
+def knee_index(
+    budget: np.ndarray, bottleneck_ps: np.ndarray, min_lift: float = KNEE_MIN_LIFT
+) -> tuple[int | None, float]:
+    """Where extra budget stops paying: the Kneedle rule on the staircase's corners.
+
+    Budget and throughput are normalised to [0, 1] between the first point
+    (the naive end) and the last (the ceiling); the knee is the point farthest
+    above the straight line between them (the largest *lift* ``y − x``).
+
+    Linear budget, not log: copies split work evenly, so throughput grows
+    about linearly with budget until the ceiling, and on a log budget axis
+    that stretch bends upwards (the curve is then convex, with no knee at
+    all). Because the curve is nearly straight, the largest lift is often
+    only the staircase's roughness: a knee counts only if its lift is at
+    least ``min_lift``; otherwise the frontier has no knee short of the
+    ceiling (its last point, past which nothing pays).
+
+    Returns
+    -------
+    index, lift
+        The knee's index (None with fewer than three points or a lift below
+        ``min_lift``) and the largest lift found (0 with fewer than three points).
+    """
+    if len(budget) < 3:
+        return None, 0.0
+    x = (budget - budget[0]) / (budget[-1] - budget[0])
+    thr = 1.0 / bottleneck_ps.astype(np.float64)
+    y = (thr - thr[0]) / (thr[-1] - thr[0])
+    lift = y - x
+    i = int(np.argmax(lift))
+    best = float(lift[i])
+    return (i if best >= min_lift and best > 0 else None), max(best, 0.0)
+
+
+def _resource(resource: str) -> _Resource:
+    if resource not in FRONTIER_RESOURCES:
+        raise DescriptionError(
+            f"--resource: unknown resource '{resource}'{suggest(resource, FRONTIER_RESOURCES)};"
+            f" known: {', '.join(FRONTIER_RESOURCES)}"
+        )
+    return FRONTIER_RESOURCES[resource]
+
+
+def frontier_problem(
+    analysis: Analysis, resource: str = "crossbars", design: DesignSpace | None = None
+) -> AllocationProblem:
+    """The allocation problem the frontier reads: ``resource`` priced, no option pruned.
+
+    Power or area is made a resource by a nominal cap (its value is never
+    used: nothing is pruned), so each stage keeps every option that is
+    Pareto-optimal in busy time, crossbars and that resource.
+    """
+    key = _resource(resource).key
+    budget = Budget(
+        power_w=1.0 if key == "power_uw" else None, area_mm2=1.0 if key == "area_um2" else None
+    )
+    return build_problem(analysis, budget, design=design, prune=False)
+
+
+def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int | None:
+    """The budget's cap on ``resource`` in its integer units.
+
+    Crossbars: the budget's crossbars. Power and area: the budget's cap if it
+    has one, else the provisioned power (area) of its crossbars with the
+    hardware's own ADCs per crossbar (1 chip of ISAAC: 168 tiles, 55.4 W, 62.5 mm²).
+    """
+    hw = analysis.hardware
+    key = _resource(resource).key
+    cap = budget.capacity(hw)
+    if key in cap:
+        return int(cap[key])
+    power_mw, area_mm2 = crossbar_share(hw)
+    per_crossbar = power_mw * 1e3 if key == "power_uw" else area_mm2 * 1e6
+    return math.floor(cap["crossbars"] * per_crossbar + 1e-6)
+
+
+def frontier(
+    analysis: Analysis,
+    resource: str = "crossbars",
+    *,
+    design: DesignSpace | None = None,
+    budget: Budget | None = None,
+    up_to: int | None = None,
+) -> Frontier:
+    """The exact budget → bottleneck frontier of one resource, others unconstrained.
+
+    Parameters
+    ----------
+    analysis
+        Per-layer demand vectors.
+    resource
+        ``crossbars``, ``power`` or ``area``.
+    design
+        Design mode: options also choose ADCs per crossbar.
+    budget
+        The instance's budget: marks the best point within its cap on
+        ``resource`` (:func:`resource_cap`). None: no chosen point.
+    up_to
+        Keep only points within this budget (in the resource's integer units);
+        default: up to the least budget reaching the unlimited ceiling.
+
+    Returns
+    -------
+    Frontier
+        Every breakpoint, the naive design, the ceiling, the knee and the
+        chosen point.
+
+    Raises
+    ------
+    DescriptionError
+        If ``resource`` is unknown or ``up_to`` is below the frontier's first point.
+    """
+    spec = _resource(resource)
+    problem = frontier_problem(analysis, resource, design)
+    column = problem.resources.index(spec.key)
+    budgets, bottlenecks = breakpoints(
+        [s.busy_ps for s in problem.stages], [s.cost[:, column] for s in problem.stages]
+    )
+    naive = evaluate(problem, naive_copies(problem), naive_adcs(problem))
+    fastest = evaluate(problem, unlimited_copies(problem), unlimited_adcs(problem))
+    unlimited_ps = int(bottlenecks[-1])
+    if fastest.bottleneck_ps != unlimited_ps:  # two routes to the same ceiling: a bug
+        raise SolverError(
+            f"frontier: the unlimited design runs at {fastest.bottleneck_ps} ps but the"
+            f" fastest options reach {unlimited_ps} ps"
+        )
+    knee, lift = knee_index(budgets, bottlenecks)
+    knee_point = None if knee is None else FrontierPoint(int(budgets[knee]), int(bottlenecks[knee]))
+    last = FrontierPoint(int(budgets[-1]), unlimited_ps)
+    cap = None if budget is None else resource_cap(analysis, budget, resource)
+    chosen = None
+    if cap is not None:
+        i = int(np.searchsorted(budgets, cap, side="right")) - 1
+        if i >= 0:
+            chosen = FrontierPoint(int(budgets[i]), int(bottlenecks[i]))
+    complete = True
+    if up_to is not None:
+        if up_to < budgets[0]:
+            raise DescriptionError(
+                f"--up-to: {up_to / spec.scale:,g} {spec.unit} is below the"
+                f" {budgets[0] / spec.scale:,g} {spec.unit} that run the network at all"
+            )
+        n = int(np.searchsorted(budgets, up_to, side="right"))
+        complete = n == len(budgets)
+        budgets, bottlenecks = budgets[:n], bottlenecks[:n]
+    return Frontier(
+        network=analysis.network.name,
+        resource=resource,
+        budget=budgets,
+        bottleneck_ps=bottlenecks,
+        unlimited_ps=unlimited_ps,
+        naive=FrontierPoint(int(naive.usage[spec.key]), naive.bottleneck_ps),
+        unlimited=last,
+        unlimited_design_budget=int(fastest.usage[spec.key]),
+        knee=knee_point,
+        knee_lift=lift,
+        cap=cap,
+        chosen=chosen,
+        design=design is not None,
+        complete=complete,
+    )
+
+
+@dataclass(frozen=True)
+class PointCheck:
+    """One frontier point checked by exact solves.
+
+    ``below_ps`` is the proven optimum one unit below the point's budget
+    (None: infeasible there, which only the first point may be).
+    """
+
+    index: int
+    budget: int
+    bottleneck_ps: int
+    below_ps: int | None
+    seconds: float
+
+
+def _exact_budget(problem: AllocationProblem, key: str, amount: int) -> Budget:
+    """A budget capping ``key`` at ``amount``, every other resource out of reach."""
+    if key == "crossbars":
+        return Budget(crossbars=amount)
+    free = int(sum(int(s.cost[:, 0].max()) for s in problem.stages))  # never binds
+    value = amount / 10**6  # exact round trip below 10^15 units (15 significant digits)
+    if key == "power_uw":
+        return Budget(crossbars=free, power_w=value)
+    return Budget(crossbars=free, area_mm2=value)
+
+
+def _optimum(
+    analysis: Analysis,
+    design: DesignSpace | None,
+    budget: Budget,
+    key: str,
+    amount: int,
+    method: str,
+    time_limit: float,
+    backend: str,
+) -> tuple[int | None, float]:
+    """The proven optimal bottleneck within ``budget`` (None: infeasible), and seconds."""
+    problem = build_problem(analysis, budget, design=design)
+    got = dict(zip(problem.resources, (int(c) for c in problem.capacity), strict=True))
+    if got[key] != amount:
+        raise SolverError(f"frontier: a budget of {amount} {key} was built as {got[key]}")
+    result = solve(problem, method, time_limit, backend=backend)
+    if result.status == "infeasible":
+        return None, result.seconds
+    if result.status != "optimal":
+        raise SolverError(
+            f"frontier: {result.label} did not prove an optimum at {amount:,} {key}:"
+            f" {result.status} {result.message}"
+        )
+    verify(problem, result)
+    return result.bottleneck_ps, result.seconds
+
+
+def verify_frontier(
+    analysis: Analysis,
+    front: Frontier,
+    *,
+    design: DesignSpace | None = None,
+    indices: Sequence[int] | None = None,
+    method: str = "cpsat",
+    time_limit: float = 60.0,
+    backend: str = "highs",
+) -> list[PointCheck]:
+    """Check frontier points against exact solves; raise on any mismatch.
+
+    For each point ``(C, T)``: the exact optimum with ``C`` of the resource
+    (every other resource out of reach) must be proven and equal ``T``, and
+    with ``C − 1`` it must be the previous point's bottleneck (or infeasible,
+    for the first point). Nothing from the frontier is passed to the solver.
+
+    Parameters
+    ----------
+    analysis, design
+        What the frontier was computed from.
+    front
+        The frontier.
+    indices
+        Points to check; default every point.
+    method, time_limit, backend
+        The exact method (``cpsat`` or ``ilp``) and its limits.
+
+    Raises
+    ------
+    SolverError
+        If a solve is not proven optimal or disagrees with the frontier.
+    """
+    if method not in ("cpsat", "ilp"):
+        raise DescriptionError(f"method: verify_frontier needs an exact method, got '{method}'")
+    key = front.key
+    problem = frontier_problem(analysis, front.resource, design)
+    checks = []
+    for i in range(len(front)) if indices is None else indices:
+        amount, want = int(front.budget[i]), int(front.bottleneck_ps[i])
+        got, s1 = _optimum(
+            analysis,
+            design,
+            _exact_budget(problem, key, amount),
+            key,
+            amount,
+            method,
+            time_limit,
+            backend,
+        )
+        below, s2 = _optimum(
+            analysis,
+            design,
+            _exact_budget(problem, key, amount - 1),
+            key,
+            amount - 1,
+            method,
+            time_limit,
+            backend,
+        )
+        expect_below = None if i == 0 else int(front.bottleneck_ps[i - 1])
+        if got != want or below != expect_below:
+            raise SolverError(
+                f"frontier point {i} ({amount:,} {key}): the frontier says {want} ps and"
+                f" {expect_below} ps one unit below; {method} proves {got} ps and {below} ps"
+            )
+        checks.append(PointCheck(i, amount, want, below, s1 + s2))
+    return checks
+
+
+def frontier_json(front: Frontier) -> dict[str, Any]:
+    """The ``hitm pareto --json`` document; budgets in the resource's unit (crossbars, W, mm²)."""
+
+    def point(p: FrontierPoint | None, **extra: Any) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        return {
+            "budget": _user_number(front, p.budget),
+            "bottleneck_ps": p.bottleneck_ps,
+            "throughput_per_s": p.throughput_per_s,
+            "pct_of_unlimited": float(front.pct_of_unlimited(p.bottleneck_ps)),
+            **extra,
+        }
+
+    return {
+        "network": front.network,
+        "resource": front.resource,
+        "unit": front.unit,
+        "design": front.design,
+        "definition": "least budget reaching each bottleneck T, every other resource"
+        " unconstrained: C(T) = sum over stages of min{cost(o) : busy(o) <= T}",
+        "n_points": len(front),
+        "complete": front.complete,
+        "points": [point(p) for p in front.points],
+        "knee": point(front.knee, lift=front.knee_lift),
+        "knee_lift": front.knee_lift,
+        "chosen": point(
+            front.chosen, cap=None if front.cap is None else _user_number(front, front.cap)
+        ),
+        "naive": point(front.naive),
+        "unlimited": point(
+            front.unlimited,
+            design_budget=_user_number(front, front.unlimited_design_budget),
+        ),
+    }
+
+
+def _user_number(front: Frontier, budget: int) -> int | float:
+    return int(budget) if front.scale == 1 else budget / front.scale
