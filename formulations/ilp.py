@@ -317,7 +317,17 @@ def _solve_highs(prob: pulp.LpProblem, seconds: float) -> _Run:
     # No MIP start: PuLP's HiGHS wrapper ignores warmStart, and handing highspy
     # a start via setSolution made HiGHS 1.16 return a wrong "Optimal" (objective
     # below the true optimum, solution = the start) on a two-resource instance.
-    solver = pulp.HiGHS(msg=False, timeLimit=float(seconds), gapRel=0.0, gapAbs=_GAP_ABS)
+    # Resource rows carry coefficients up to ~1e7 (power in µW): at HiGHS's default
+    # integrality tolerance (1e-6) a "binary" of 1 − 1e-6 hides 10 units of a row, and
+    # the rounded choice can break a tight budget. 1e-10 keeps that below one unit.
+    solver = pulp.HiGHS(
+        msg=False,
+        timeLimit=float(seconds),
+        gapRel=0.0,
+        gapAbs=_GAP_ABS,
+        mip_feasibility_tolerance=1e-10,
+        primal_feasibility_tolerance=1e-10,
+    )
     with _silent_stdout():
         prob.solve(solver)
     h = prob.solverModel

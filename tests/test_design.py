@@ -15,7 +15,7 @@ import pytest
 from conftest import instance
 from typer.testing import CliRunner
 
-from hitm import analyze, build_problem, evaluate, solve, verify
+from hitm import analyze, build_problem, evaluate, load_instance, solve, verify
 from hitm.cli import app
 from hitm.costs import cost_table, crossbar_share, layer_costs
 from hitm.errors import DescriptionError
@@ -239,3 +239,17 @@ def test_power_budget_below_the_naive_design_is_infeasible_in_watts():
     result = CliRunner().invoke(app, ["solve", "instances/captioner.yaml", "--power-w", "10"])
     assert result.exit_code == 3
     assert "W short" in result.stderr and "Traceback" not in result.output
+
+
+def test_exact_methods_agree_at_a_cap_one_microwatt_above_a_design():
+    """Regression: at HiGHS's default integrality tolerance the MILP once took a design
+    1 µW over this cap for optimal (78.4 µs); the true optimum is 80 µs."""
+    inst = load_instance("instances/captioner.yaml")
+    a = analyze(inst.network, inst.hardware)
+    p = build_problem(a, Budget(chips=1, power_w=51.425188), design=DesignSpace())
+    results = [solve(p, "cpsat"), solve(p, "ilp"), solve(p, "ilp", backend="cbc")]
+    for r in results:
+        verify(p, r)
+        assert r.status == "optimal", r.message
+        assert r.bottleneck_ps == 80_000_000
+    assert len({r.crossbars_used for r in results}) == 1
