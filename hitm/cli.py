@@ -28,7 +28,14 @@ from hitm.costs import cost_table
 from hitm.description.load import Instance, load_instance, parse_instance, read_document
 from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError, suggest
-from hitm.frontier import FRONTIER_RESOURCES, Frontier, frontier, frontier_json
+from hitm.frontier import (
+    FRONTIER_RESOURCES,
+    KNEE_MIN_LIFT,
+    Frontier,
+    frontier,
+    frontier_json,
+    resource_spec,
+)
 from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware, load_design, load_hardware
 from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
 from hitm.pipeline import (
@@ -547,6 +554,7 @@ def pareto_cmd(
     resource: ResourceOpt = "crossbars",
     chips: ChipsOpt = None,
     crossbars: CrossbarsOpt = None,
+    tiles: TilesOpt = None,
     power_w: PowerOpt = None,
     area_mm2: AreaOpt = None,
     design: DesignOpt = False,
@@ -568,19 +576,20 @@ def pareto_cmd(
     within the instance's budget for R: its crossbars, its power or area cap,
     or without one the power or area of its crossbars).
     """
-    spec = FRONTIER_RESOURCES.get(resource)
-    if spec is None:
-        known = ", ".join(FRONTIER_RESOURCES)
-        raise DescriptionError(
-            f"--resource: unknown resource '{resource}'{suggest(resource, FRONTIER_RESOURCES)};"
-            f" known: {known}"
-        )
+    spec = resource_spec(resource)
     if plot is not None:
         from hitm.plots import check_plot_path  # matplotlib loads only when plotting
 
         check_plot_path(plot)
     instance = _load(
-        file, chips, crossbars, power_w=power_w, area_mm2=area_mm2, design=design, adcs=adcs
+        file,
+        chips,
+        crossbars,
+        tiles=tiles,
+        power_w=power_w,
+        area_mm2=area_mm2,
+        design=design,
+        adcs=adcs,
     )
     cap = None
     if up_to is not None:
@@ -672,10 +681,12 @@ def _frontier_notes(front: Frontier, instance: Instance) -> list[str]:
             f"knee: {at(front.knee.budget, front.knee.bottleneck_ps)}"
             f" (lift {front.knee_lift:.3f} above the naive → ceiling line)"
         )
+    elif len(front) < 3 and front.complete:
+        lines.append("knee: none (fewer than three breakpoints)")
     else:
         lines.append(
-            f"knee: none; throughput grows about linearly with {front.resource} up to the ceiling"
-            f" (largest lift {front.knee_lift:.3f} < 0.05)"
+            f"knee: none; no point stands {KNEE_MIN_LIFT} above the naive → ceiling line"
+            f" (largest lift {front.knee_lift:.3f}): returns do not diminish before the ceiling"
         )
     if front.cap is None:
         lines.append("chosen: no budget for this resource")

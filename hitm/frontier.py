@@ -50,27 +50,31 @@ __all__ = [
     "Frontier",
     "FrontierPoint",
     "PointCheck",
+    "ResourceSpec",
     "breakpoints",
     "frontier",
     "frontier_json",
     "frontier_problem",
     "knee_index",
     "resource_cap",
+    "resource_spec",
     "verify_frontier",
 ]
 
 
 @dataclass(frozen=True)
-class _Resource:
+class ResourceSpec:
+    """A resource a frontier is drawn over."""
+
     key: str  # the problem's resource name
     unit: str  # what a user reads
     scale: int  # problem units per user unit
 
 
-FRONTIER_RESOURCES: dict[str, _Resource] = {
-    "crossbars": _Resource("crossbars", "crossbars", 1),
-    "power": _Resource("power_uw", "W", 10**6),
-    "area": _Resource("area_um2", "mm²", 10**6),
+FRONTIER_RESOURCES: dict[str, ResourceSpec] = {
+    "crossbars": ResourceSpec("crossbars", "crossbars", 1),
+    "power": ResourceSpec("power_uw", "W", 10**6),
+    "area": ResourceSpec("area_um2", "mm²", 10**6),
 }
 """Resources a frontier may be drawn over: problem resource, user unit, units per user unit."""
 
@@ -268,7 +272,14 @@ def knee_index(
     return (i if best >= min_lift and best > 0 else None), max(best, 0.0)
 
 
-def _resource(resource: str) -> _Resource:
+def resource_spec(resource: str) -> ResourceSpec:
+    """The problem's name, the user's unit and the scale of ``crossbars``, ``power`` or ``area``.
+
+    Raises
+    ------
+    DescriptionError
+        If ``resource`` is none of them (with the closest name).
+    """
     if resource not in FRONTIER_RESOURCES:
         raise DescriptionError(
             f"--resource: unknown resource '{resource}'{suggest(resource, FRONTIER_RESOURCES)};"
@@ -286,14 +297,14 @@ def frontier_problem(
     used: nothing is pruned), so each stage keeps every option that is
     Pareto-optimal in busy time, crossbars and that resource.
     """
-    key = _resource(resource).key
+    key = resource_spec(resource).key
     budget = Budget(
         power_w=1.0 if key == "power_uw" else None, area_mm2=1.0 if key == "area_um2" else None
     )
     return build_problem(analysis, budget, design=design, prune=False)
 
 
-def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int | None:
+def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int:
     """The budget's cap on ``resource`` in its integer units.
 
     Crossbars: the budget's crossbars. Power and area: the budget's cap if it
@@ -301,7 +312,7 @@ def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int | Non
     hardware's own ADCs per crossbar (1 chip of ISAAC: 168 tiles, 55.4 W, 62.5 mm²).
     """
     hw = analysis.hardware
-    key = _resource(resource).key
+    key = resource_spec(resource).key
     cap = budget.capacity(hw)
     if key in cap:
         return int(cap[key])
@@ -346,7 +357,7 @@ def frontier(
     DescriptionError
         If ``resource`` is unknown or ``up_to`` is below the frontier's first point.
     """
-    spec = _resource(resource)
+    spec = resource_spec(resource)
     problem = frontier_problem(analysis, resource, design)
     column = problem.resources.index(spec.key)
     budgets, bottlenecks = breakpoints(

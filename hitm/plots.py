@@ -126,7 +126,8 @@ def plot_frontier(front: Frontier, path: Path, *, title: str | None = None) -> P
             where="post",
             color=_CURVE,
             lw=1.4,
-            label=f"least {front.resource} for each bottleneck ({len(front):,} breakpoints)",
+            label=f"least {front.resource} for each bottleneck"
+            f" ({len(front):,} breakpoint{'s' if len(front) != 1 else ''})",
         )
         unlimited = PS_PER_S / front.unlimited_ps
         naive = front.naive.throughput_per_s
@@ -171,8 +172,9 @@ def plot_frontier(front: Frontier, path: Path, *, title: str | None = None) -> P
         if x[-1] / x[0] > 100:  # decades of budget: log-log, where throughput ∝ budget is straight
             ax.set_xscale("log")
             ax.set_yscale("log")
-        unit = front.unit if front.scale != 1 else "crossbars"
-        ax.set_xlabel(f"{front.resource} budget ({unit})")
+        ax.set_xlabel(
+            "crossbar budget" if front.scale == 1 else f"{front.resource} budget ({front.unit})"
+        )
         ax.set_ylabel("throughput (inferences/s)")
         if ax.get_yscale() == "log":
             ax.set_ylim(bottom=min(naive, y[0]) / 2, top=unlimited * 1.5)
