@@ -212,13 +212,33 @@ def _pareto(copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.nda
         prior = np.concatenate([[np.iinfo(np.int64).max], np.minimum.accumulate(c)[:-1]])
         keep = np.flatnonzero(c < prior)
     else:
-        keep_list: list[int] = []
-        for i in range(len(busy)):  # dominated iff a kept, faster option is no dearer anywhere
-            if not np.any(np.all(cost[keep_list] <= cost[i], axis=1)):
-                keep_list.append(i)
-        keep = np.array(keep_list, dtype=np.int64)
+        keep = _undominated(cost)
     keep = keep[::-1]  # slow → fast
     return copies[keep], adcs[keep], cost[keep], busy[keep]
+
+
+def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
+    """Indices of rows no earlier row is at most in every column (rows sorted fastest first).
+
+    Row ``i`` is dropped iff some earlier kept row is no dearer anywhere; checked
+    a block at a time against the kept rows and within the block, in numpy.
+    """
+    kept = np.empty((0, cost.shape[1]), dtype=cost.dtype)
+    keep: list[np.ndarray] = []
+    for start in range(0, len(cost), block):
+        rows = cost[start : start + block]
+        # Dominated by an option kept from an earlier block?
+        alive = ~np.any(np.all(kept[None, :, :] <= rows[:, None, :], axis=2), axis=1)
+        # Within the block, by an earlier row that is itself alive.
+        earlier = np.tril(np.ones((len(rows), len(rows)), dtype=bool), k=-1)
+        leq = np.all(rows[None, :, :] <= rows[:, None, :], axis=2) & earlier  # [i, j]: j ≤ i
+        for i in np.flatnonzero(alive):
+            if np.any(leq[i] & alive):
+                alive[i] = False
+        idx = np.flatnonzero(alive)
+        keep.append(start + idx)
+        kept = np.concatenate([kept, rows[idx]])
+    return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
 
 
 def _merge(a, b):
