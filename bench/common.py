@@ -22,8 +22,9 @@ def environment() -> dict[str, str]:
             text=True,
             check=True,
         ).stdout.strip()
+        # Results a benchmark is rewriting do not make the code it ran dirty.
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results"],
             cwd=ROOT,
             capture_output=True,
             text=True,
