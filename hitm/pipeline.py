@@ -227,7 +227,19 @@ def _score(
                 totals[key] += int(costs[key][0])
         rows.append((stage, busy, crossbars, tiles))
     period = max((busy for _, busy, _, _ in rows), default=0)
-    bottleneck = next((s.name for s, busy, _, _ in rows if busy == period), "")
+    tied = [s for s, busy, _, _ in rows if busy == period]
+    fastest_cycle = min(problem.cycle_ps(a) for a in problem.adc_choices)
+
+    def capped(stage) -> bool:
+        # At its fastest: more copies or ADCs could not shorten it.
+        return all(
+            int(copies[m]) >= analysis.layer(m).parallel
+            and problem.cycle_ps(int(adcs[m])) == fastest_cycle
+            for m in stage.members
+        )
+
+    # Of stages tied at T, name one nothing can speed up: it is what caps the pipeline.
+    bottleneck = next((s.name for s in tied if capped(s)), tied[0].name if tied else "")
     stages = tuple(
         StageMetrics(
             s.name,

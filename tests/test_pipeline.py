@@ -328,3 +328,18 @@ def test_pareto_filter_matches_brute_force(resources, seed):
     for d, a, c, b in zip(kept_copies[:, 0], kept_adcs[:, 0], kept_cost, kept_busy, strict=True):
         # copies and ADCs travel with their option
         assert busy[d] == b and np.array_equal(cost[d], c) and a == d % 3
+
+
+def test_a_tie_names_the_stage_nothing_can_speed_up():
+    """A conv over 4 positions and an LSTM over 4 steps both take 4 MVMs with one copy;
+    only the conv can be sped up, so the LSTM is what caps the pipeline."""
+    p = problem_from(
+        {"x": {"shape": [8, 2, 2]}, "s": {"shape": [16], "seq": 4}},
+        [
+            {"name": "conv", "op": "conv2d", "input": "x", "out_channels": 8, "kernel": 1},
+            {"name": "rnn", "op": "lstm", "input": "s", "hidden": 16},
+        ],
+    )
+    m = evaluate(p, naive_copies(p))
+    assert [s.busy_ps for s in m.stages] == [4 * MVM, 4 * MVM]
+    assert m.bottleneck_stage == "rnn"
