@@ -11,6 +11,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
+# The multi-modal zoo: the networks the paper's experiment and the gap benchmark run.
+ZOO = (
+    "nic",
+    "nic_vgg16",
+    "s2vt",
+    "lrcn_caption",
+    "lrcn_activity",
+    "vqa",
+    "sat",
+    "captioner",
+    "video_lstm",
+)
+
 
 def environment() -> dict[str, str]:
     """Machine, Python and solver versions, and the git commit of the tree."""

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, ROOT, environment, markdown_table
+from common import RESULTS, ROOT, ZOO, environment, markdown_table
 from matplotlib.figure import Figure
 
 from hitm import Budget, analyze, build_problem, load_instance, parse_instance, solve, verify
@@ -48,17 +48,6 @@ from hitm.frontier import resource_cap
 from hitm.hardware import DesignSpace
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
 
-ZOO = (
-    "nic",
-    "nic_vgg16",
-    "s2vt",
-    "lrcn_caption",
-    "lrcn_activity",
-    "vqa",
-    "sat",
-    "captioner",
-    "video_lstm",
-)
 CAP_STEPS = (0.25, 0.5, 0.75, 1.0)  # power cap: share of the way from naive to full power
 HEURISTICS = ("dp", "bisect", "greedy")
 EXACT = ("cpsat", "ilp")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plots
-from common import RESULTS, ROOT, environment, markdown_table
+from common import RESULTS, ROOT, ZOO, environment, markdown_table
 
 from hitm import (
     AllocationProblem,
@@ -47,17 +47,6 @@ from hitm import (
 from hitm.errors import HitmError
 from hitm.pipeline import naive_copies, unlimited_copies
 
-ZOO = (
-    "nic",
-    "nic_vgg16",
-    "s2vt",
-    "lrcn_caption",
-    "lrcn_activity",
-    "vqa",
-    "sat",
-    "captioner",
-    "video_lstm",
-)
 BACKBONES = (
     "alexnet",
     "caffenet",
