@@ -7,7 +7,8 @@ The data flows one way: :func:`load_instance` → :func:`analyze` →
 from hitm.analysis import Analysis, LayerDemand, analyze
 from hitm.description.load import Instance, load_instance, parse_instance
 from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError
-from hitm.hardware import PRESETS, Budget, Hardware
+from hitm.frontier import Frontier, frontier
+from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware
 from hitm.optimize import METHODS, SolveResult, solve
 from hitm.pipeline import Metrics, check_allocation, evaluate, verify
 from hitm.problem import AllocationProblem, build_problem
@@ -19,6 +20,8 @@ __all__ = [
     "Analysis",
     "Budget",
     "DescriptionError",
+    "DesignSpace",
+    "Frontier",
     "Hardware",
     "HitmError",
     "InfeasibleError",
@@ -31,6 +34,7 @@ __all__ = [
     "build_problem",
     "check_allocation",
     "evaluate",
+    "frontier",
     "load_instance",
     "parse_instance",
     "solve",
