@@ -380,24 +380,20 @@ def hardware_table(table: CostTable) -> Table:
     }
     for level in LEVELS:
         rows = [r for r in table.rows if r.component.level == level]
-        if level == "tile":
+        # A tile holds its IMAs and a chip its tiles: one row for each, as the table prints them.
+        inner = {
+            "tile": ("IMAs", hw.imas_per_tile, table.ima_power_mw, table.ima_area_mm2),
+            "chip": ("tiles", hw.tiles_per_chip, table.tile_power_mw, table.tile_area_mm2),
+        }.get(level)
+        if inner is not None:
+            name, count, power_mw, area_mm2 = inner
             t.add_row(
-                f"{hw.imas_per_tile} IMAs",
-                _num(hw.imas_per_tile),
-                _num(table.ima_power_mw),
-                _num(hw.imas_per_tile * table.ima_power_mw),
-                _num(table.ima_area_mm2),
-                _num(hw.imas_per_tile * table.ima_area_mm2),
-                "",
-            )
-        if level == "chip":
-            t.add_row(
-                f"{hw.tiles_per_chip} tiles",
-                _num(hw.tiles_per_chip),
-                _num(table.tile_power_mw),
-                _num(hw.tiles_per_chip * table.tile_power_mw),
-                _num(table.tile_area_mm2),
-                _num(hw.tiles_per_chip * table.tile_area_mm2),
+                f"{count} {name}",
+                _num(count),
+                _num(power_mw),
+                _num(count * power_mw),
+                _num(area_mm2),
+                _num(count * area_mm2),
                 "",
             )
         for r in rows:
