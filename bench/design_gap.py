@@ -45,7 +45,7 @@ from matplotlib.figure import Figure
 
 from hitm import Budget, analyze, build_problem, load_instance, parse_instance, solve, verify
 from hitm.frontier import resource_cap
-from hitm.hardware import DesignSpace
+from hitm.budget import DesignSpace
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
 
 CAP_STEPS = (0.25, 0.5, 0.75, 1.0)  # power cap: share of the way from naive to full power

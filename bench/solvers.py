@@ -23,7 +23,7 @@ from common import RESULTS, ROOT, environment, markdown_table
 
 from hitm.analysis import analyze
 from hitm.description.load import load_instance
-from hitm.hardware import Budget
+from hitm.budget import Budget
 from hitm.optimize import solve
 from hitm.pipeline import verify
 from hitm.problem import build_problem

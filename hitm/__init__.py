@@ -5,10 +5,11 @@ The data flows one way: :func:`load_instance` → :func:`analyze` →
 """
 
 from hitm.analysis import Analysis, LayerDemand, analyze
+from hitm.budget import Budget, DesignSpace
 from hitm.description.load import Instance, load_instance, parse_instance
 from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError
 from hitm.frontier import Frontier, frontier
-from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware
+from hitm.hardware import PRESETS, Hardware
 from hitm.optimize import METHODS, SolveResult, solve
 from hitm.pipeline import Metrics, check_allocation, evaluate, verify
 from hitm.problem import AllocationProblem, build_problem

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
 from hitm.hardware import Hardware
+from hitm.named import Named
 
 __all__ = ["Analysis", "LayerDemand", "analyze", "busy_ps"]
 
@@ -75,11 +76,12 @@ class Analysis:
     hardware: Hardware
     layers: tuple[LayerDemand, ...]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", Named(self.layers))
+
     def layer(self, name: str) -> LayerDemand:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+        """The demand vector of the layer called ``name`` (``KeyError`` if none)."""
+        return self.layers.named(name)
 
     @property
     def weight_layers(self) -> tuple[LayerDemand, ...]:

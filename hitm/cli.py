@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hitm.analysis import analyze
+from hitm.budget import Budget, DesignSpace, load_design
 from hitm.costs import cost_table
 from hitm.description.load import Instance, load_instance, parse_instance, read_document
 from hitm.description.ops import WEIGHT_OPS
@@ -36,7 +37,7 @@ from hitm.frontier import (
     frontier_json,
     resource_spec,
 )
-from hitm.hardware import PRESETS, Budget, DesignSpace, Hardware, load_design, load_hardware
+from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
 from hitm.pipeline import (
     Metrics,

@@ -23,11 +23,10 @@ import numpy as np
 from hitm.analysis import Analysis, LayerDemand
 from hitm.description.model import Layer
 from hitm.description.ops import RECURRENT_GATES
-from hitm.hardware import Component, Hardware
+from hitm.hardware import CHARGES, GROUPS, Charge, Component, Hardware
 
 __all__ = [
     "GROUPS",
-    "RESOURCES",
     "CostRow",
     "CostTable",
     "DesignCosts",
@@ -43,23 +42,6 @@ __all__ = [
 ]
 
 PJ_PER_J = 10**12
-
-GROUPS = ("crossbar", "dac", "adc", "digital", "memory", "static")
-"""How reports split energy: by the kind of event a component is charged for."""
-
-_GROUP_OF = {
-    "crossbar_cycle": "crossbar",
-    "row_cycle": "dac",
-    "column_cycle": "adc",
-    "conversion": "adc",
-    "ima_cycle": "digital",
-    "output": "digital",
-    "activation": "digital",
-    "pool": "digital",
-    "byte": "memory",
-    "static": "static",
-}
-_ANALOG = frozenset({"crossbar_cycle", "row_cycle", "column_cycle", "conversion"})
 
 ACTIVATION_OPS = frozenset({"relu", "relu6", "sigmoid", "tanh", "softmax", "lrn"})
 POOL_OPS = frozenset({"maxpool", "avgpool", "global_avgpool", "argmax"})
@@ -173,7 +155,7 @@ class CostTable:
         dynamic = sum(
             r.event_pj * work.events(r.component.charged_per)
             for r in self.rows
-            if r.component.charged_per in _ANALOG
+            if r.component.rule.analog
         )
         return dynamic / (1 - hw.static_fraction)
 
@@ -183,24 +165,12 @@ def event_energy_pj(hw: Hardware, component: Component, cycle_ps: int | None = N
 
     A unit's table power splits into leakage (``static_fraction``) and the
     rest, spent only while it works; so a unit busy all the time draws its
-    table power. mW × ns = pJ; mW / GHz = pJ. ``cycle_ps`` saves recomputing
-    ``hw.cycle_ps``.
+    table power: the energy per event is its table power times the time one
+    event holds the unit (:data:`hitm.hardware.CHARGES`), less the leakage
+    share. ``cycle_ps`` saves recomputing ``hw.cycle_ps``.
     """
     cycle_ns = (hw.cycle_ps if cycle_ps is None else cycle_ps) / 1000
-    p = component.power_mw
-    per = component.charged_per
-    if per in ("crossbar_cycle", "row_cycle", "column_cycle"):
-        energy = p * cycle_ns
-    elif per == "conversion":
-        energy = p / hw.adc_rate_gsps
-    elif per == "ima_cycle":
-        energy = p * hw.units(component) / hw.crossbars_per_ima * cycle_ns
-    elif per in ("output", "activation", "pool"):
-        energy = p / hw.clock_ghz
-    elif per == "byte":
-        energy = p * hw.units(component) / (hw.bus_bits / 8 * hw.clock_ghz)
-    else:  # static: leakage only
-        energy = 0.0
+    energy = component.rule.energy_pj(hw, component.power_mw, hw.units(component), cycle_ns)
     return (1 - hw.static_fraction) * energy
 
 
@@ -252,19 +222,10 @@ class Work:
     def scaled(self, factor: int) -> Work:
         return Work(*(getattr(self, f) * factor for f in _WORK_FIELDS))
 
-    def events(self, charged_per: str) -> int:
-        """The count of the event a component ``charged_per`` is charged for."""
-        return {
-            "crossbar_cycle": self.crossbar_cycles,
-            "row_cycle": self.row_cycles,
-            "column_cycle": self.conversions,
-            "conversion": self.conversions,
-            "ima_cycle": self.crossbar_cycles,
-            "output": self.outputs,
-            "activation": self.activations,
-            "pool": self.pooled,
-            "byte": self.bytes_moved,
-        }.get(charged_per, 0)
+    def events(self, charge: Charge) -> int:
+        """The count of the events a component charged per ``charge`` is charged for."""
+        counted = CHARGES[charge].work
+        return 0 if counted is None else getattr(self, counted)
 
 
 _WORK_FIELDS = tuple(f.name for f in fields(Work))
@@ -347,7 +308,7 @@ def work_energy_pj(work: Work, hw: Hardware | CostTable) -> dict[str, float]:
     return {
         r.component.name: r.event_pj * work.events(r.component.charged_per)
         for r in table.rows
-        if r.component.charged_per != "static"
+        if r.component.rule.work is not None
     }
 
 
@@ -452,7 +413,7 @@ def design_costs(
     groups = dict.fromkeys(GROUPS, 0.0)
     for c in hw.components:
         if c.name in dynamic:
-            groups[_GROUP_OF[c.charged_per]] += dynamic[c.name]
+            groups[c.rule.group] += dynamic[c.name]
     groups["static"] += static_pj
     return DesignCosts(
         dynamic_pj=MappingProxyType(dynamic),
@@ -466,10 +427,6 @@ def design_costs(
 
 
 # -- what a layer's copies occupy (the budgeted resources) -------------------------
-
-RESOURCES = ("crossbars", "tiles", "power_uw", "area_um2")
-"""Budgetable resources: integer units so the exact solvers see integer data."""
-
 
 @functools.lru_cache(maxsize=256)
 def crossbar_share(hw: Hardware, adcs: int | None = None) -> tuple[float, float]:

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from hitm.analysis import Analysis
+from hitm.budget import Budget, DesignSpace
 from hitm.costs import crossbar_share
 from hitm.errors import DescriptionError, SolverError, suggest
-from hitm.hardware import Budget, DesignSpace
 from hitm.optimize import solve
 from hitm.pipeline import (
     PS_PER_S,

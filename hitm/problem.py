@@ -6,7 +6,7 @@ feedback loop, or a loop's composite (its members' busy times add up).
 Each stage's options are Pareto-optimal (cost, busy) pairs sorted from the
 slowest and cheapest (one copy of everything) to the fastest.
 
-In design mode (a :class:`~hitm.hardware.DesignSpace`) an option is a pair
+In design mode (a :class:`~hitm.budget.DesignSpace`) an option is a pair
 (copies, ADCs per crossbar) per member: more ADCs shorten the crossbar cycle
 where the ADC, not the array read, limits it, at their power and area.
 """
@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hitm.analysis import Analysis, LayerDemand
+from hitm.budget import Budget, DesignSpace
 from hitm.costs import layer_costs
 from hitm.description.ops import RECURRENT_GATES
 from hitm.errors import DescriptionError
-from hitm.hardware import Budget, DesignSpace, Hardware
+from hitm.hardware import Hardware
 
 __all__ = [
     "MAX_OPTIONS",

@@ -12,8 +12,8 @@ from typing import Any
 from rich.table import Table
 
 from hitm.analysis import Analysis
-from hitm.costs import GROUPS, CostTable, DesignCosts
-from hitm.hardware import CHARGES, LEVELS
+from hitm.costs import CostTable, DesignCosts
+from hitm.hardware import GROUPS, LEVELS
 from hitm.optimize.result import SolveResult
 from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
@@ -456,11 +456,11 @@ def hardware_peak_table(table: CostTable) -> Table:
         t.add_row(quantity, value, how)
     t.add_section()
     for r in table.rows:
-        if r.component.charged_per != "static":
+        if r.component.rule.work is not None:
             t.add_row(
                 f"{r.component.name} energy",
                 f"{r.event_pj:.4g} pJ",
-                f"for {CHARGES[r.component.charged_per]}",
+                f"for {r.component.rule.meaning}",
             )
     return t
 

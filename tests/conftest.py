@@ -6,7 +6,7 @@ from typing import Any
 
 from hitm.analysis import analyze
 from hitm.description.load import Instance, parse_instance
-from hitm.hardware import Budget
+from hitm.budget import Budget
 from hitm.problem import AllocationProblem, build_problem
 
 

@@ -19,7 +19,8 @@ from hitm import analyze, build_problem, evaluate, load_instance, solve, verify
 from hitm.cli import app
 from hitm.costs import cost_table, crossbar_share, layer_costs
 from hitm.errors import DescriptionError
-from hitm.hardware import PRESETS, Budget, DesignSpace, load_budget, load_design
+from hitm.budget import Budget, DesignSpace, load_budget, load_design
+from hitm.hardware import PRESETS
 from hitm.pipeline import check_allocation
 
 ISAAC = PRESETS["isaac"]

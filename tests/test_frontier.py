@@ -30,7 +30,8 @@ from hitm.frontier import (
     resource_cap,
     verify_frontier,
 )
-from hitm.hardware import PRESETS, Budget, DesignSpace
+from hitm.budget import Budget, DesignSpace
+from hitm.hardware import PRESETS
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
 
 ISAAC = PRESETS["isaac"]

@@ -19,7 +19,7 @@ from hitm import analyze, build_problem, load_instance, solve, verify
 from hitm.cli import app
 from hitm.errors import DescriptionError
 from hitm.frontier import frontier
-from hitm.hardware import DesignSpace
+from hitm.budget import DesignSpace
 from hitm.plots import plot_frontier, plot_stages
 
 ZOO = (

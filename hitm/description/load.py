@@ -21,7 +21,8 @@ from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, Attr, ShapeError
 from hitm.errors import DescriptionError, suggest
-from hitm.hardware import Budget, DesignSpace, Hardware, load_budget, load_design, load_hardware
+from hitm.budget import Budget, DesignSpace, load_budget, load_design
+from hitm.hardware import Hardware, load_hardware
 
 __all__ = ["Instance", "load_instance", "parse_instance", "read_document"]
 

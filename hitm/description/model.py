@@ -13,6 +13,8 @@ from typing import Any
 
 import networkx as nx
 
+from hitm.named import Named
+
 __all__ = ["Layer", "Loop", "Network", "Shape"]
 
 
@@ -95,14 +97,9 @@ class Network:
     loops: tuple[Loop, ...] = ()
     graph: nx.DiGraph = field(default_factory=nx.DiGraph, compare=False, repr=False)
 
-    def layer(self, name: str) -> Layer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", Named(self.layers))
 
-    def loop(self, name: str) -> Loop:
-        for loop in self.loops:
-            if loop.name == name:
-                return loop
-        raise KeyError(name)
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name`` (``KeyError`` if none)."""
+        return self.layers.named(name)

@@ -1,0 +1,194 @@
+"""The ReRAM PIM chip: geometry, precision, timing and its component cost table.
+
+All times are integers in picoseconds so that the exact solvers see integer
+data. The presets' values (ISAAC, PUMA) are data in :mod:`hitm.hardware.presets`;
+reading a hardware file is :mod:`hitm.hardware.load`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from hitm.hardware.component import Component
+from hitm.hardware.presets import ISAAC_COMPONENTS, PRESET_FIELDS
+from hitm.named import Named
+
+__all__ = ["PRESETS", "Hardware"]
+
+@dataclass(frozen=True)
+class Hardware:
+    """A ReRAM PIM chip description (one preset plus overrides).
+
+    Attributes
+    ----------
+    rows, cols
+        Crossbar size (wordlines × bitlines).
+    cell_bits, weight_bits, input_bits, dac_bits
+        Bits per cell, per weight, per input activation, per DAC step.
+    read_ns
+        Time of one crossbar read (one input bit-slice), in ns.
+    adc_bits, adcs_per_crossbar, adc_rate_gsps
+        ADC resolution, ADCs shared by one crossbar, and each ADC's rate.
+    crossbars_per_ima, imas_per_tile, tiles_per_chip, edram_kb
+        Chip hierarchy.
+    chips
+        Chips available by default (an instance's budget may override).
+    weight_encoding
+        ``offset`` (ISAAC's biased encoding, no extra columns) or
+        ``differential`` (a positive and a negative array: twice the columns).
+    slice_layout
+        ``packed`` (a weight's bit-slices in adjacent columns) or ``split``
+        (each slice in its own array, as PUMA and PIMSYN count it).
+    bias_row
+        Put biases in one extra crossbar row instead of adding them digitally.
+    share_tiles
+        Whether layers may share a tile; if not, tiles become a budgeted resource.
+    mvm_fill_cycles
+        Extra crossbar cycles every MVM spends filling and draining its pipeline
+        (PUMA: 2, so an MVM takes ``(16 + 2) × 128`` ns; ISAAC: 0).
+    clock_ghz
+        Rate of the digital units (one element per unit per clock) and of the
+        eDRAM bus (one ``bus_bits`` transfer per clock).
+    bus_bits
+        Width of the eDRAM–IMA bus.
+    static_fraction
+        Share of every component's table power drawn whether it works or not
+        (leakage); the rest is charged per event (docs/energy.md).
+    components
+        The component cost table (:class:`Component` rows).
+    """
+
+    name: str = "isaac"
+    rows: int = 128
+    cols: int = 128
+    cell_bits: int = 2
+    weight_bits: int = 16
+    input_bits: int = 16
+    dac_bits: int = 1
+    read_ns: float = 100.0
+    adc_bits: int = 8
+    adcs_per_crossbar: int = 1
+    adc_rate_gsps: float = 1.28
+    crossbars_per_ima: int = 8
+    imas_per_tile: int = 12
+    tiles_per_chip: int = 168
+    edram_kb: int = 64
+    chips: int = 1
+    weight_encoding: str = "offset"
+    slice_layout: str = "packed"
+    bias_row: bool = False
+    share_tiles: bool = True
+    mvm_fill_cycles: int = 0
+    clock_ghz: float = 1.28
+    bus_bits: int = 384
+    static_fraction: float = 0.1
+    components: tuple[Component, ...] = ISAAC_COMPONENTS
+
+    def __post_init__(self) -> None:
+        # Components are looked up by name in the cost model's inner loops.
+        object.__setattr__(self, "components", Named(self.components))
+
+    # -- derived geometry ---------------------------------------------------
+    @property
+    def slices(self) -> int:
+        """Columns (or arrays, for ``split``) one weight occupies: ceil(weight/cell bits)."""
+        base = math.ceil(self.weight_bits / self.cell_bits)
+        return base * (2 if self.weight_encoding == "differential" else 1)
+
+    @property
+    def crossbars_per_tile(self) -> int:
+        return self.crossbars_per_ima * self.imas_per_tile
+
+    @property
+    def crossbars_per_chip(self) -> int:
+        return self.crossbars_per_tile * self.tiles_per_chip
+
+    def matrix_crossbars(self, rows: int, cols: int, bias: bool = False) -> int:
+        """Crossbars holding one copy of a ``rows × cols`` weight matrix.
+
+        ``rows`` are the matrix inputs (K) and ``cols`` its outputs (N).
+        """
+        k = rows + (1 if bias and self.bias_row else 0)
+        if self.slice_layout == "split":
+            return self.slices * math.ceil(k / self.rows) * math.ceil(cols / self.cols)
+        return math.ceil(k / self.rows) * math.ceil(cols * self.slices / self.cols)
+
+    # -- derived timing (integer picoseconds) ------------------------------
+    @property
+    def read_ps(self) -> int:
+        return math.ceil(Fraction(str(self.read_ns)) * 1000)
+
+    @property
+    def adc_ps(self) -> int:
+        """Time for the crossbar's ADCs to convert all its columns once."""
+        samples = math.ceil(self.cols / self.adcs_per_crossbar)
+        return math.ceil(Fraction(samples * 1000) / Fraction(str(self.adc_rate_gsps)))
+
+    @property
+    def cycle_ps(self) -> int:
+        """One input bit-slice through a crossbar: max(read, ADC conversion)."""
+        return max(self.read_ps, self.adc_ps)
+
+    @property
+    def input_slices(self) -> int:
+        return math.ceil(self.input_bits / self.dac_bits)
+
+    @property
+    def mvm_cycles(self) -> int:
+        """Crossbar cycles one full-precision MVM holds its crossbars."""
+        return self.input_slices + self.mvm_fill_cycles
+
+    @property
+    def onehot_mvm_cycles(self) -> int:
+        """Crossbar cycles of a one-hot MVM (embedding lookup): a single bit-slice."""
+        return 1 + self.mvm_fill_cycles
+
+    @property
+    def mvm_ps(self) -> int:
+        """One full-precision matrix-vector multiply: all input bit-slices (plus any fill)."""
+        return self.mvm_cycles * self.cycle_ps
+
+    @property
+    def onehot_mvm_ps(self) -> int:
+        """A one-hot input (embedding lookup) needs a single bit-slice."""
+        return self.onehot_mvm_cycles * self.cycle_ps
+
+    # -- component table ---------------------------------------------------
+    def component(self, name: str) -> Component:
+        """The component called ``name`` (``KeyError`` if the table has none)."""
+        return self.components.named(name)
+
+    def units(self, component: Component) -> float:
+        """Units of ``component`` per IMA, tile or chip (the geometry sets some)."""
+        if component.count is not None:
+            return component.count
+        per_crossbar = component.rule.per_crossbar
+        if per_crossbar is None:  # the table's own rows always carry a count
+            raise ValueError(f"component {component.name}: no count and no geometry rule")
+        return self.crossbars_per_ima * per_crossbar(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as plain data; ``components`` as name → its fields and count."""
+        doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        doc["components"] = {
+            c.name: {
+                "level": c.level,
+                "charged_per": c.charged_per,
+                "count": self.units(c),
+                "power_mw": c.power_mw,
+                "area_mm2": c.area_mm2,
+                "note": c.note,
+            }
+            for c in self.components
+        }
+        return doc
+
+
+PRESETS: dict[str, Hardware] = {
+    name: Hardware(name=name, **fields) for name, fields in PRESET_FIELDS.items()
+}
+"""The published chips by name (their data: :mod:`hitm.hardware.presets`)."""
