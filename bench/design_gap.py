@@ -44,8 +44,8 @@ from common import RESULTS, ROOT, ZOO, environment, markdown_table
 from matplotlib.figure import Figure
 
 from hitm import Budget, analyze, build_problem, load_instance, parse_instance, solve, verify
-from hitm.frontier import resource_cap
 from hitm.budget import DesignSpace
+from hitm.frontier import resource_cap
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
 
 CAP_STEPS = (0.25, 0.5, 0.75, 1.0)  # power cap: share of the way from naive to full power

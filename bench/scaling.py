@@ -53,27 +53,21 @@ from hitm import (
     verify,
 )
 from hitm.errors import HitmError
+from hitm.optimize import variants
 
 LAYERS = (10, 30, 100, 300, 1000)
 CHIPS = (1, 2, 4, 8, 16, 32, 64)
 PLOT_CHIPS = 4  # the budget of the plot's time-versus-layers panel
 PLOT_LAYERS = (300, 1000)  # the lengths of its time-versus-budget panels
-RUNS = (
-    ("dp", "highs"),
-    ("bisect", "highs"),
-    ("greedy", "highs"),
-    ("cpsat", "highs"),
-    ("ilp", "highs"),
-    ("ilp", "cbc"),
-)
+RUNS = tuple(variants())
 FRAMES = 16
 GRACE, GRACE_S = 2, 10  # a time-limited solve still running at 2 × limit + 10 s is killed
 SEED = 2020
 
 
-def label(method: str, backend: str) -> str:
+def label(method: str, backend: str | None) -> str:
     """The method's label as ``SolveResult.label`` writes it (``ilp:highs``)."""
-    return f"{method}:{backend}" if method == "ilp" else method
+    return f"{method}:{backend}" if backend else str(method)
 
 
 def chain(n_layers: int, seed: int = SEED) -> dict[str, object]:
@@ -153,7 +147,7 @@ class Disagreement(Exception):
 
 
 def timed(
-    problem: AllocationProblem, method: str, backend: str, time_limit: float
+    problem: AllocationProblem, method: str, backend: str | None, time_limit: float
 ) -> tuple[SolveResult | None, float]:
     """Solve and time; the fastest of three runs for methods quicker than a second.
 
@@ -181,21 +175,21 @@ def timed(
 
 
 def _timed_solve(
-    problem: AllocationProblem, method: str, backend: str, time_limit: float
+    problem: AllocationProblem, method: str, backend: str | None, time_limit: float
 ) -> tuple[SolveResult, float]:
     t0 = time.perf_counter()
     result = solve(problem, method, time_limit, backend=backend)
     return result, time.perf_counter() - t0
 
 
-def _child(conn, problem: AllocationProblem, method: str, backend: str, limit: float) -> None:
+def _child(conn, problem: AllocationProblem, method: str, backend: str | None, limit: float) -> None:
     os.setpgid(0, 0)  # its own process group, so a kill also reaches the CBC binary
     conn.send(_timed_solve(problem, method, backend, limit))
     conn.close()
 
 
 def _guarded(
-    problem: AllocationProblem, method: str, backend: str, time_limit: float
+    problem: AllocationProblem, method: str, backend: str | None, time_limit: float
 ) -> tuple[SolveResult | None, float]:
     ctx = multiprocessing.get_context("fork")  # the child inherits the built problem
     receive, send = ctx.Pipe(duplex=False)

@@ -22,28 +22,19 @@ from pathlib import Path
 from common import RESULTS, ROOT, environment, markdown_table
 
 from hitm.analysis import analyze
-from hitm.description.load import load_instance
 from hitm.budget import Budget
-from hitm.optimize import solve
+from hitm.description.load import load_instance
+from hitm.optimize import Method, solve, variants
 from hitm.pipeline import verify
-from hitm.problem import build_problem
+from hitm.problem import build_problem, naive_chips
 
 TARGET_S = {"bisect": 0.010, "dp": 1.0, "cpsat": 10.0, "ilp": 10.0}
-RUNS = [
-    ("dp", None),
-    ("bisect", None),
-    ("greedy", None),
-    ("cpsat", None),
-    ("ilp", "highs"),
-    ("ilp", "cbc"),
-]
+RUNS = variants()
 
 
 def budgets(inst, analysis) -> list[tuple[str, int]]:
-    hw = inst.hardware
-    naive = sum(layer.crossbars for layer in analysis.weight_layers)
-    tight = -(-naive // hw.crossbars_per_chip)
-    default = inst.budget.chips or hw.chips
+    tight = naive_chips(analysis)
+    default = inst.budget.chips or inst.hardware.chips
     labels: dict[int, list[str]] = {}
     for label, chips in (("tight", tight), ("default", default), ("2x default", 2 * default)):
         labels.setdefault(chips, []).append(label)
@@ -51,11 +42,11 @@ def budgets(inst, analysis) -> list[tuple[str, int]]:
 
 
 def timed(problem, method, backend, time_limit):
-    repeats = 3 if method in ("dp", "bisect", "greedy") else 1
+    repeats = 3 if method in (Method.DP, Method.BISECT, Method.GREEDY) else 1
     best = None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        r = solve(problem, method, time_limit, backend=backend or "highs")
+        r = solve(problem, method, time_limit, backend=backend)
         wall = time.perf_counter() - t0
         best = (r, wall) if best is None or wall < best[1] else best
     return best
@@ -89,9 +80,7 @@ def main() -> int:
                 if "default" in label.split(" = ") and target is not None:
                     ok = wall < target and (r.status == "optimal")
                     met = "yes" if ok else "NO"
-                gap = None
-                if best_bound is not None and r.bottleneck_ps:
-                    gap = (r.bottleneck_ps - best_bound) / r.bottleneck_ps
+                gap = r.gap_to(best_bound)
                 rows.append(
                     {
                         "instance": path.stem,

@@ -17,16 +17,15 @@ from collections.abc import Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from formulations.result import (
+from formulations.problem import (
     MIN_PHASE2_SECONDS,
-    FormulationResult,
     Problem,
     Reduced,
     check_hint,
     check_problem,
-    make_result,
     reduce_options,
 )
+from formulations.result import FormulationResult, make_result
 
 _MIN_SECONDS = 1e-3  # never hand CP-SAT a zero or negative limit
 

@@ -22,14 +22,13 @@ from typing import Any
 import numpy as np
 import pulp
 
-from formulations.result import (
+from formulations.problem import (
     MIN_PHASE2_SECONDS,
-    FormulationResult,
     check_hint,
     check_problem,
-    make_result,
     reduce_options,
 )
+from formulations.result import FormulationResult, make_result
 
 # Objectives are integral in model units (scaled busy / integer cost), so any
 # absolute gap below 1 proves optimality; 0.5 leaves room for float tolerances.

@@ -38,7 +38,7 @@ from hitm.frontier import (
     resource_spec,
 )
 from hitm.hardware import PRESETS, Hardware, load_hardware
-from hitm.optimize import BACKENDS, METHODS, SolveResult, solve
+from hitm.optimize import METHODS, SolveResult, solve, variants
 from hitm.pipeline import (
     Metrics,
     evaluate,
@@ -47,7 +47,7 @@ from hitm.pipeline import (
     unlimited_copies,
     verify,
 )
-from hitm.problem import AllocationProblem, build_problem
+from hitm.problem import AllocationProblem, build_problem, naive_chips
 from hitm.report import (
     analysis_json,
     analysis_table,
@@ -174,33 +174,15 @@ def _load(
 
 def _fewest_chips(instance: Instance) -> Budget:
     """The fewest whole chips that hold one copy of every layer (the naive design)."""
-    analysis = analyze(instance.network, instance.hardware)
-    hw = instance.hardware
-    weight_layers = analysis.weight_layers
-    chips = -(-sum(layer.crossbars for layer in weight_layers) // hw.crossbars_per_chip)
-    if not hw.share_tiles:
-        tiles = sum(-(-layer.crossbars // hw.crossbars_per_tile) for layer in weight_layers)
-        chips = max(chips, -(-tiles // hw.tiles_per_chip))
-    return Budget(chips=max(1, chips))
+    return Budget(chips=naive_chips(analyze(instance.network, instance.hardware)))
 
 
 def _problem(instance: Instance) -> AllocationProblem:
     problem = build_problem(
         analyze(instance.network, instance.hardware), instance.budget, design=instance.design
     )
-    short = problem.shortfall()
-    if short:
-        hw = instance.hardware
-        need = dict(zip(problem.resources, (int(n) for n in problem.naive_cost()), strict=True))
-        chips = -(-need["crossbars"] // hw.crossbars_per_chip)
-        if "tiles" in need:
-            chips = max(chips, -(-need["tiles"] // hw.tiles_per_chip))
-        needs = " and ".join(fmt_amount(r, n) for r, n in need.items())
-        gaps = ", ".join(f"{fmt_amount(r, v)} short" for r, v in short.items())
-        raise InfeasibleError(
-            f"budget: {instance.budget.describe(hw)} cannot hold one copy of every layer:"
-            f" the naive design needs {needs} ({chips} chip{'s' if chips != 1 else ''}); {gaps}"
-        )
+    if problem.shortfall():
+        raise InfeasibleError(f"budget: {problem.shortfall_message()}")
     return problem
 
 
@@ -484,8 +466,7 @@ def compare_cmd(
         adcs=adcs,
     )
     problem = _problem(instance)
-    results = [solve(problem, m, time_limit) for m in METHODS if m != "ilp"]
-    results += [solve(problem, "ilp", time_limit, backend=b) for b in BACKENDS]
+    results = [solve(problem, m, time_limit, backend=b) for m, b in variants()]
     results = [r for r in results if not (r.method == "ilp" and "not available" in r.message)]
     designs = {r.label: m for r in results if (m := verify(problem, r)) is not None}
     _, unlimited = _baselines(problem)

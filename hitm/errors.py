@@ -15,6 +15,7 @@ __all__ = [
     "DescriptionError",
     "HitmError",
     "InfeasibleError",
+    "ParameterError",
     "SolverError",
     "suggest",
 ]
@@ -44,6 +45,23 @@ class DescriptionError(HitmError):
             (problems,) if isinstance(problems, str) else tuple(problems)
         )
         super().__init__("; ".join(self.problems))
+
+
+class ParameterError(DescriptionError):
+    """A bad value of a function's parameter; the CLI names the flag that set it.
+
+    Parameters
+    ----------
+    param
+        The parameter's name (``backend``, ``up_to``).
+    detail
+        What is wrong with it, without the name.
+    """
+
+    def __init__(self, param: str, detail: str) -> None:
+        self.param = param
+        self.detail = detail
+        super().__init__(f"{param}: {detail}")
 
 
 class InfeasibleError(HitmError):

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hitm.analysis import Analysis, LayerDemand
-from hitm.budget import Budget, DesignSpace
+from hitm.budget import Budget, DesignSpace, chips_for
 from hitm.costs import layer_costs
 from hitm.description.ops import RECURRENT_GATES
 from hitm.errors import DescriptionError
 from hitm.hardware import Hardware
+from hitm.resources import RESOURCES
 
 __all__ = [
     "MAX_OPTIONS",
@@ -31,6 +32,7 @@ __all__ = [
     "Stage",
     "build_problem",
     "choice_from_copies",
+    "naive_chips",
     "useful_copies",
 ]
 
@@ -155,6 +157,26 @@ class AllocationProblem:
             for r, n, c in zip(self.resources, need, self.capacity, strict=True)
             if n > c
         }
+
+    def shortfall_message(self) -> str:
+        """Why the budget cannot hold the naive design, in words; empty if it can."""
+        short = self.shortfall()
+        if not short:
+            return ""
+        hw = self.analysis.hardware
+        need = dict(zip(self.resources, (int(n) for n in self.naive_cost()), strict=True))
+        chips = chips_for(hw, need["crossbars"], need.get("tiles"))
+        needs = " and ".join(RESOURCES[r].fmt(n) for r, n in need.items())
+        cap = self.capacities()
+        gaps = ", ".join(
+            f"{RESOURCES[r].fmt(v)} short ({RESOURCES[r].number(v)} more than"
+            f" the {RESOURCES[r].fmt(cap[r])} budgeted)"
+            for r, v in short.items()
+        )
+        return (
+            f"{self.budget.describe(hw)} cannot hold one copy of every layer: the naive design"
+            f" needs {needs} ({chips} chip{'s' if chips != 1 else ''}); {gaps}"
+        )
 
 
 def useful_copies(parallel: int, limit: int | None = None) -> list[int]:
@@ -361,6 +383,17 @@ def _prune(stages: list[Stage], capacity: np.ndarray) -> list[Stage]:
     return [
         s.keep(np.all(s.cost <= capacity - (floor - s.cost.min(axis=0)), axis=1)) for s in stages
     ]
+
+
+def naive_chips(analysis: Analysis) -> int:
+    """The fewest whole chips that hold one copy of every layer (the naive design)."""
+    hw = analysis.hardware
+    layers = analysis.weight_layers
+    crossbars = sum(layer.crossbars for layer in layers)
+    tiles = None
+    if not hw.share_tiles:  # each layer has whole tiles to itself
+        tiles = sum(-(-layer.crossbars // hw.crossbars_per_tile) for layer in layers)
+    return max(1, chips_for(hw, crossbars, tiles))
 
 
 def choice_from_copies(problem: AllocationProblem, copies: Mapping[str, int]) -> list[int] | None:

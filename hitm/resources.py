@@ -60,11 +60,13 @@ class Resource:
         """Problem units in the user's unit (an ``int`` when the scale is 1)."""
         return int(units) if self.scale == 1 else units / self.scale
 
+    def number(self, units: int | float) -> str:
+        """An amount in problem units as a number in the user's unit (``55.41``)."""
+        return f"{int(units):,}" if self.scale == 1 else f"{units / self.scale:,.2f}"
+
     def fmt(self, units: int | float) -> str:
         """An amount in problem units, written in the user's unit (``55.41 W``)."""
-        if self.scale == 1:
-            return f"{int(units):,} {self.unit}"
-        return f"{units / self.scale:,.2f} {self.unit}"
+        return f"{self.number(units)} {self.unit}"
 
 
 RESOURCES: dict[str, Resource] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hitm.analysis import analyze
-from hitm.description.load import Instance, parse_instance
 from hitm.budget import Budget
+from hitm.description.load import Instance, parse_instance
 from hitm.problem import AllocationProblem, build_problem
 
 

@@ -16,10 +16,10 @@ from conftest import instance
 from typer.testing import CliRunner
 
 from hitm import analyze, build_problem, evaluate, load_instance, solve, verify
+from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.cli import app
 from hitm.costs import cost_table, crossbar_share, layer_costs
 from hitm.errors import DescriptionError
-from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.hardware import PRESETS
 from hitm.pipeline import check_allocation
 

@@ -18,6 +18,7 @@ from conftest import instance
 from typer.testing import CliRunner
 
 from hitm import analyze, build_problem, load_instance, solve
+from hitm.budget import Budget, DesignSpace
 from hitm.cli import app
 from hitm.costs import crossbar_share
 from hitm.errors import DescriptionError
@@ -30,7 +31,6 @@ from hitm.frontier import (
     resource_cap,
     verify_frontier,
 )
-from hitm.budget import Budget, DesignSpace
 from hitm.hardware import PRESETS
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
 

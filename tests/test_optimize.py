@@ -14,7 +14,7 @@ from conftest import instance, problem_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hitm.optimize import METHODS, solve
+from hitm.optimize import solve, variants
 from hitm.pipeline import check_allocation, evaluate, verify
 from hitm.problem import AllocationProblem
 
@@ -37,8 +37,7 @@ def brute_force(problem: AllocationProblem) -> tuple[int, int] | None:
 
 
 def run_all(problem: AllocationProblem):
-    results = [solve(problem, m, time_limit=20) for m in METHODS if m != "ilp"]
-    results += [solve(problem, "ilp", time_limit=20, backend=b) for b in ("highs", "cbc")]
+    results = [solve(problem, m, time_limit=20, backend=b) for m, b in variants()]
     for r in results:
         verify(problem, r)  # raises if the allocation breaks the budget or misreports T
         if r.copies is not None:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from hitm.analysis import analyze, busy_ps
+from hitm.budget import Budget
 from hitm.description.load import load_instance, parse_instance
 from hitm.errors import DescriptionError
-from hitm.budget import Budget
 from hitm.pipeline import check_allocation, evaluate, naive_copies, unlimited_copies
 from hitm.problem import AllocationProblem, build_problem, choice_from_copies, useful_copies
 

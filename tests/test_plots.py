@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hitm import analyze, build_problem, load_instance, solve, verify
+from hitm.budget import DesignSpace
 from hitm.cli import app
 from hitm.errors import DescriptionError
 from hitm.frontier import frontier
-from hitm.budget import DesignSpace
 from hitm.plots import plot_frontier, plot_stages
 
 ZOO = (

@@ -2,22 +2,36 @@
 
 ``solve(problem, method, time_limit)`` returns a :class:`SolveResult`; the
 pipeline model (:func:`hitm.pipeline.verify`) checks and scores any of them.
+The solvers are listed once, in :data:`~hitm.optimize.registry.SOLVERS`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import replace
 
-from hitm.errors import DescriptionError, suggest
-from hitm.optimize.bisect import solve_bisect
+from hitm.errors import ParameterError
 from hitm.optimize.dp import solve_dp
-from hitm.optimize.exact import BACKENDS, run_cpsat, run_ilp
+from hitm.optimize.exact import BACKENDS
 from hitm.optimize.greedy import solve_greedy
-from hitm.optimize.result import METHODS, STATUSES, BudgetCurve, SolveResult
+from hitm.optimize.registry import SOLVERS, Solver, solver, variants
+from hitm.optimize.result import METHODS, Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
-__all__ = ["BACKENDS", "METHODS", "STATUSES", "BudgetCurve", "SolveResult", "solve"]
+__all__ = [
+    "BACKENDS",
+    "METHODS",
+    "SOLVERS",
+    "Method",
+    "SolveResult",
+    "Solver",
+    "Status",
+    "solve",
+    "solver",
+    "variants",
+]
+
+_MIN_LEFT_SECONDS = 0.05  # an exact model gets at least this after its warm start
 
 
 def solve(
@@ -25,7 +39,7 @@ def solve(
     method: str = "dp",
     time_limit: float = 10.0,
     *,
-    backend: str = "highs",
+    backend: str | None = None,
 ) -> SolveResult:
     """Choose copies per layer to minimise the bottleneck, then the crossbars used.
 
@@ -34,11 +48,12 @@ def solve(
     problem
         From :func:`hitm.problem.build_problem`.
     method
-        ``dp`` (the paper's DP), ``bisect``, ``greedy``, ``cpsat`` or ``ilp``.
+        A :class:`Method` id: ``dp`` (the paper's DP), ``bisect``, ``greedy``,
+        ``cpsat`` or ``ilp``.
     time_limit
-        Seconds for ``cpsat`` and ``ilp`` (the others run to completion).
+        Seconds for the timed methods (``cpsat``, ``ilp``); the others run to completion.
     backend
-        ``highs`` or ``cbc`` for ``ilp``.
+        For ``ilp``: ``highs`` (default) or ``cbc``.
 
     Returns
     -------
@@ -47,42 +62,29 @@ def solve(
         cost, proven bound where the method gives one, and wall seconds. An
         infeasible budget is a result, not an exception; its message says
         which resource is short and by how much.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown method or backend, or a time limit that is not positive.
     """
-    if method not in METHODS:
-        raise DescriptionError(
-            f"method: unknown method '{method}'{suggest(method, METHODS)}; known: {', '.join(METHODS)}"
-        )
+    chosen = solver(method)
     if not time_limit > 0:
-        raise DescriptionError(f"time_limit: must be positive, got {time_limit}")
+        raise ParameterError("time_limit", f"must be positive, got {time_limit}")
     start = time.perf_counter()
-    if method in ("cpsat", "ilp"):
+    if chosen.timed:
         warm = solve_dp(problem)  # a hint only: the exact models prove their own bound
         if not warm.has_allocation:
             warm = solve_greedy(problem)
-        left = max(time_limit - (time.perf_counter() - start), 0.05)
-        if method == "cpsat":
-            result = run_cpsat(problem, left, warm.choice)
-        else:
-            result = run_ilp(problem, left, warm.choice, backend)
-        result = _with(result, seconds=time.perf_counter() - start)
+        left = max(time_limit - (time.perf_counter() - start), _MIN_LEFT_SECONDS)
+        result = chosen.run(problem, left, warm.choice, backend)
+        result = dataclasses.replace(result, seconds=time.perf_counter() - start)
     else:
-        result = {"dp": solve_dp, "bisect": solve_bisect, "greedy": solve_greedy}[method](problem)
+        result = chosen.run(problem, time_limit, None, backend)
     if result.choice is not None:
-        result = _with(
+        result = dataclasses.replace(
             result, copies=problem.copies_of(result.choice), adcs=problem.adcs_of(result.choice)
         )
-    if result.status == "infeasible":
-        short = problem.shortfall()
-        detail = "; ".join(
-            f"one copy of every layer needs {int(n):,} {r}, {short[r]:,} more than the {int(c):,} budgeted"
-            for r, n, c in zip(
-                problem.resources, problem.naive_cost(), problem.capacity, strict=True
-            )
-            if r in short
-        )
-        result = _with(result, message=detail or result.message)
+    if result.status == Status.INFEASIBLE:
+        result = dataclasses.replace(result, message=problem.shortfall_message() or result.message)
     return result
-
-
-def _with(result: SolveResult, **changes: object) -> SolveResult:
-    return replace(result, **changes)

@@ -8,16 +8,12 @@ import numpy as np
 
 from hitm.problem import AllocationProblem
 
-__all__ = ["choice_bottleneck", "choice_cost", "monotone", "scalar_costs", "suffix_argmin"]
+__all__ = ["choice_cost", "monotone", "scalar_costs", "suffix_argmin"]
 
 
 def choice_cost(problem: AllocationProblem, choice: Sequence[int]) -> np.ndarray:
     """Total cost per resource of one option per stage."""
     return np.sum([s.cost[o] for s, o in zip(problem.stages, choice, strict=True)], axis=0)
-
-
-def choice_bottleneck(problem: AllocationProblem, choice: Sequence[int]) -> int:
-    return max(int(s.busy_ps[o]) for s, o in zip(problem.stages, choice, strict=True))
 
 
 def monotone(problem: AllocationProblem) -> bool:

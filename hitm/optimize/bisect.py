@@ -23,8 +23,8 @@ from hitm.problem import AllocationProblem
 __all__ = ["solve_bisect"]
 
 
-def solve_bisect(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
-    """Solve by binary search on the bottleneck (``time_limit`` is not needed)."""
+def solve_bisect(problem: AllocationProblem) -> SolveResult:
+    """Solve by binary search on the bottleneck (it needs no time limit)."""
     start = time.perf_counter()
     stages = problem.stages
     exact = monotone(problem)

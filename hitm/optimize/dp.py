@@ -13,8 +13,9 @@ import time
 import numpy as np
 
 from hitm.optimize.arrays import choice_cost, scalar_costs
-from hitm.optimize.result import BudgetCurve, SolveResult
+from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
+from hitm.staircase import Staircase
 
 __all__ = ["MAX_CELLS", "SCALED_UNITS", "solve_dp"]
 
@@ -100,7 +101,7 @@ def _too_big(cells: int, start: float) -> SolveResult | None:
     )
 
 
-def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
+def solve_dp(problem: AllocationProblem) -> SolveResult:
     """Solve by dynamic programming over one budget dimension.
 
     With crossbars the only resource, the DP is exact at crossbar
@@ -116,9 +117,8 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
     Parameters
     ----------
     problem
-        The allocation problem; ``crossbars`` must be its first resource.
-    time_limit
-        Ignored: the DP always runs to completion (its size is checked first).
+        The allocation problem; ``crossbars`` must be its first resource. The
+        DP always runs to completion; its size is checked first.
     """
     start = time.perf_counter()
     if len(problem.resources) > 1:
@@ -139,7 +139,7 @@ def solve_dp(problem: AllocationProblem, time_limit: float | None = None) -> Sol
     choice = _reconstruct(choices, extras, b)
     steps = np.flatnonzero(np.diff(f)) + 1
     at = np.concatenate([[0], steps])
-    curve = BudgetCurve(budget=at + base, bottleneck_ps=f[at].copy())
+    curve = Staircase(budget=at + base, bottleneck_ps=f[at].copy())
     cost = choice_cost(problem, choice)
     return SolveResult(
         "dp",

@@ -1,22 +1,27 @@
 """Adapters from an :class:`AllocationProblem` to the exact formulations.
 
-The formulations (top-level ``formulations`` package) see plain arrays only.
-They are warm-started with the DP's answer as a hint; no bound from another
-method is passed, so their proofs stand alone.
+The formulations (top-level ``formulations`` package) see plain arrays only;
+they are imported when first run, so commands that never call them never load
+OR-Tools or PuLP. They are warm-started with the DP's answer as a hint; no
+bound from another method is passed, so their proofs stand alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from formulations import FormulationResult, available_backends, solve_cpsat, solve_ilp
-from hitm.errors import DescriptionError
-from hitm.optimize.result import SolveResult
+from hitm.errors import ParameterError, suggest
+from hitm.optimize.result import Method, SolveResult
 from hitm.problem import AllocationProblem
+
+if TYPE_CHECKING:
+    from formulations import FormulationResult
 
 __all__ = ["BACKENDS", "run_cpsat", "run_ilp"]
 
 BACKENDS = ("highs", "cbc")
+"""MILP solvers ``ilp`` can run through PuLP; the first is the default."""
 
 
 def _arrays(problem: AllocationProblem):
@@ -27,7 +32,9 @@ def _arrays(problem: AllocationProblem):
     )
 
 
-def _wrap(method: str, res: FormulationResult, problem: AllocationProblem, backend: str | None):
+def _wrap(
+    method: Method, res: FormulationResult, problem: AllocationProblem, backend: str | None
+) -> SolveResult:
     cost = None
     if res.cost is not None:
         cost = dict(zip(problem.resources, (int(c) for c in res.cost), strict=True))
@@ -45,27 +52,39 @@ def _wrap(method: str, res: FormulationResult, problem: AllocationProblem, backe
 
 
 def run_cpsat(
-    problem: AllocationProblem, time_limit: float, hint: Sequence[int] | None = None
+    problem: AllocationProblem,
+    time_limit: float,
+    hint: Sequence[int] | None = None,
+    backend: str | None = None,
 ) -> SolveResult:
     """CP-SAT with an order encoding of the bottleneck; deterministic (1 worker, seed 0)."""
+    from formulations import solve_cpsat
+
     busy, cost, capacity = _arrays(problem)
     res = solve_cpsat(busy, cost, capacity, time_limit=time_limit, hint=hint, workers=1, seed=0)
-    return _wrap("cpsat", res, problem, None)
+    return _wrap(Method.CPSAT, res, problem, None)
 
 
 def run_ilp(
     problem: AllocationProblem,
     time_limit: float,
     hint: Sequence[int] | None = None,
-    backend: str = "highs",
+    backend: str | None = None,
 ) -> SolveResult:
     """The one-hot MILP through PuLP with HiGHS (default) or CBC."""
+    backend = backend or BACKENDS[0]
     if backend not in BACKENDS:
-        raise DescriptionError(f"--backend: unknown MILP backend '{backend}'; known: highs, cbc")
+        raise ParameterError(
+            "backend",
+            f"unknown MILP backend '{backend}'{suggest(backend, BACKENDS)};"
+            f" known: {', '.join(BACKENDS)}",
+        )
+    from formulations import available_backends, solve_ilp
+
     if backend not in available_backends():
         return SolveResult(
-            "ilp", "error", message=f"{backend} is not available here", backend=backend
+            Method.ILP, "error", message=f"{backend} is not available here", backend=backend
         )
     busy, cost, capacity = _arrays(problem)
     res = solve_ilp(busy, cost, capacity, time_limit=time_limit, hint=hint, backend=backend)
-    return _wrap("ilp", res, problem, backend)
+    return _wrap(Method.ILP, res, problem, backend)

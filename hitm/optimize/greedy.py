@@ -22,8 +22,8 @@ from hitm.problem import AllocationProblem
 __all__ = ["solve_greedy"]
 
 
-def solve_greedy(problem: AllocationProblem, time_limit: float | None = None) -> SolveResult:
-    """Solve greedily (``time_limit`` is not needed: at most one move per option)."""
+def solve_greedy(problem: AllocationProblem) -> SolveResult:
+    """Solve greedily (it needs no time limit: at most one move per option)."""
     start = time.perf_counter()
     stages = problem.stages
     choice = [0] * len(stages)

@@ -3,30 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-import numpy as np
+from formulations.result import relative_gap
+from hitm.staircase import Staircase
 
-__all__ = ["METHODS", "STATUSES", "BudgetCurve", "SolveResult"]
-
-METHODS = ("dp", "bisect", "greedy", "cpsat", "ilp")
-STATUSES = ("optimal", "feasible", "infeasible", "timeout", "error")
+__all__ = ["METHODS", "Method", "SolveResult", "Status"]
 
 
-@dataclass(frozen=True)
-class BudgetCurve:
-    """The budget → best bottleneck staircase: from ``budget[i]`` crossbars on, ``bottleneck_ps[i]``.
+class Method(StrEnum):
+    """Solver ids: the same string in module names, the registry, CLI choices and JSON."""
 
-    ``budget`` is increasing and ``bottleneck_ps`` strictly decreasing; the
-    first point is the naive design's cost.
-    """
+    DP = "dp"
+    BISECT = "bisect"
+    GREEDY = "greedy"
+    CPSAT = "cpsat"
+    ILP = "ilp"
 
-    budget: np.ndarray
-    bottleneck_ps: np.ndarray
 
-    def at(self, crossbars: int) -> int | None:
-        """Best bottleneck with at most ``crossbars``; None below the naive cost."""
-        i = int(np.searchsorted(self.budget, crossbars, side="right")) - 1
-        return None if i < 0 else int(self.bottleneck_ps[i])
+METHODS: tuple[Method, ...] = tuple(Method)
+
+
+class Status(StrEnum):
+    """How a solve ended."""
+
+    OPTIMAL = "optimal"  # proven
+    FEASIBLE = "feasible"  # valid, not proven
+    INFEASIBLE = "infeasible"  # proven: no allocation fits
+    TIMEOUT = "timeout"  # no allocation within the time limit
+    ERROR = "error"  # the solver failed; the message says why
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,9 @@ class SolveResult:
     Attributes
     ----------
     method
-        ``dp``, ``bisect``, ``greedy``, ``cpsat`` or ``ilp``.
+        The :class:`Method` (a string is converted).
     status
-        ``optimal`` (proven), ``feasible`` (valid, not proven), ``infeasible``,
-        ``timeout`` (no allocation within the limit) or ``error``.
+        The :class:`Status` (a string is converted).
     choice
         Option index per stage, None without an allocation.
     copies
@@ -54,10 +58,12 @@ class SolveResult:
         Wall time of the solve.
     backend
         Which MILP solver ran ``ilp`` (``highs`` or ``cbc``).
+    curve
+        The DP's whole budget → best bottleneck staircase (crossbars only).
     """
 
-    method: str
-    status: str
+    method: Method
+    status: Status
     choice: tuple[int, ...] | None = None
     copies: dict[str, int] | None = None
     adcs: dict[str, int] | None = None
@@ -67,7 +73,11 @@ class SolveResult:
     seconds: float = 0.0
     message: str = ""
     backend: str | None = None
-    curve: BudgetCurve | None = field(default=None, repr=False)
+    curve: Staircase | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method(self.method))
+        object.__setattr__(self, "status", Status(self.status))
 
     @property
     def label(self) -> str:
@@ -84,6 +94,8 @@ class SolveResult:
     @property
     def gap(self) -> float | None:
         """Relative gap to the method's own proven bound (0 when proven optimal)."""
-        if self.bottleneck_ps is None or self.bound_ps is None or not self.bottleneck_ps:
-            return None
-        return max(0.0, (self.bottleneck_ps - self.bound_ps) / self.bottleneck_ps)
+        return relative_gap(self.bottleneck_ps, self.bound_ps)
+
+    def gap_to(self, bound_ps: int | None) -> float | None:
+        """Relative gap to another proven bound (e.g. the best of several methods)."""
+        return relative_gap(self.bottleneck_ps, bound_ps)
