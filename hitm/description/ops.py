@@ -13,7 +13,7 @@ from typing import Any
 
 from hitm.description.model import Shape
 
-__all__ = ["OPS", "RECURRENT_GATES", "WEIGHT_OPS", "OpSpec", "ShapeError"]
+__all__ = ["OPS", "RECURRENT_GATES", "WEIGHT_OPS", "OpSpec", "ShapeError", "window_out"]
 
 REQUIRED = object()  # marks an attribute without a default
 
@@ -57,7 +57,26 @@ def _vector(shape: Shape, op: str) -> int:
     return shape.dims[0]
 
 
-def _window(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, what: str) -> int:
+def window_out(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool, what: str) -> int:
+    """Output size of a sliding window along one axis: hitm's rule, which is PyTorch's.
+
+    Parameters
+    ----------
+    size
+        Input size along the axis.
+    k, s, p, d
+        Kernel, stride, padding (each side) and dilation.
+    ceil_mode
+        Round the window count up, as long as the last window starts inside the
+        input or its left padding.
+    what
+        The op, for the error message.
+
+    Raises
+    ------
+    ShapeError
+        If the dilated window is larger than the padded input.
+    """
     span = d * (k - 1) + 1
     if size + 2 * p < span:
         raise ShapeError(f"{what} window {span} exceeds padded input {size + 2 * p}")
@@ -77,8 +96,8 @@ def _conv2d(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
             f"groups={g} must divide input channels {c} and out_channels {a['out_channels']}"
         )
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = a["kernel"], a["stride"], a["padding"], a["dilation"]
-    ho = _window(h, kh, sh, ph, dh, False, "conv2d")
-    wo = _window(w, kw, sw, pw, dw, False, "conv2d")
+    ho = window_out(h, kh, sh, ph, dh, False, "conv2d")
+    wo = window_out(w, kw, sw, pw, dw, False, "conv2d")
     return Shape((a["out_channels"], ho, wo), ins[0].seq)
 
 
@@ -88,8 +107,8 @@ def _pool(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
     sh, sw = a["stride"] or a["kernel"]
     if ph * 2 > kh or pw * 2 > kw:
         raise ShapeError(f"padding {a['padding']} must be at most half the kernel {a['kernel']}")
-    ho = _window(h, kh, sh, ph, 1, a["ceil_mode"], "pool")
-    wo = _window(w, kw, sw, pw, 1, a["ceil_mode"], "pool")
+    ho = window_out(h, kh, sh, ph, 1, a["ceil_mode"], "pool")
+    wo = window_out(w, kw, sw, pw, 1, a["ceil_mode"], "pool")
     return Shape((c, ho, wo), ins[0].seq)
 
 
