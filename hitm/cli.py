@@ -226,7 +226,8 @@ def import_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Convert an ONNX model into a YAML instance (network, ISAAC hardware, budget)."""
-    from hitm.description.onnx import dump_document, onnx_to_document  # loads onnx only here
+    from hitm.description.load import onnx_document
+    from hitm.description.onnx import dump_document  # loads onnx only here
 
     if file.suffix.lower() != ".onnx":
         raise DescriptionError(f"{file}: import reads an ONNX model (.onnx)")
@@ -235,7 +236,7 @@ def import_cmd(
             raise DescriptionError(f"{output}: is the model being imported")
         if output.exists() and not force:
             raise DescriptionError(f"{output}: already exists (use --force to overwrite)")
-    doc = onnx_to_document(file)
+    doc = onnx_document(file)
     instance = parse_instance(doc, default_name=file.stem)
     if chips is not None or crossbars is not None:
         doc["budget"] = {

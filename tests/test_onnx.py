@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from hitm.analysis import analyze
 from hitm.cli import app
 from hitm.description.load import Instance, load_instance, parse_instance
-from hitm.description.onnx import SUPPORTED_OPS, onnx_to_document
+from hitm.description.load import onnx_document as onnx_to_document
+from hitm.description.onnx import SUPPORTED_OPS
 from hitm.errors import DescriptionError
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -17,14 +17,14 @@ from typing import Any
 import networkx as nx
 import yaml
 
+from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, Attr, ShapeError
 from hitm.errors import DescriptionError, suggest
-from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.hardware import Hardware, load_hardware
 
-__all__ = ["Instance", "load_instance", "parse_instance", "read_document"]
+__all__ = ["Instance", "load_instance", "onnx_document", "parse_instance", "read_document"]
 
 MAX_INT = 10_000_000  # any single size above this is a typo, not a network
 MAX_ELEMENTS = 10**12  # elements of one tensor (all items): refuses sizes that overflow time
@@ -81,8 +81,8 @@ def load_instance(path: str | Path) -> Instance:
     path
         A ``.yaml``, ``.yml`` or ``.json`` file with ``network``, optional
         ``hardware`` (``preset`` plus overrides) and optional ``budget``; or
-        an ``.onnx`` model (read by :func:`hitm.description.onnx.onnx_to_document`:
-        ISAAC hardware, no budget).
+        an ``.onnx`` model (read by :func:`onnx_document`: ISAAC hardware, no
+        budget).
 
     Raises
     ------
@@ -90,10 +90,48 @@ def load_instance(path: str | Path) -> Instance:
         Listing every bad field with its path.
     """
     if Path(path).suffix.lower() == ".onnx":
-        from hitm.description.onnx import onnx_to_document  # imports onnx only when needed
-
-        return parse_instance(onnx_to_document(path), default_name=Path(path).stem)
+        return parse_instance(onnx_document(path), default_name=Path(path).stem)
     return parse_instance(read_document(path), default_name=Path(path).stem)
+
+
+def onnx_document(path: str | Path) -> dict[str, Any]:
+    """Read an ONNX model into an instance document whose shapes agree with ONNX's.
+
+    The model is converted by :func:`hitm.description.onnx.import_onnx`; its
+    network is then parsed here, and every layer's shape must be the one ONNX
+    gives it.
+
+    Parameters
+    ----------
+    path
+        An ``.onnx`` file. Initializer data is never read (external data
+        files need not be present); only shapes matter.
+
+    Returns
+    -------
+    dict
+        ``{"name", "source", "network": {"inputs", "layers"}, "hardware":
+        {"preset": "isaac"}}``, ready for :func:`parse_instance`. It has no
+        budget: ONNX holds none.
+
+    Raises
+    ------
+    DescriptionError
+        If the file is not a valid ONNX model, uses an op hitm cannot map
+        (the message names the node and lists the supported ops), has a
+        shape hitm cannot express, or hitm's shapes differ from ONNX's.
+    """
+    from hitm.description.onnx import check_shapes, import_onnx  # imports onnx only when needed
+
+    imported = import_onnx(path)
+    try:
+        network = parse_network(imported.document["network"], imported.path.stem)
+    except DescriptionError as exc:
+        raise DescriptionError(
+            f"{imported.path}: the imported network is not valid: {exc}"
+        ) from None
+    check_shapes(imported, network)
+    return imported.document
 
 
 def parse_instance(doc: Any, default_name: str = "network") -> Instance:

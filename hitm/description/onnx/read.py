@@ -1,0 +1,103 @@
+"""Read an ONNX file: load it without external data, check it, and infer every shape.
+
+Every failure is a :class:`~hitm.errors.DescriptionError` that starts with the
+file's path: a file that does not parse or fails ``onnx.checker`` is "not a
+valid ONNX model (...)", with the first line of what onnx said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+from onnx import shape_inference
+
+from hitm.errors import DescriptionError
+
+__all__ = ["InferredShapes", "fix_symbolic_batch", "infer_shapes", "read_model"]
+
+
+@dataclass(frozen=True)
+class InferredShapes:
+    """Tensor shapes after ONNX shape inference, by tensor name.
+
+    ``known`` holds every fully known shape (initializers' dims included);
+    ``partial`` those with unknown dimensions (``None``), which a Reshape may
+    still complete from its input's size.
+    """
+
+    known: dict[str, tuple[int, ...]]
+    partial: dict[str, tuple[int | None, ...]]
+
+
+def read_model(path: Path) -> onnx.ModelProto:
+    """Load ``path`` without its external data and run ``onnx.checker`` on it."""
+    if not path.is_file():
+        raise DescriptionError(f"{path}: no such file")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except OSError as exc:
+        raise DescriptionError(f"{path}: cannot read ({exc})") from None
+    except Exception as exc:  # protobuf and onnx raise several types for corrupt bytes
+        raise DescriptionError(f"{path}: not a valid ONNX model ({_first_line(exc)})") from None
+    if not model.graph.node:
+        raise DescriptionError(f"{path}: not a valid ONNX model (the graph has no nodes)")
+    # The checker wants external data files; their tensors are only read for dims.
+    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    if not external:
+        try:
+            onnx.checker.check_model(model)
+        except Exception as exc:  # onnx.checker.ValidationError, or a C++ error
+            raise DescriptionError(f"{path}: not a valid ONNX model ({_first_line(exc)})") from None
+    return model
+
+
+def fix_symbolic_batch(path: Path, model: onnx.ModelProto) -> None:
+    """Set a symbolic first axis of an input (the batch) to 1, in place; others are errors."""
+    weights = {t.name for t in model.graph.initializer}
+    for value in model.graph.input:
+        if value.name in weights:
+            continue
+        ttype = value.type.tensor_type
+        if not value.type.HasField("tensor_type") or not ttype.HasField("shape"):
+            raise DescriptionError(f"{path}: input '{value.name}' has no tensor shape")
+        for axis, dim in enumerate(ttype.shape.dim):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                continue
+            if axis == 0:
+                dim.Clear()
+                dim.dim_value = 1
+                continue
+            what = f"'{dim.dim_param}'" if dim.dim_param else "unknown"
+            raise DescriptionError(
+                f"{path}: input '{value.name}' has a symbolic dimension {what} on axis {axis}"
+                " (export with a fixed size; only the batch axis may be symbolic)"
+            )
+
+
+def infer_shapes(path: Path, model: onnx.ModelProto) -> InferredShapes:
+    """Run ONNX shape inference (strict, with data propagation) over ``model``."""
+    try:
+        inferred = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    except Exception as exc:  # onnx.shape_inference.InferenceError, or a C++ error
+        raise DescriptionError(
+            f"{path}: ONNX shape inference failed ({_first_line(exc)})"
+        ) from None
+    known: dict[str, tuple[int, ...]] = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    partial: dict[str, tuple[int | None, ...]] = {}
+    g = inferred.graph
+    for value in (*g.input, *g.value_info, *g.output):
+        ttype = value.type.tensor_type
+        if value.type.HasField("tensor_type") and ttype.HasField("shape"):
+            dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim)
+            if None in dims:
+                partial.setdefault(value.name, dims)
+            else:
+                known.setdefault(value.name, dims)
+    return InferredShapes(known, partial)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
