@@ -24,15 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from hitm.analysis import Analysis
 from hitm.budget import Budget, DesignSpace
 from hitm.costs import crossbar_share
-from hitm.errors import DescriptionError, SolverError, suggest
-from hitm.optimize import solve
+from hitm.errors import ParameterError, SolverError
+from hitm.optimize import Method, solve
 from hitm.pipeline import (
     PS_PER_S,
     evaluate,
@@ -43,6 +42,9 @@ from hitm.pipeline import (
     verify,
 )
 from hitm.problem import AllocationProblem, build_problem
+from hitm.resources import FRONTIER_RESOURCES, Resource
+from hitm.resources import resource as find_resource
+from hitm.staircase import Staircase, breakpoints
 
 __all__ = [
     "FRONTIER_RESOURCES",
@@ -50,33 +52,12 @@ __all__ = [
     "Frontier",
     "FrontierPoint",
     "PointCheck",
-    "ResourceSpec",
-    "breakpoints",
     "frontier",
-    "frontier_json",
     "frontier_problem",
     "knee_index",
     "resource_cap",
-    "resource_spec",
     "verify_frontier",
 ]
-
-
-@dataclass(frozen=True)
-class ResourceSpec:
-    """A resource a frontier is drawn over."""
-
-    key: str  # the problem's resource name
-    unit: str  # what a user reads
-    scale: int  # problem units per user unit
-
-
-FRONTIER_RESOURCES: dict[str, ResourceSpec] = {
-    "crossbars": ResourceSpec("crossbars", "crossbars", 1),
-    "power": ResourceSpec("power_uw", "W", 10**6),
-    "area": ResourceSpec("area_um2", "mm²", 10**6),
-}
-"""Resources a frontier may be drawn over: problem resource, user unit, units per user unit."""
 
 
 @dataclass(frozen=True)
@@ -101,11 +82,10 @@ class Frontier:
         The network's name.
     resource
         ``crossbars``, ``power`` or ``area``.
-    budget
-        Increasing budgets (crossbars, µW or µm²): from ``budget[i]`` on,
+    curve
+        The breakpoints: increasing budgets (crossbars, µW or µm²) and
+        strictly decreasing bottlenecks; from ``budget[i]`` on,
         ``bottleneck_ps[i]`` is the best reachable.
-    bottleneck_ps
-        Strictly decreasing bottlenecks.
     unlimited_ps
         The ceiling: the bottleneck with every stage at its fastest.
     naive
@@ -136,8 +116,7 @@ class Frontier:
 
     network: str
     resource: str
-    budget: np.ndarray
-    bottleneck_ps: np.ndarray
+    curve: Staircase
     unlimited_ps: int
     naive: FrontierPoint
     unlimited: FrontierPoint
@@ -150,21 +129,36 @@ class Frontier:
     complete: bool = True
 
     def __len__(self) -> int:
-        return len(self.budget)
+        return len(self.curve)
+
+    @property
+    def budget(self) -> np.ndarray:
+        """Increasing budgets, in the resource's integer units."""
+        return self.curve.budget
+
+    @property
+    def bottleneck_ps(self) -> np.ndarray:
+        """Strictly decreasing bottlenecks, one per budget."""
+        return self.curve.bottleneck_ps
+
+    @property
+    def spec(self) -> Resource:
+        """The resource: its problem key, unit and scale."""
+        return FRONTIER_RESOURCES[self.resource]
 
     @property
     def unit(self) -> str:
-        return FRONTIER_RESOURCES[self.resource].unit
+        return self.spec.unit
 
     @property
     def scale(self) -> int:
         """Problem units (crossbars, µW, µm²) per user unit (crossbars, W, mm²)."""
-        return FRONTIER_RESOURCES[self.resource].scale
+        return self.spec.scale
 
     @property
     def key(self) -> str:
         """The problem's name for the resource (``crossbars``, ``power_uw``, ``area_um2``)."""
-        return FRONTIER_RESOURCES[self.resource].key
+        return self.spec.key
 
     @property
     def points(self) -> list[FrontierPoint]:
@@ -187,51 +181,12 @@ class Frontier:
 
     def at(self, budget: int) -> FrontierPoint | None:
         """The best point within ``budget``; None below the first point."""
-        i = int(np.searchsorted(self.budget, budget, side="right")) - 1
+        i = self.curve.position(budget)
         return None if i < 0 else FrontierPoint(int(self.budget[i]), int(self.bottleneck_ps[i]))
 
     def index(self, point: FrontierPoint | None) -> int | None:
         """Index of ``point`` among the breakpoints (None if absent)."""
-        if point is None:
-            return None
-        i = int(np.searchsorted(self.budget, point.budget))
-        if i < len(self) and int(self.budget[i]) == point.budget:
-            return i
-        return None
-
-
-def breakpoints(
-    busy: Sequence[np.ndarray], cost: Sequence[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The Pareto breakpoints of ``C(T) = Σ_s min{cost_s[o] : busy_s[o] ≤ T}``.
-
-    Parameters
-    ----------
-    busy
-        Per stage, its options' busy times (any order).
-    cost
-        Per stage, its options' cost in one resource.
-
-    Returns
-    -------
-    budget, bottleneck
-        ``budget`` increasing, ``bottleneck`` strictly decreasing (int64): the
-        least cost reaching each bottleneck that a cheaper budget cannot.
-    """
-    floor = max(int(np.min(b)) for b in busy)  # no stage gets below its fastest
-    everything = np.concatenate([np.asarray(b, dtype=np.int64) for b in busy])
-    candidates = np.unique(everything[everything >= floor])  # ascending T
-    total = np.zeros(len(candidates), dtype=np.int64)
-    for b, c in zip(busy, cost, strict=True):
-        order = np.argsort(-np.asarray(b), kind="stable")  # slow → fast
-        b_sorted = np.asarray(b, dtype=np.int64)[order]
-        # Options meeting T are a suffix of slow → fast; its cheapest, per suffix start.
-        suffix_min = np.minimum.accumulate(np.asarray(c, dtype=np.int64)[order][::-1])[::-1]
-        first = np.searchsorted(-b_sorted, -candidates, side="left")  # first busy ≤ T
-        total += suffix_min[first]
-    # total is non-increasing in T; a point is Pareto iff strictly cheaper than the next faster T.
-    keep = np.concatenate([[True], total[1:] < total[:-1]])
-    return total[keep][::-1].copy(), candidates[keep][::-1].copy()
+        return None if point is None else self.curve.index(point.budget)
 
 
 KNEE_MIN_LIFT = 0.05
@@ -272,22 +227,6 @@ def knee_index(
     return (i if best >= min_lift and best > 0 else None), max(best, 0.0)
 
 
-def resource_spec(resource: str) -> ResourceSpec:
-    """The problem's name, the user's unit and the scale of ``crossbars``, ``power`` or ``area``.
-
-    Raises
-    ------
-    DescriptionError
-        If ``resource`` is none of them (with the closest name).
-    """
-    if resource not in FRONTIER_RESOURCES:
-        raise DescriptionError(
-            f"--resource: unknown resource '{resource}'{suggest(resource, FRONTIER_RESOURCES)};"
-            f" known: {', '.join(FRONTIER_RESOURCES)}"
-        )
-    return FRONTIER_RESOURCES[resource]
-
-
 def frontier_problem(
     analysis: Analysis, resource: str = "crossbars", design: DesignSpace | None = None
 ) -> AllocationProblem:
@@ -297,11 +236,9 @@ def frontier_problem(
     used: nothing is pruned), so each stage keeps every option that is
     Pareto-optimal in busy time, crossbars and that resource.
     """
-    key = resource_spec(resource).key
-    budget = Budget(
-        power_w=1.0 if key == "power_uw" else None, area_mm2=1.0 if key == "area_um2" else None
-    )
-    return build_problem(analysis, budget, design=design, prune=False)
+    spec = find_resource(resource, frontier=True)
+    nominal = {} if spec.scale == 1 else {spec.budget_field: 1.0}
+    return build_problem(analysis, Budget(**nominal), design=design, prune=False)
 
 
 def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int:
@@ -312,7 +249,7 @@ def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int:
     hardware's own ADCs per crossbar (1 chip of ISAAC: 168 tiles, 55.4 W, 62.5 mm²).
     """
     hw = analysis.hardware
-    key = resource_spec(resource).key
+    key = find_resource(resource, frontier=True).key
     cap = budget.capacity(hw)
     if key in cap:
         return int(cap[key])
@@ -354,11 +291,11 @@ def frontier(
 
     Raises
     ------
-    DescriptionError
-        If ``resource`` is unknown or ``up_to`` is below the frontier's first point.
+    ParameterError
+        If the resource is unknown or ``up_to`` is below the frontier's first point.
     """
-    spec = resource_spec(resource)
-    problem = frontier_problem(analysis, resource, design)
+    spec = find_resource(resource, frontier=True)
+    problem = frontier_problem(analysis, spec.name, design)
     column = problem.resources.index(spec.key)
     budgets, bottlenecks = breakpoints(
         [s.busy_ps for s in problem.stages], [s.cost[:, column] for s in problem.stages]
@@ -374,7 +311,7 @@ def frontier(
     knee, lift = knee_index(budgets, bottlenecks)
     knee_point = None if knee is None else FrontierPoint(int(budgets[knee]), int(bottlenecks[knee]))
     last = FrontierPoint(int(budgets[-1]), unlimited_ps)
-    cap = None if budget is None else resource_cap(analysis, budget, resource)
+    cap = None if budget is None else resource_cap(analysis, budget, spec.name)
     chosen = None
     if cap is not None:
         i = int(np.searchsorted(budgets, cap, side="right")) - 1
@@ -383,18 +320,18 @@ def frontier(
     complete = True
     if up_to is not None:
         if up_to < budgets[0]:
-            raise DescriptionError(
-                f"--up-to: {up_to / spec.scale:,g} {spec.unit} is below the"
-                f" {budgets[0] / spec.scale:,g} {spec.unit} that run the network at all"
+            raise ParameterError(
+                "up_to",
+                f"{up_to / spec.scale:,g} {spec.unit} is below the"
+                f" {budgets[0] / spec.scale:,g} {spec.unit} that run the network at all",
             )
         n = int(np.searchsorted(budgets, up_to, side="right"))
         complete = n == len(budgets)
         budgets, bottlenecks = budgets[:n], bottlenecks[:n]
     return Frontier(
         network=analysis.network.name,
-        resource=resource,
-        budget=budgets,
-        bottleneck_ps=bottlenecks,
+        resource=spec.name,
+        curve=Staircase(budgets, bottlenecks),
         unlimited_ps=unlimited_ps,
         naive=FrontierPoint(int(naive.usage[spec.key]), naive.bottleneck_ps),
         unlimited=last,
@@ -423,15 +360,13 @@ class PointCheck:
     seconds: float
 
 
-def _exact_budget(problem: AllocationProblem, key: str, amount: int) -> Budget:
-    """A budget capping ``key`` at ``amount``, every other resource out of reach."""
-    if key == "crossbars":
-        return Budget(crossbars=amount)
+def _exact_budget(problem: AllocationProblem, spec: Resource, amount: int) -> Budget:
+    """A budget capping ``spec`` at ``amount`` units, every other resource out of reach."""
+    if spec.scale == 1:
+        return Budget(**{spec.budget_field: amount})
     free = int(sum(int(s.cost[:, 0].max()) for s in problem.stages))  # never binds
-    value = amount / 10**6  # exact round trip below 10^15 units (15 significant digits)
-    if key == "power_uw":
-        return Budget(crossbars=free, power_w=value)
-    return Budget(crossbars=free, area_mm2=value)
+    value = amount / spec.scale  # exact round trip below 10^15 units (15 significant digits)
+    return Budget(crossbars=free, **{spec.budget_field: value})
 
 
 def _optimum(
@@ -494,8 +429,8 @@ def verify_frontier(
     SolverError
         If a solve is not proven optimal or disagrees with the frontier.
     """
-    if method not in ("cpsat", "ilp"):
-        raise DescriptionError(f"method: verify_frontier needs an exact method, got '{method}'")
+    if method not in (Method.CPSAT, Method.ILP):
+        raise ParameterError("method", f"verify_frontier needs an exact method, got '{method}'")
     key = front.key
     problem = frontier_problem(analysis, front.resource, design)
     checks = []
@@ -504,7 +439,7 @@ def verify_frontier(
         got, s1 = _optimum(
             analysis,
             design,
-            _exact_budget(problem, key, amount),
+            _exact_budget(problem, front.spec, amount),
             key,
             amount,
             method,
@@ -514,7 +449,7 @@ def verify_frontier(
         below, s2 = _optimum(
             analysis,
             design,
-            _exact_budget(problem, key, amount - 1),
+            _exact_budget(problem, front.spec, amount - 1),
             key,
             amount - 1,
             method,
@@ -529,44 +464,3 @@ def verify_frontier(
             )
         checks.append(PointCheck(i, amount, want, below, s1 + s2))
     return checks
-
-
-def frontier_json(front: Frontier) -> dict[str, Any]:
-    """The ``hitm pareto --json`` document; budgets in the resource's unit (crossbars, W, mm²)."""
-
-    def point(p: FrontierPoint | None, **extra: Any) -> dict[str, Any] | None:
-        if p is None:
-            return None
-        return {
-            "budget": _user_number(front, p.budget),
-            "bottleneck_ps": p.bottleneck_ps,
-            "throughput_per_s": p.throughput_per_s,
-            "pct_of_unlimited": float(front.pct_of_unlimited(p.bottleneck_ps)),
-            **extra,
-        }
-
-    return {
-        "network": front.network,
-        "resource": front.resource,
-        "unit": front.unit,
-        "design": front.design,
-        "definition": "least budget reaching each bottleneck T, every other resource"
-        " unconstrained: C(T) = sum over stages of min{cost(o) : busy(o) <= T}",
-        "n_points": len(front),
-        "complete": front.complete,
-        "points": [point(p) for p in front.points],
-        "knee": point(front.knee, lift=front.knee_lift),
-        "knee_lift": front.knee_lift,
-        "chosen": point(
-            front.chosen, cap=None if front.cap is None else _user_number(front, front.cap)
-        ),
-        "naive": point(front.naive),
-        "unlimited": point(
-            front.unlimited,
-            design_budget=_user_number(front, front.unlimited_design_budget),
-        ),
-    }
-
-
-def _user_number(front: Frontier, budget: int) -> int | float:
-    return int(budget) if front.scale == 1 else budget / front.scale

@@ -19,19 +19,21 @@ import numpy as np
 
 from hitm.analysis import Analysis
 from hitm.costs import DesignCosts, design_costs, layer_costs
-from hitm.errors import DescriptionError, SolverError
+from hitm.errors import DescriptionError, InfeasibleError, SolverError
 from hitm.optimize.result import SolveResult
 from hitm.problem import AllocationProblem
 
 __all__ = [
     "Metrics",
     "StageMetrics",
+    "baselines",
     "check_allocation",
     "evaluate",
     "naive_adcs",
     "naive_copies",
     "unlimited_adcs",
     "unlimited_copies",
+    "verified",
     "verify",
 ]
 
@@ -88,13 +90,6 @@ class Metrics:
     @property
     def adcs(self) -> dict[str, int]:
         return {m: a for s in self.stages for m, a in zip(s.members, s.adcs, strict=True)}
-
-    @property
-    def binding(self) -> str | None:
-        """The budgeted resource used closest to its capacity."""
-        if not self.capacity:
-            return None
-        return max(self.capacity, key=lambda r: self.usage[r] / self.capacity[r])
 
     @cached_property
     def costs(self) -> DesignCosts:
@@ -319,3 +314,27 @@ def verify(problem: AllocationProblem, result: SolveResult) -> Metrics | None:
             f" model computes {metrics.bottleneck_ps} ps"
         )
     return metrics
+
+
+def verified(problem: AllocationProblem, result: SolveResult) -> Metrics:
+    """The checked and scored design of ``result``, or the error a user should see.
+
+    Raises
+    ------
+    InfeasibleError
+        If the result proves the budget infeasible (its message says why).
+    SolverError
+        If there is no allocation for another reason, or the allocation is invalid.
+    """
+    metrics = verify(problem, result)
+    if metrics is not None:
+        return metrics
+    if result.status == "infeasible":
+        raise InfeasibleError(f"{result.label}: infeasible: {result.message}")
+    raise SolverError(f"{result.label}: {result.status}: {result.message or 'no allocation found'}")
+
+
+def baselines(problem: AllocationProblem) -> tuple[Metrics, Metrics]:
+    """The naive design and the unlimited optimum (fastest copies and ADCs, no budget)."""
+    unlimited = evaluate(problem, unlimited_copies(problem), unlimited_adcs(problem))
+    return evaluate(problem, naive_copies(problem)), unlimited

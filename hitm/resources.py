@@ -12,12 +12,13 @@ one entry in :data:`RESOURCES` plus its cost in :func:`hitm.costs.layer_costs`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hitm.errors import DescriptionError, suggest
+from hitm.errors import ParameterError, suggest
 
-__all__ = ["FRONTIER_RESOURCES", "RESOURCES", "Resource", "resource"]
+__all__ = ["FRONTIER_RESOURCES", "RESOURCES", "Resource", "binding", "resource"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def resource(name: str, *, frontier: bool = False, param: str = "resource") -> R
 
     Raises
     ------
-    DescriptionError
+    ParameterError
         If there is none (with the closest name); with ``frontier``, also if
         no frontier can be drawn over it. ``param`` names the parameter in the message.
     """
@@ -97,6 +98,15 @@ def resource(name: str, *, frontier: bool = False, param: str = "resource") -> R
     for r in pool.values():
         if name in (r.name, r.key):
             return r
-    raise DescriptionError(
-        f"{param}: unknown resource '{name}'{suggest(name, pool)}; known: {', '.join(pool)}"
+    raise ParameterError(
+        param, f"unknown resource '{name}'{suggest(name, pool)}; known: {', '.join(pool)}"
     )
+
+
+def binding(usage: Mapping[str, int], capacity: Mapping[str, int]) -> tuple[str, float] | None:
+    """The budgeted resource used closest to its capacity, and the share of it used."""
+    shares = {r: usage[r] / capacity[r] for r in capacity if r in usage and capacity[r]}
+    if not shares:
+        return None
+    r = max(shares, key=lambda k: shares[k])
+    return r, shares[r]

@@ -24,15 +24,15 @@ from hitm.costs import crossbar_share
 from hitm.errors import DescriptionError
 from hitm.frontier import (
     KNEE_MIN_LIFT,
-    breakpoints,
     frontier,
-    frontier_json,
     knee_index,
     resource_cap,
     verify_frontier,
 )
 from hitm.hardware import PRESETS
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
+from hitm.report import frontier_json
+from hitm.staircase import breakpoints
 
 ISAAC = PRESETS["isaac"]
 MVM = 1_600_000  # ISAAC: 16 bit-slices × 100 ns

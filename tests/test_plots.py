@@ -20,7 +20,7 @@ from hitm.budget import DesignSpace
 from hitm.cli import app
 from hitm.errors import DescriptionError
 from hitm.frontier import frontier
-from hitm.plots import plot_frontier, plot_stages
+from hitm.report.plots import plot_frontier, plot_stages
 
 ZOO = (
     "nic",

@@ -1,159 +1,45 @@
-"""Human tables and JSON documents for analyses and designs.
+"""Human tables: ``rich`` renderables from analyses, designs, results and frontiers.
 
-Pure functions from results to ``rich`` renderables or plain dicts; the CLI
-decides where they go.
+Pure functions; the CLI decides where they go.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from typing import Any
 
 from rich.table import Table
 
 from hitm.analysis import Analysis
-from hitm.costs import CostTable, DesignCosts
-from hitm.hardware import GROUPS, LEVELS
-from hitm.optimize.result import SolveResult
+from hitm.budget import Budget
+from hitm.costs import CostTable
+from hitm.frontier import KNEE_MIN_LIFT, Frontier
+from hitm.hardware import GROUPS, LEVELS, Hardware
+from hitm.optimize import SolveResult
 from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
+from hitm.report.format import (
+    fmt_binding,
+    fmt_energy,
+    fmt_num,
+    fmt_pct,
+    fmt_power,
+    fmt_rate,
+    fmt_time,
+)
 
 __all__ = [
-    "analysis_json",
+    "FRONTIER_ROWS",
     "analysis_table",
     "baselines_table",
-    "binding",
     "compare_table",
-    "costs_json",
     "costs_table",
-    "design_json",
     "design_table",
-    "fmt_amount",
-    "fmt_energy",
-    "fmt_power",
-    "fmt_time",
-    "hardware_json",
+    "frontier_notes",
+    "frontier_table",
     "hardware_peak_table",
     "hardware_table",
-    "result_json",
 ]
-
-
-def fmt_time(ps: int | float) -> str:
-    """Human-readable time from picoseconds (``80.28 ms``, ``1.60 µs``)."""
-    for unit, scale in (("s", 1e12), ("ms", 1e9), ("µs", 1e6), ("ns", 1e3)):
-        if ps >= scale:
-            return f"{ps / scale:.2f} {unit}"
-    return f"{ps:.0f} ps"
-
-
-_RESOURCE_UNITS = {
-    "crossbars": (1, "crossbars"),
-    "tiles": (1, "tiles"),
-    "power_uw": (1e6, "W"),
-    "area_um2": (1e6, "mm²"),
-}
-
-
-def fmt_amount(resource: str, value: int | float) -> str:
-    """A resource amount in its user-facing unit (power in W, area in mm²)."""
-    scale, unit = _RESOURCE_UNITS.get(resource, (1, resource))
-    if scale == 1:
-        return f"{int(value):,} {unit}"
-    return f"{value / scale:,.2f} {unit}"
-
-
-def resource_name(resource: str) -> str:
-    """``power_uw`` → ``power``: the name a user reads."""
-    return resource.rsplit("_", 1)[0] if resource in ("power_uw", "area_um2") else resource
-
-
-def binding(usage: Mapping[str, int], capacity: Mapping[str, int]) -> tuple[str, float] | None:
-    """The budgeted resource used closest to its capacity, and the share used."""
-    shares = {r: usage[r] / capacity[r] for r in capacity if r in usage and capacity[r]}
-    if not shares:
-        return None
-    r = max(shares, key=lambda k: shares[k])
-    return r, shares[r]
-
-
-def fmt_binding(usage: Mapping[str, int], capacity: Mapping[str, int]) -> str:
-    found = binding(usage, capacity)
-    return "" if found is None else f"{resource_name(found[0])} {fmt_pct(found[1])}"
-
-
-def fmt_pct(fraction: float) -> str:
-    """A percentage with two decimals, or three significant digits below 1%."""
-    pct = 100 * fraction
-    return f"{pct:.2f}%" if pct >= 1 or pct == 0 else f"{pct:.3g}%"
-
-
-def fmt_rate(per_s: float) -> str:
-    return f"{per_s:,.2f}/s" if per_s < 1e6 else f"{per_s:.3e}/s"
-
-
-def fmt_energy(pj: float) -> str:
-    """Human-readable energy from picojoules (``3.70 mJ``, ``43.97 nJ``)."""
-    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
-        if pj >= scale:
-            return f"{pj / scale:.2f} {unit}"
-    return f"{pj:.2f} pJ"
-
-
-def fmt_power(w: float) -> str:
-    """Human-readable power from watts (``65.81 W``, ``330.00 mW``)."""
-    for unit, scale in (("kW", 1e3), ("W", 1.0), ("mW", 1e-3)):
-        if w >= scale:
-            return f"{w / scale:.2f} {unit}"
-    return f"{w * 1e6:.2f} µW"
-
-
-def _num(x: float) -> str:
-    """A count or cost with at most 4 significant digits, no trailing zeros."""
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
-
-
-def analysis_json(analysis: Analysis) -> dict[str, Any]:
-    """The ``hitm analyze --json`` document."""
-    hw = analysis.hardware
-    return {
-        "network": analysis.network.name,
-        "hardware": {
-            **hw.to_dict(),
-            "slices": hw.slices,
-            "cycle_ps": hw.cycle_ps,
-            "mvm_ps": hw.mvm_ps,
-        },
-        "layers": [
-            {
-                "name": layer.name,
-                "op": layer.op,
-                "shape": layer.shape.to_list(),
-                "params": layer.params,
-                "macs": layer.macs,
-                "matrices": [list(m) for m in layer.matrices],
-                "crossbars": layer.crossbars,
-                "steps": layer.steps,
-                "parallel": layer.parallel,
-                "mvm_ps": layer.mvm_ps,
-                "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
-                "elements": layer.elements,
-                "loop": layer.loop,
-            }
-            for layer in analysis.layers
-        ],
-        "loops": [
-            {
-                "name": loop.name,
-                "from": loop.source,
-                "to": loop.target,
-                "steps": loop.steps,
-                "members": list(loop.members),
-            }
-            for loop in analysis.network.loops
-        ],
-        "totals": analysis.totals,
-    }
 
 
 def analysis_table(analysis: Analysis, all_layers: bool = False) -> Table:
@@ -273,61 +159,6 @@ def baselines_table(
     return t
 
 
-def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str, Any]:
-    """A design as a JSON-ready dict."""
-    doc: dict[str, Any] = {
-        "bottleneck_ps": metrics.bottleneck_ps,
-        "bottleneck_stage": metrics.bottleneck_stage,
-        "throughput_per_s": metrics.throughput_per_s,
-        "latency_ps": metrics.latency_ps,
-        "crossbars_used": metrics.crossbars_used,
-        "tiles_used": metrics.tiles_used,
-        "chips_used": metrics.chips_used,
-        "usage": dict(metrics.usage),
-        "capacity": dict(metrics.capacity),
-        "fits": metrics.fits,
-        "copies": metrics.copies,
-        "adcs": metrics.adcs,
-        "binding": (binding(metrics.usage, metrics.capacity) or (None,))[0],
-        "stages": [
-            {
-                "name": s.name,
-                "kind": s.kind,
-                "members": list(s.members),
-                "copies": list(s.copies),
-                "adcs": list(s.adcs),
-                "crossbars": s.crossbars,
-                "busy_ps": s.busy_ps,
-                "utilisation": s.utilisation,
-            }
-            for s in metrics.stages
-        ],
-    }
-    if unlimited is not None:
-        doc["throughput_pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
-        doc["budget_pct_used"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
-    doc["energy"] = costs_json(metrics.costs)
-    return doc
-
-
-def costs_json(costs: DesignCosts) -> dict[str, Any]:
-    """A design's ``energy`` block: energy per inference split by group and by
-    component, static power, average power, area and efficiency."""
-    return {
-        "per_inference_pj": costs.energy_pj,
-        "dynamic_pj": costs.dynamic_total_pj,
-        "static_pj": costs.static_pj,
-        "split_pj": dict(costs.groups_pj),
-        "components_pj": dict(costs.dynamic_pj),
-        "static_power_w": costs.static_power_mw / 1000,
-        "power_w": costs.power_w,
-        "area_mm2": costs.area_mm2,
-        "inferences_per_j": costs.inferences_per_j,
-        "gops_per_w": costs.gops_per_w,
-        "gops_per_mm2": costs.gops_per_mm2,
-    }
-
-
 _GROUP_TITLES = {
     "crossbar": "crossbar",
     "dac": "DAC",
@@ -389,26 +220,26 @@ def hardware_table(table: CostTable) -> Table:
             name, count, power_mw, area_mm2 = inner
             t.add_row(
                 f"{count} {name}",
-                _num(count),
-                _num(power_mw),
-                _num(count * power_mw),
-                _num(area_mm2),
-                _num(count * area_mm2),
+                fmt_num(count),
+                fmt_num(power_mw),
+                fmt_num(count * power_mw),
+                fmt_num(area_mm2),
+                fmt_num(count * area_mm2),
                 "",
             )
         for r in rows:
             c = r.component
             t.add_row(
                 "  " + c.name,
-                _num(r.count),
-                _num(c.power_mw),
-                _num(r.power_mw),
-                _num(c.area_mm2),
-                _num(r.area_mm2),
+                fmt_num(r.count),
+                fmt_num(c.power_mw),
+                fmt_num(r.power_mw),
+                fmt_num(c.area_mm2),
+                fmt_num(r.area_mm2),
                 c.note,
             )
         power, area = totals[level]
-        t.add_row(f"total {within[level]}", "", "", _num(power), "", _num(area), "", style="bold")
+        t.add_row(f"total {within[level]}", "", "", fmt_num(power), "", fmt_num(area), "", style="bold")
         t.add_section()
     return t
 
@@ -465,88 +296,6 @@ def hardware_peak_table(table: CostTable) -> Table:
     return t
 
 
-def hardware_json(table: CostTable) -> dict[str, Any]:
-    """The ``hitm hardware --json`` document."""
-    hw = table.hardware
-    return {
-        "name": hw.name,
-        "hardware": {k: v for k, v in hw.to_dict().items() if k != "components"},
-        "components": [
-            {
-                "name": r.component.name,
-                "level": r.component.level,
-                "charged_per": r.component.charged_per,
-                "count": r.count,
-                "unit_power_mw": r.component.power_mw,
-                "unit_area_mm2": r.component.area_mm2,
-                "power_mw": r.power_mw,
-                "area_mm2": r.area_mm2,
-                "event_pj": r.event_pj,
-                "note": r.component.note,
-            }
-            for r in table.rows
-        ],
-        "totals": {
-            "ima": {"power_mw": table.ima_power_mw, "area_mm2": table.ima_area_mm2},
-            "tile": {"power_mw": table.tile_power_mw, "area_mm2": table.tile_area_mm2},
-            "links": {"power_mw": table.links_power_mw, "area_mm2": table.links_area_mm2},
-            "chip": {"power_mw": table.chip_power_mw, "area_mm2": table.chip_area_mm2},
-        },
-        "timing": {
-            "cycle_ps": hw.cycle_ps,
-            "mvm_ps": hw.mvm_ps,
-            "onehot_mvm_ps": hw.onehot_mvm_ps,
-            "slices": hw.slices,
-            "crossbars_per_chip": hw.crossbars_per_chip,
-        },
-        "peak": {
-            "macs_per_s": table.peak_macs_per_s,
-            "gops": table.peak_gops,
-            "gops_per_mm2": table.gops_per_mm2,
-            "gops_per_w": table.gops_per_w,
-            "mvm_energy_pj": table.mvm_energy_pj,
-        },
-    }
-
-
-def result_json(
-    result: SolveResult,
-    best_bound: int | None = None,
-    capacity: Mapping[str, int] | None = None,
-) -> dict[str, Any]:
-    """A solver result as a JSON-ready dict.
-
-    ``gap_to_best_bound`` is added given ``best_bound``, and ``binding`` (the
-    resource used closest to its capacity) given ``capacity``.
-    """
-    doc: dict[str, Any] = {
-        "method": result.method,
-        "backend": result.backend,
-        "status": result.status,
-        "bottleneck_ps": result.bottleneck_ps,
-        "throughput_per_s": 1e12 / result.bottleneck_ps if result.bottleneck_ps else None,
-        "crossbars_used": result.crossbars_used,
-        "cost": result.cost,
-        "bound_ps": result.bound_ps,
-        "gap": result.gap,
-        "solve_seconds": result.seconds,
-        "message": result.message,
-        "copies": result.copies,
-        "adcs": result.adcs,
-    }
-    if best_bound is not None:
-        doc["gap_to_best_bound"] = _gap(result.bottleneck_ps, best_bound)
-    if capacity is not None and result.cost is not None:
-        doc["binding"] = (binding(result.cost, capacity) or (None,))[0]
-    return doc
-
-
-def _gap(value: int | None, bound: int | None) -> float | None:
-    if value is None or bound is None or not value:
-        return None
-    return max(0.0, (value - bound) / value)
-
-
 def compare_table(
     problem: AllocationProblem,
     results: list[SolveResult],
@@ -577,7 +326,7 @@ def compare_table(
     capacity = problem.capacities()
     for r in results:
         has = r.bottleneck_ps is not None
-        gap = _gap(r.bottleneck_ps, best_bound)
+        gap = r.gap_to(best_bound)
         t.add_row(
             r.label,
             r.status,
@@ -591,3 +340,99 @@ def compare_table(
             r.message,
         )
     return t
+
+
+FRONTIER_ROWS = 30  # a longer frontier shows landmarks and every k-th point; --json has all
+
+
+def _budget(front: Frontier, budget: int) -> str:
+    value = front.user(budget)
+    return f"{value:,}" if front.scale == 1 else f"{value:,.3f}"
+
+
+def frontier_table(front: Frontier) -> Table:
+    """Breakpoints of a frontier: all of them, or the landmarks and every k-th."""
+    n = len(front)
+    marks: dict[int, list[str]] = {}
+    for label, point in (("knee", front.knee), ("chosen", front.chosen)):
+        i = front.index(point)
+        if i is not None:
+            marks.setdefault(i, []).append(label)
+    marks.setdefault(0, []).insert(0, "first")
+    if front.complete:
+        marks.setdefault(n - 1, []).append("ceiling")
+    step = max(1, math.ceil(n / FRONTIER_ROWS))
+    rows = sorted(set(range(0, n, step)) | set(marks) | {n - 1})
+    shown = "all shown" if len(rows) == n else f"{len(rows)} shown: every {step}th and the marked"
+    unit = front.unit
+    t = Table(
+        title=f"{front.network}: exact {front.resource} frontier{', design mode' if front.design else ''},"
+        f" {n:,} breakpoint{'s' if n != 1 else ''} ({shown})",
+        title_justify="left",
+    )
+    for col in ("#", f"budget ({unit})", "bottleneck", "throughput", "% of unlimited", "mark"):
+        t.add_column(col, justify="left" if col == "mark" else "right")
+    for i in rows:
+        b, ps = int(front.budget[i]), int(front.bottleneck_ps[i])
+        mark = ", ".join(marks.get(i, []))
+        t.add_row(
+            f"{i:,}",
+            _budget(front, b),
+            fmt_time(ps),
+            fmt_rate(1e12 / ps),
+            fmt_pct(front.unlimited_ps / ps),
+            mark,
+            style="bold" if mark else None,
+        )
+    return t
+
+
+def frontier_notes(front: Frontier, budget: Budget, hardware: Hardware) -> list[str]:
+    """The frontier's landmarks in words, ``budget`` being the instance's."""
+    unit = front.unit
+    capacity = budget.capacity(hardware)
+    crossbars = capacity["crossbars"]
+    if front.key in capacity:
+        source = f"the budget's {front.resource}"
+    else:
+        source = f"the provisioned {front.resource} of the budget's {crossbars:,} crossbars"
+
+    def at(b: int, ps: int) -> str:
+        pct = fmt_pct(front.unlimited_ps / ps)
+        return f"{_budget(front, b)} {unit}: {fmt_time(ps)}, {pct} of unlimited"
+
+    lines = [
+        f"naive design (one copy of every layer{', fewest ADCs' if front.design else ''}):"
+        f" {at(front.naive.budget, front.naive.bottleneck_ps)}",
+        f"ceiling: {fmt_time(front.unlimited_ps)} from {_budget(front, front.unlimited.budget)}"
+        f" {unit} on (every layer at its fastest would use"
+        f" {_budget(front, front.unlimited_design_budget)} {unit})",
+    ]
+    if front.knee is not None:
+        lines.append(
+            f"knee: {at(front.knee.budget, front.knee.bottleneck_ps)}"
+            f" (lift {front.knee_lift:.3f} above the naive → ceiling line)"
+        )
+    elif len(front) < 3 and front.complete:
+        lines.append("knee: none (fewer than three breakpoints)")
+    else:
+        lines.append(
+            f"knee: none; no point stands {KNEE_MIN_LIFT} above the naive → ceiling line"
+            f" (largest lift {front.knee_lift:.3f}): returns do not diminish before the ceiling"
+        )
+    if front.cap is None:
+        lines.append("chosen: no budget for this resource")
+    elif front.chosen is None:
+        lines.append(
+            f"chosen: none; {source}, {_budget(front, front.cap)} {unit}, is below the"
+            " cheapest design"
+        )
+    else:
+        lines.append(
+            f"chosen, within {_budget(front, front.cap)} {unit} ({source}):"
+            f" {at(front.chosen.budget, front.chosen.bottleneck_ps)}"
+        )
+    if not front.complete:
+        lines.append("cut at --up-to: the ceiling lies beyond")
+    lines.append("every other resource is unconstrained; --json lists every breakpoint")
+    return lines

@@ -9,9 +9,8 @@ renamed into place) so that an error leaves nothing half-written.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 import numpy as np
@@ -20,9 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import StrMethodFormatter
 
-from hitm.errors import DescriptionError
+from hitm.errors import DescriptionError, ParameterError
 from hitm.frontier import Frontier
 from hitm.pipeline import PS_PER_S, Metrics
+from hitm.report.files import write_whole
 
 __all__ = ["FORMATS", "check_plot_path", "plot_frontier", "plot_stages"]
 
@@ -47,41 +47,35 @@ def check_plot_path(path: Path) -> str:
 
     Raises
     ------
-    DescriptionError
+    ParameterError
         If the suffix is neither ``.png`` nor ``.svg``, or the directory does not exist.
     """
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         got = f"'{path.suffix}'" if path.suffix else "no suffix"
-        raise DescriptionError(
-            f"--plot: {path}: the suffix sets the format, .png or .svg; got {got}"
+        raise ParameterError(
+            "path", f"{path}: the suffix sets the format, .png or .svg; got {got}"
         )
     if not path.parent.is_dir():
-        raise DescriptionError(f"--plot: {path}: directory {path.parent} does not exist")
+        raise ParameterError("path", f"{path}: directory {path.parent} does not exist")
     return fmt
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` to ``path`` whole: a temporary file in the same directory, renamed."""
+    """Write ``fig`` to ``path`` whole, in the format its suffix names."""
     fmt = check_plot_path(path)
     FigureCanvasAgg(fig)  # the Agg canvas draws PNG; SVG goes through matplotlib's SVG backend
-    tmp = None
+
+    def draw(handle: BinaryIO) -> None:
+        with matplotlib.rc_context(_STYLE):
+            fig.savefig(
+                handle, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None
+            )
+
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix, delete=False
-        ) as handle:
-            tmp = Path(handle.name)
-            with matplotlib.rc_context(_STYLE):
-                fig.savefig(
-                    handle, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None
-                )
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise DescriptionError(f"--plot: {path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if tmp is not None and tmp.exists():
-            tmp.unlink()
-    return path
+        return write_whole(path, draw)
+    except DescriptionError as exc:
+        raise ParameterError("path", str(exc)) from None
 
 
 def _rate(per_s: float) -> str:

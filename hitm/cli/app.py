@@ -1,0 +1,379 @@
+"""The ``hitm`` commands: each parses its arguments, calls the library, prints.
+
+Exit codes: 0 success, 2 bad input, 3 infeasible budget, 4 solver error or
+disagreement (:mod:`hitm.errors`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hitm.analysis import analyze
+from hitm.budget import Budget
+from hitm.cli.options import (
+    BackendOpt,
+    BudgetFlags,
+    ChipsOpt,
+    CrossbarsOpt,
+    FileArg,
+    JsonOpt,
+    MethodOpt,
+    PlotOpt,
+    TimeOpt,
+    UsageError,
+    budget_options,
+)
+from hitm.cli.output import emit_json, err, out, reports_errors, wrote
+from hitm.comparison import compare
+from hitm.costs import cost_table
+from hitm.description.load import Instance, parse_instance, read_document
+from hitm.description.ops import WEIGHT_OPS
+from hitm.errors import DescriptionError, InfeasibleError, suggest
+from hitm.frontier import frontier
+from hitm.hardware import PRESETS, Hardware, load_hardware
+from hitm.optimize import solve
+from hitm.pipeline import baselines, evaluate, verified
+from hitm.problem import AllocationProblem, build_problem, naive_chips
+from hitm.report import (
+    analysis_json,
+    analysis_table,
+    baselines_table,
+    compare_json,
+    compare_table,
+    costs_table,
+    design_table,
+    evaluate_json,
+    fmt_amount,
+    frontier_json,
+    frontier_notes,
+    frontier_table,
+    hardware_json,
+    hardware_peak_table,
+    hardware_table,
+    solve_json,
+    write_whole,
+)
+from hitm.resources import FRONTIER_RESOURCES
+from hitm.resources import resource as find_resource
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="hitm",
+    help="Design high-throughput ReRAM PIM pipelines for multi-modal DNNs (HitM).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _problem(instance: Instance) -> AllocationProblem:
+    """The instance's allocation problem; an infeasible budget is the user's error (exit 3)."""
+    problem = build_problem(
+        analyze(instance.network, instance.hardware), instance.budget, design=instance.design
+    )
+    if problem.shortfall():
+        raise InfeasibleError(f"budget: {problem.shortfall_message()}")
+    return problem
+
+
+def _check_plot(plot: Path | None) -> None:
+    if plot is not None:
+        from hitm.report.plots import check_plot_path  # matplotlib loads only when plotting
+
+        check_plot_path(plot)
+
+
+@app.command("analyze")
+@reports_errors
+def analyze_cmd(
+    file: FileArg,
+    as_json: JsonOpt = False,
+    all_layers: Annotated[
+        bool, typer.Option("--all", help="Also list layers without weights.")
+    ] = False,
+) -> None:
+    """Static analysis: per-layer params, MACs, crossbars, steps, parallel work."""
+    instance = BudgetFlags().load(file)
+    analysis = analyze(instance.network, instance.hardware)
+    if as_json:
+        emit_json(analysis_json(analysis))
+        return
+    out.print(analysis_table(analysis, all_layers))
+    hw = instance.hardware
+    out.print(
+        f"one MVM = {hw.input_slices} bit-slices × {hw.cycle_ps / 1e3:g} ns = {hw.mvm_ps / 1e6:g} µs;"
+        f" {hw.slices} columns per {hw.weight_bits}-bit weight; {hw.crossbars_per_chip:,} crossbars per chip"
+    )
+
+
+@app.command("import")
+@reports_errors
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="ONNX model (.onnx).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="YAML instance file to write (default: stdout)."),
+    ] = None,
+    chips: ChipsOpt = None,
+    crossbars: CrossbarsOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Convert an ONNX model into a YAML instance (network, ISAAC hardware, budget)."""
+    from hitm.description.load import onnx_document
+    from hitm.description.onnx import dump_document  # loads onnx only here
+
+    if file.suffix.lower() != ".onnx":
+        raise UsageError(f"{file}: import reads an ONNX model (.onnx)")
+    if output is not None:
+        if output.resolve() == file.resolve():
+            raise UsageError(f"{output}: is the model being imported")
+        if output.exists() and not force:
+            raise UsageError(f"{output}: already exists (use --force to overwrite)")
+    doc = onnx_document(file)
+    instance = parse_instance(doc, default_name=file.stem)
+    if chips is not None or crossbars is not None:
+        doc["budget"] = {
+            k: v for k, v in (("chips", chips), ("crossbars", crossbars)) if v is not None
+        }
+        origin = "from the command line"
+    else:
+        doc["budget"] = {"chips": naive_chips(analyze(instance.network, instance.hardware))}
+        origin = "the fewest whole chips holding one copy of every layer"
+    header = [
+        f"Imported by `hitm import` from {doc['source']}.",
+        "Only the graph and the weights' shapes were read; the hardware is ISAAC's;",
+        f"budget: {origin}.",
+    ]
+    text = dump_document(doc, header)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_whole(output, text)
+    n_weight = sum(1 for layer in instance.network.layers if layer.op in WEIGHT_OPS)
+    budget = Budget(**doc["budget"]).describe(instance.hardware)
+
+    err.print(
+        f"wrote {output}: {len(instance.network.layers)} layers ({n_weight} with weights),"
+        f" budget {budget}",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _read_copies(path: Path) -> tuple[dict, dict | None]:
+    """Copies per layer, and ADCs per crossbar per layer if given (design mode).
+
+    Either a plain mapping ``layer: copies`` or ``{copies: {...}, adcs: {...}}``.
+    """
+    doc = read_document(path)
+    adcs = None
+    if isinstance(doc, dict) and "copies" in doc and set(doc) <= {"copies", "adcs"}:
+        doc, adcs = doc["copies"], doc.get("adcs")
+        if not isinstance(adcs, dict | None):
+            raise DescriptionError(f"{path}: adcs must map layer names to ADCs per crossbar")
+    if not isinstance(doc, dict):
+        raise DescriptionError(f"{path}: expected a mapping of layer names to copy counts")
+    return doc, adcs
+
+
+@app.command("evaluate")
+@reports_errors
+@budget_options
+def evaluate_cmd(
+    file: FileArg,
+    copies: Annotated[Path, typer.Option("--copies", help="YAML/JSON mapping: layer -> copies.")],
+    flags: BudgetFlags,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score an allocation (copies per layer) beside the naive and unlimited designs."""
+    instance = flags.load(file)
+    problem = _problem(instance)
+    wanted, wanted_adcs = _read_copies(copies)
+    metrics = evaluate(problem, wanted, wanted_adcs)
+    if not metrics.fits:
+        over = ", ".join(
+            f"{fmt_amount(r, metrics.usage[r])} of {fmt_amount(r, metrics.capacity[r])}"
+            for r in metrics.capacity
+            if metrics.usage[r] > metrics.capacity[r]
+        )
+        raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
+    naive, unlimited = baselines(problem)
+    if as_json:
+        emit_json(evaluate_json(problem, metrics, naive, unlimited))
+        return
+    title = f"{instance.network.name}: design from {copies}"
+    out.print(design_table(metrics, title, adcs=problem.design is not None))
+    designs = {"design": metrics, "naive": naive, "unlimited": unlimited}
+    out.print(baselines_table(problem, designs, unlimited))
+    out.print(costs_table(designs))
+
+
+@app.command("solve")
+@reports_errors
+@budget_options
+def solve_cmd(
+    file: FileArg,
+    flags: BudgetFlags,
+    method: MethodOpt = "dp",
+    time_limit: TimeOpt = 10.0,
+    backend: BackendOpt = "highs",
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+) -> None:
+    """Choose copies per layer for the highest throughput within the budget.
+
+    --plot draws each stage's busy time as a bar, the bottleneck highlighted
+    and the period T marked.
+    """
+    _check_plot(plot)
+    instance = flags.load(file)
+    problem = _problem(instance)
+    result = solve(problem, method, time_limit, backend=backend)
+    design = verified(problem, result)
+    naive, unlimited = baselines(problem)
+    if plot is not None:
+        from hitm.report.plots import plot_stages
+
+        title = f"{instance.network.name}: {result.label} design, busy time per stage"
+        wrote(plot_stages(design, plot, title=title))
+    if as_json:
+        emit_json(solve_json(problem, result, design, naive, unlimited))
+        return
+    proof = f"{result.status} in {result.seconds:.3f} s"
+    if result.message:
+        proof += f" ({result.message})"
+    title = f"{instance.network.name}: {result.label} design, {proof}"
+    out.print(design_table(design, title, adcs=problem.design is not None))
+    designs = {result.label: design, "naive": naive, "unlimited": unlimited}
+    out.print(baselines_table(problem, designs, unlimited))
+    out.print(costs_table(designs))
+
+
+@app.command("compare")
+@reports_errors
+@budget_options
+def compare_cmd(
+    file: FileArg,
+    flags: BudgetFlags,
+    time_limit: TimeOpt = 10.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every method on the same problem; exit 4 if two proven optima disagree."""
+    problem = _problem(flags.load(file))
+    comparison = compare(problem, time_limit)
+    _, unlimited = baselines(problem)
+    if as_json:
+        emit_json(compare_json(problem, comparison, unlimited))
+    else:
+        out.print(compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited))
+        out.print(costs_table(comparison.designs))
+        agree = comparison.agree
+        verdict = "all proven optima agree" if agree else "DISAGREEMENT between proven optima"
+        out.print(f"{verdict}; best proven bound {comparison.best_bound_ps} ps")
+    comparison.check_agreement()
+
+
+ResourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--resource", "-r", help=f"The budgeted resource: {', '.join(FRONTIER_RESOURCES)}."
+    ),
+]
+UpToOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--up-to",
+        help="Stop the frontier at this budget, in the resource's unit (crossbars, W, mm²);"
+        " default: where the unlimited throughput is first reached.",
+        min=0.0,
+    ),
+]
+
+
+@app.command("pareto")
+@reports_errors
+@budget_options
+def pareto_cmd(
+    file: FileArg,
+    flags: BudgetFlags,
+    resource: ResourceOpt = "crossbars",
+    up_to: UpToOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+) -> None:
+    """The exact budget → throughput frontier of one resource, every breakpoint.
+
+    For the resource R, with every other resource unconstrained, the least R
+    reaching a bottleneck T is C(T) = Σ_stages min{cost_R(o) : busy(o) ≤ T}:
+    each stage takes its cheapest option meeting T. The breakpoints are the
+    bottlenecks where C changes, from the cheapest design to the least R
+    reaching the unlimited throughput, computed exactly (no sampled grid).
+    Marked: the naive design, the unlimited ceiling, the knee (the point
+    farthest above the naive → ceiling line in normalised linear budget and
+    throughput, if at least 0.05 above it) and the chosen design (the best
+    within the instance's budget for R: its crossbars, its power or area cap,
+    or without one the power or area of its crossbars).
+    """
+    spec = find_resource(resource, frontier=True)
+    _check_plot(plot)
+    instance = flags.load(file)
+    cap = None
+    if up_to is not None:
+        if not up_to > 0:
+            raise UsageError(f"--up-to: must be positive, got {up_to}")
+        cap = spec.to_units(up_to)
+    analysis = analyze(instance.network, instance.hardware)
+    front = frontier(analysis, resource, design=instance.design, budget=instance.budget, up_to=cap)
+    if plot is not None:
+        from hitm.report.plots import plot_frontier
+
+        wrote(plot_frontier(front, plot))
+    if as_json:
+        emit_json(frontier_json(front))
+        return
+    out.print(frontier_table(front))
+    for line in frontier_notes(front, instance.budget, instance.hardware):
+        out.print(line, highlight=False)
+
+
+def _hardware_of(spec: str) -> Hardware:
+    """A preset by name, or the hardware of a YAML/JSON file (``hardware:`` or bare)."""
+    if spec in PRESETS:
+        return load_hardware({"preset": spec})
+    path = Path(spec)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json") and not path.exists():
+        raise UsageError(
+            f"unknown preset '{spec}'{suggest(spec, PRESETS)}; known: {', '.join(PRESETS)}"
+            " (or give a .yaml/.json file)"
+        )
+    doc = read_document(path)
+    if isinstance(doc, dict) and "hardware" in doc:
+        doc = doc["hardware"]
+    if doc is not None and not isinstance(doc, dict):
+        raise DescriptionError(f"{path}: expected a hardware mapping (or an instance with one)")
+    return load_hardware(doc)
+
+
+@app.command("hardware")
+@reports_errors
+def hardware_cmd(
+    preset_or_file: Annotated[
+        str,
+        typer.Argument(
+            help=f"A preset ({', '.join(PRESETS)}) or a YAML/JSON file with a hardware mapping."
+        ),
+    ] = "isaac",
+    as_json: JsonOpt = False,
+) -> None:
+    """The component cost table: power and area per IMA, tile and chip, and peak figures."""
+    table = cost_table(_hardware_of(preset_or_file))
+    if as_json:
+        emit_json(hardware_json(table))
+        return
+    out.print(hardware_table(table))
+    out.print(hardware_peak_table(table))

@@ -1,0 +1,170 @@
+"""The command line's shared options, declared once.
+
+Budget and design-mode flags appear on ``evaluate``, ``solve``, ``compare`` and
+``pareto``; :func:`budget_options` adds all of them to a command (so each
+command's ``--help`` lists every one) and hands the command one
+:class:`BudgetFlags` instead of seven arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from hitm.budget import DesignSpace, load_design
+from hitm.description.load import Instance, load_instance
+from hitm.errors import HitmError
+from hitm.optimize import METHODS
+from hitm.problem import naive_chips
+
+__all__ = [
+    "BackendOpt",
+    "BudgetFlags",
+    "FileArg",
+    "JsonOpt",
+    "MethodOpt",
+    "PlotOpt",
+    "TimeOpt",
+    "UsageError",
+    "budget_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UsageError(HitmError):
+    """A command-line value that parses but makes no sense (exit code 2)."""
+
+    exit_code = 2
+
+
+FileArg = Annotated[
+    Path, typer.Argument(help="Instance file (.yaml, .yml or .json) or ONNX model (.onnx).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also draw a plot to this file; .png or .svg sets the format."),
+]
+MethodOpt = Annotated[str, typer.Option("--method", "-m", help=f"Solver: {', '.join(METHODS)}.")]
+TimeOpt = Annotated[
+    float, typer.Option("--time-limit", help="Seconds for cpsat and ilp.", min=0.01)
+]
+BackendOpt = Annotated[str, typer.Option("--backend", help="MILP backend for ilp: highs or cbc.")]
+ChipsOpt = Annotated[
+    int | None, typer.Option("--chips", help="Budget in whole chips (overrides the file).", min=1)
+]
+CrossbarsOpt = Annotated[
+    int | None, typer.Option("--crossbars", help="Budget in crossbars (overrides the file).", min=1)
+]
+
+
+@dataclass(frozen=True)
+class BudgetFlags:
+    """The budget and design-mode flags of one command line.
+
+    ``chips``/``crossbars`` replace the file's chips and crossbars; ``tiles``,
+    ``power_w`` and ``area_mm2`` replace only the field they name; ``adcs``
+    (a list like ``1,2,4,8``) sets design mode's choices and implies ``design``.
+    """
+
+    chips: int | None = None
+    crossbars: int | None = None
+    tiles: int | None = None
+    power_w: float | None = None
+    area_mm2: float | None = None
+    design: bool = False
+    adcs: str | None = None
+
+    def load(self, file: Path) -> Instance:
+        """Load an instance and apply these flags to its budget and design space."""
+        instance = load_instance(file)
+        budget = instance.budget
+        if self.chips is not None or self.crossbars is not None:
+            budget = dataclasses.replace(budget, chips=self.chips, crossbars=self.crossbars)
+        elif file.suffix.lower() == ".onnx":  # ONNX holds no budget: the fewest chips that fit
+            from hitm.analysis import analyze
+
+            chips = naive_chips(analyze(instance.network, instance.hardware))
+            budget = dataclasses.replace(budget, chips=chips)
+        limits = {"tiles": self.tiles, "power_w": self.power_w, "area_mm2": self.area_mm2}
+        for key, value in limits.items():
+            if value is not None and not value > 0:
+                raise UsageError(f"--{key.replace('_', '-')}: must be positive, got {value}")
+        budget = dataclasses.replace(budget, **{k: v for k, v in limits.items() if v is not None})
+        space = instance.design
+        if self.adcs is not None:
+            try:
+                choices = [int(a) for a in self.adcs.split(",")]
+            except ValueError:
+                raise UsageError(
+                    f"--adcs: expected integers like 1,2,4,8, got {self.adcs!r}"
+                ) from None
+            read_ns = space.read_ns if space else DesignSpace().read_ns
+            space = load_design({"adcs": choices, "read_ns": read_ns}, "--adcs")
+        elif self.design and space is None:
+            space = DesignSpace()
+        return dataclasses.replace(instance, budget=budget, design=space)
+
+
+_FLAGS: dict[str, Any] = {
+    "chips": ChipsOpt,
+    "crossbars": CrossbarsOpt,
+    "tiles": Annotated[int | None, typer.Option("--tiles", help="Cap on tiles.", min=1)],
+    "power_w": Annotated[
+        float | None,
+        typer.Option(
+            "--power-w", help="Cap on the provisioned power of the tiles used, in W.", min=0.0
+        ),
+    ],
+    "area_mm2": Annotated[
+        float | None,
+        typer.Option("--area-mm2", help="Cap on the area of the tiles used, in mm².", min=0.0),
+    ],
+    "design": Annotated[
+        bool,
+        typer.Option(
+            "--design", help="Design mode: each layer also chooses its ADCs per crossbar."
+        ),
+    ],
+    "adcs": Annotated[
+        str | None,
+        typer.Option(
+            "--adcs", help="Design mode's ADCs per crossbar, e.g. 1,2,4,8 (implies --design)."
+        ),
+    ],
+}
+
+
+def budget_options(func: F) -> F:
+    """Give a command every budget and design flag; it receives them as ``flags: BudgetFlags``.
+
+    The flags are inserted into the command's signature after its positional
+    arguments, so Typer lists them in ``--help`` like any other option.
+    """
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "flags"]
+    defaults = {f.name: f.default for f in dataclasses.fields(BudgetFlags)}
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name], annotation=kind)
+        for name, kind in _FLAGS.items()
+    ]
+    at = next((i for i, p in enumerate(own) if p.default is not inspect.Parameter.empty), len(own))
+    params = [
+        p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own[:at]
+    ] + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*added, *own[at:])]
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flags = BudgetFlags(**{name: kwargs.pop(name) for name in _FLAGS})
+        return func(*args, flags=flags, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]

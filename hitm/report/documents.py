@@ -1,0 +1,293 @@
+"""JSON documents: plain dicts for ``--json``, one per command, with units in their keys.
+
+Pure functions; the CLI writes them to stdout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hitm.analysis import Analysis
+from hitm.comparison import Comparison
+from hitm.costs import CostTable, DesignCosts
+from hitm.frontier import Frontier, FrontierPoint
+from hitm.optimize import SolveResult
+from hitm.pipeline import Metrics
+from hitm.problem import AllocationProblem
+from hitm.resources import binding
+
+__all__ = [
+    "analysis_json",
+    "compare_json",
+    "costs_json",
+    "design_json",
+    "evaluate_json",
+    "frontier_json",
+    "hardware_json",
+    "result_json",
+    "solve_json",
+]
+
+
+def analysis_json(analysis: Analysis) -> dict[str, Any]:
+    """The ``hitm analyze --json`` document."""
+    hw = analysis.hardware
+    return {
+        "network": analysis.network.name,
+        "hardware": {
+            **hw.to_dict(),
+            "slices": hw.slices,
+            "cycle_ps": hw.cycle_ps,
+            "mvm_ps": hw.mvm_ps,
+        },
+        "layers": [
+            {
+                "name": layer.name,
+                "op": layer.op,
+                "shape": layer.shape.to_list(),
+                "params": layer.params,
+                "macs": layer.macs,
+                "matrices": [list(m) for m in layer.matrices],
+                "crossbars": layer.crossbars,
+                "steps": layer.steps,
+                "parallel": layer.parallel,
+                "mvm_ps": layer.mvm_ps,
+                "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
+                "elements": layer.elements,
+                "loop": layer.loop,
+            }
+            for layer in analysis.layers
+        ],
+        "loops": [
+            {
+                "name": loop.name,
+                "from": loop.source,
+                "to": loop.target,
+                "steps": loop.steps,
+                "members": list(loop.members),
+            }
+            for loop in analysis.network.loops
+        ],
+        "totals": analysis.totals,
+    }
+
+
+def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str, Any]:
+    """A design as a JSON-ready dict."""
+    doc: dict[str, Any] = {
+        "bottleneck_ps": metrics.bottleneck_ps,
+        "bottleneck_stage": metrics.bottleneck_stage,
+        "throughput_per_s": metrics.throughput_per_s,
+        "latency_ps": metrics.latency_ps,
+        "crossbars_used": metrics.crossbars_used,
+        "tiles_used": metrics.tiles_used,
+        "chips_used": metrics.chips_used,
+        "usage": dict(metrics.usage),
+        "capacity": dict(metrics.capacity),
+        "fits": metrics.fits,
+        "copies": metrics.copies,
+        "adcs": metrics.adcs,
+        "binding": (binding(metrics.usage, metrics.capacity) or (None,))[0],
+        "stages": [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "members": list(s.members),
+                "copies": list(s.copies),
+                "adcs": list(s.adcs),
+                "crossbars": s.crossbars,
+                "busy_ps": s.busy_ps,
+                "utilisation": s.utilisation,
+            }
+            for s in metrics.stages
+        ],
+    }
+    if unlimited is not None:
+        doc["throughput_pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
+        doc["budget_pct_used"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
+    doc["energy"] = costs_json(metrics.costs)
+    return doc
+
+
+def costs_json(costs: DesignCosts) -> dict[str, Any]:
+    """A design's ``energy`` block: energy per inference split by group and by
+    component, static power, average power, area and efficiency."""
+    return {
+        "per_inference_pj": costs.energy_pj,
+        "dynamic_pj": costs.dynamic_total_pj,
+        "static_pj": costs.static_pj,
+        "split_pj": dict(costs.groups_pj),
+        "components_pj": dict(costs.dynamic_pj),
+        "static_power_w": costs.static_power_mw / 1000,
+        "power_w": costs.power_w,
+        "area_mm2": costs.area_mm2,
+        "inferences_per_j": costs.inferences_per_j,
+        "gops_per_w": costs.gops_per_w,
+        "gops_per_mm2": costs.gops_per_mm2,
+    }
+
+
+def hardware_json(table: CostTable) -> dict[str, Any]:
+    """The ``hitm hardware --json`` document."""
+    hw = table.hardware
+    return {
+        "name": hw.name,
+        "hardware": {k: v for k, v in hw.to_dict().items() if k != "components"},
+        "components": [
+            {
+                "name": r.component.name,
+                "level": r.component.level,
+                "charged_per": r.component.charged_per,
+                "count": r.count,
+                "unit_power_mw": r.component.power_mw,
+                "unit_area_mm2": r.component.area_mm2,
+                "power_mw": r.power_mw,
+                "area_mm2": r.area_mm2,
+                "event_pj": r.event_pj,
+                "note": r.component.note,
+            }
+            for r in table.rows
+        ],
+        "totals": {
+            "ima": {"power_mw": table.ima_power_mw, "area_mm2": table.ima_area_mm2},
+            "tile": {"power_mw": table.tile_power_mw, "area_mm2": table.tile_area_mm2},
+            "links": {"power_mw": table.links_power_mw, "area_mm2": table.links_area_mm2},
+            "chip": {"power_mw": table.chip_power_mw, "area_mm2": table.chip_area_mm2},
+        },
+        "timing": {
+            "cycle_ps": hw.cycle_ps,
+            "mvm_ps": hw.mvm_ps,
+            "onehot_mvm_ps": hw.onehot_mvm_ps,
+            "slices": hw.slices,
+            "crossbars_per_chip": hw.crossbars_per_chip,
+        },
+        "peak": {
+            "macs_per_s": table.peak_macs_per_s,
+            "gops": table.peak_gops,
+            "gops_per_mm2": table.gops_per_mm2,
+            "gops_per_w": table.gops_per_w,
+            "mvm_energy_pj": table.mvm_energy_pj,
+        },
+    }
+
+
+def result_json(
+    result: SolveResult,
+    best_bound: int | None = None,
+    capacity: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """A solver result as a JSON-ready dict.
+
+    ``gap_to_best_bound`` is added given ``best_bound``, and ``binding`` (the
+    resource used closest to its capacity) given ``capacity``.
+    """
+    doc: dict[str, Any] = {
+        "method": result.method,
+        "backend": result.backend,
+        "status": result.status,
+        "bottleneck_ps": result.bottleneck_ps,
+        "throughput_per_s": 1e12 / result.bottleneck_ps if result.bottleneck_ps else None,
+        "crossbars_used": result.crossbars_used,
+        "cost": result.cost,
+        "bound_ps": result.bound_ps,
+        "gap": result.gap,
+        "solve_seconds": result.seconds,
+        "message": result.message,
+        "copies": result.copies,
+        "adcs": result.adcs,
+    }
+    if best_bound is not None:
+        doc["gap_to_best_bound"] = result.gap_to(best_bound)
+    if capacity is not None and result.cost is not None:
+        doc["binding"] = (binding(result.cost, capacity) or (None,))[0]
+    return doc
+
+
+def frontier_json(front: Frontier) -> dict[str, Any]:
+    """The ``hitm pareto --json`` document; budgets in the resource's unit (crossbars, W, mm²)."""
+
+    def point(p: FrontierPoint | None, **extra: Any) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        return {
+            "budget": front.spec.to_user(p.budget),
+            "bottleneck_ps": p.bottleneck_ps,
+            "throughput_per_s": p.throughput_per_s,
+            "pct_of_unlimited": float(front.pct_of_unlimited(p.bottleneck_ps)),
+            **extra,
+        }
+
+    return {
+        "network": front.network,
+        "resource": front.resource,
+        "unit": front.unit,
+        "design": front.design,
+        "definition": "least budget reaching each bottleneck T, every other resource"
+        " unconstrained: C(T) = sum over stages of min{cost(o) : busy(o) <= T}",
+        "n_points": len(front),
+        "complete": front.complete,
+        "points": [point(p) for p in front.points],
+        "knee": point(front.knee, lift=front.knee_lift),
+        "knee_lift": front.knee_lift,
+        "chosen": point(
+            front.chosen, cap=None if front.cap is None else front.spec.to_user(front.cap)
+        ),
+        "naive": point(front.naive),
+        "unlimited": point(
+            front.unlimited,
+            design_budget=front.spec.to_user(front.unlimited_design_budget),
+        ),
+    }
+
+
+def solve_json(
+    problem: AllocationProblem,
+    result: SolveResult,
+    design: Metrics,
+    naive: Metrics,
+    unlimited: Metrics,
+) -> dict[str, Any]:
+    """The ``hitm solve --json`` document: the result, its design and the two baselines."""
+    return {
+        "network": problem.analysis.network.name,
+        **result_json(result),
+        **design_json(design, unlimited),
+        "crossbars_budget": int(problem.capacity[0]),
+        "naive": design_json(naive, unlimited),
+        "unlimited": design_json(unlimited, unlimited),
+    }
+
+
+def evaluate_json(
+    problem: AllocationProblem, design: Metrics, naive: Metrics, unlimited: Metrics
+) -> dict[str, Any]:
+    """The ``hitm evaluate --json`` document: a user's design beside the two baselines."""
+    return {
+        "network": problem.analysis.network.name,
+        "design": design_json(design, unlimited),
+        "naive": design_json(naive, unlimited),
+        "unlimited": design_json(unlimited, unlimited),
+    }
+
+
+def compare_json(
+    problem: AllocationProblem, comparison: Comparison, unlimited: Metrics
+) -> dict[str, Any]:
+    """The ``hitm compare --json`` document: every method's result and whether optima agree."""
+    capacity = problem.capacities()
+    best = comparison.best_bound_ps
+    results = []
+    for r in comparison.results:
+        doc = result_json(r, best, capacity)
+        if r.label in comparison.designs:
+            doc["energy"] = costs_json(comparison.designs[r.label].costs)
+        results.append(doc)
+    return {
+        "network": problem.analysis.network.name,
+        "crossbars_budget": int(problem.capacity[0]),
+        "best_bound_ps": best,
+        "unlimited_bottleneck_ps": unlimited.bottleneck_ps,
+        "results": results,
+        "agree": comparison.agree,
+    }

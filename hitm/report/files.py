@@ -1,0 +1,50 @@
+"""Files written whole: a failure leaves nothing half-written behind."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from hitm.errors import DescriptionError
+
+__all__ = ["write_whole"]
+
+
+def write_whole(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -> Path:
+    """Write ``content`` to ``path`` all at once: a temporary file beside it, renamed.
+
+    Parameters
+    ----------
+    path
+        Where the file goes; its directory must exist.
+    content
+        Text (written as UTF-8), bytes, or a function that writes into the open
+        binary file (e.g. a figure's ``savefig``).
+
+    Raises
+    ------
+    DescriptionError
+        If the file cannot be written (the message names it); no file is left.
+    """
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix, delete=False
+        ) as handle:
+            tmp = Path(handle.name)
+            if isinstance(content, str):
+                handle.write(content.encode("utf-8"))
+            elif isinstance(content, bytes):
+                handle.write(content)
+            else:
+                content(handle)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DescriptionError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+    return path
