@@ -33,6 +33,7 @@ __all__ = [
     "IntPair",
     "IntSet",
     "Integer",
+    "ListOf",
     "MappingOf",
     "Number",
     "Ref",
@@ -257,10 +258,11 @@ class IntList(Field):
     maximum: int = 10_000_000
     max_items: int = MAX_LIST
     description: str = ""
+    expected: str = "a list of integers"
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
         if not isinstance(value, list) or not value or len(value) > self.max_items:
-            problems.append(f"{where}: expected a list of integers, got {value!r}")
+            problems.append(f"{where}: expected {self.expected}, got {value!r}")
             return BAD
         one = Integer(self.minimum, self.maximum)
         items = tuple(one.check(v, where, problems) for v in value)
@@ -445,3 +447,27 @@ class MappingOf(Field):
         if self.non_empty:
             doc["minProperties"] = 1
         return self._described(doc)
+
+
+@dataclass(frozen=True)
+class ListOf(Field):
+    """A list of values of one field (a feedback loop's edges); paths get ``[i]``.
+
+    ``check`` keeps every position: a rejected item is :data:`BAD` in place.
+    """
+
+    value: Field
+    expected: str = "a list"
+    max_items: int = MAX_LIST
+    description: str = ""
+
+    def check(self, value: Any, where: str, problems: list[str]) -> Any:
+        if not isinstance(value, list) or len(value) > self.max_items:
+            problems.append(f"{where}: expected {self.expected}")
+            return BAD
+        return [self.value.check(item, f"{where}[{i}]", problems) for i, item in enumerate(value)]
+
+    def schema(self) -> dict[str, Any]:
+        return self._described(
+            {"type": "array", "items": self.value.schema(), "maxItems": self.max_items}
+        )

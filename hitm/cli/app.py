@@ -341,6 +341,30 @@ def pareto_cmd(
         out.print(line, highlight=False)
 
 
+@app.command("schema")
+@reports_errors
+def schema_cmd(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the schema to this file (default: stdout)."),
+    ] = None,
+) -> None:
+    """The instance file format as JSON Schema, for editors with a YAML language server.
+
+    Put `# yaml-language-server: $schema=<path to the file>` at the top of an
+    instance file to have it completed and checked as you type.
+    """
+    import json
+
+    from hitm.description.schema import instance_schema
+
+    text = json.dumps(instance_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    wrote(write_whole(output, text))
+
+
 def _hardware_of(spec: str) -> Hardware:
     """A preset by name, or the hardware of a YAML/JSON file (``hardware:`` or bare)."""
     if spec in PRESETS:

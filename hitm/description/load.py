@@ -20,17 +20,46 @@ import yaml
 from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
-from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, Attr, ShapeError
+from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, ShapeError
 from hitm.errors import DescriptionError, suggest
+from hitm.fields import BAD, Integer, IntList, ListOf, MappingOf, Ref, Section
 from hitm.hardware import Hardware, load_hardware
 
 __all__ = ["Instance", "load_instance", "onnx_document", "parse_instance", "read_document"]
 
-MAX_INT = 10_000_000  # any single size above this is a typo, not a network
 MAX_ELEMENTS = 10**12  # elements of one tensor (all items): refuses sizes that overflow time
-_TOP_KEYS = ("name", "source", "notes", "network", "hardware", "budget", "design")
-_NETWORK_KEYS = ("name", "inputs", "layers", "feedback")
 _LAYER_KEYS = ("name", "op", "input", "inputs")
+
+INPUT_SECTION = Section(
+    {
+        "shape": IntList(max_items=3, expected="[C, H, W] or [F]", description="(C, H, W) or (F,)."),
+        "seq": Integer(1, description="Items per inference (frames, time steps, tokens)."),
+    },
+    required=("shape",),
+    expected="a mapping with 'shape' (and optional 'seq')",
+)
+FEEDBACK_SECTION = Section(
+    {
+        "from": Ref(description="The layer whose output feeds back (e.g. an argmax)."),
+        "to": Ref(description="The layer it feeds at the next step (e.g. an embedding)."),
+        "steps": Integer(1, description="Decoder steps per inference."),
+    },
+    required=("from", "to", "steps"),
+    expected="a mapping with from, to and steps",
+)
+NETWORK_INPUTS = MappingOf(
+    INPUT_SECTION,
+    expected="a mapping of input names to {shape, seq}",
+    non_empty=True,
+    description="The network's inputs by name.",
+)
+NETWORK_FEEDBACK = ListOf(
+    FEEDBACK_SECTION,
+    expected="a list of {from, to, steps}",
+    description="Autoregressive loops: from's output at step t feeds to at t + 1.",
+)
+TOP_KEYS = ("name", "source", "notes", "network", "hardware", "budget", "design")
+NETWORK_KEYS = ("name", "inputs", "layers", "feedback")
 
 
 @dataclass(frozen=True)
@@ -135,22 +164,42 @@ def onnx_document(path: str | Path) -> dict[str, Any]:
 
 
 def parse_instance(doc: Any, default_name: str = "network") -> Instance:
-    """Validate an already-parsed instance document (see :func:`load_instance`)."""
+    """Validate an already-parsed instance document (see :func:`load_instance`).
+
+    Every section is checked, and every problem in any of them reported together.
+    """
     if not isinstance(doc, Mapping):
         raise DescriptionError("instance: expected a mapping with a 'network' entry")
     problems = [
-        f"{key}: unknown field{suggest(str(key), _TOP_KEYS)}" for key in doc if key not in _TOP_KEYS
+        f"{key}: unknown field{suggest(str(key), TOP_KEYS)}" for key in doc if key not in TOP_KEYS
     ]
     if "network" not in doc:
         problems.append("network: missing")
+    name = doc.get("name") or default_name
+    if isinstance(name, int | float) and not isinstance(name, bool):
+        name = str(name)  # a year or a version number names a network too
+    if not isinstance(name, str):
+        problems.append(f"name: expected a name, got {name!r}")
+        name = default_name
+    for key in ("source", "notes"):
+        if key in doc and not isinstance(doc[key], str):
+            problems.append(f"{key}: expected text, got {type(doc[key]).__name__}")
+    parts: dict[str, Any] = {}
+    for key, parse in (
+        ("hardware", lambda v: load_hardware(_mapping(v, "hardware"))),
+        ("budget", lambda v: load_budget(_mapping(v, "budget"))),
+        ("design", load_design),
+        ("network", lambda v: parse_network(v, name)),
+    ):
+        if key == "network" and key not in doc:
+            continue
+        try:
+            parts[key] = parse(doc.get(key))
+        except DescriptionError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise DescriptionError(problems)
-    name = str(doc.get("name") or default_name)
-    hardware = load_hardware(_mapping(doc.get("hardware"), "hardware"))
-    budget = load_budget(_mapping(doc.get("budget"), "budget"))
-    design = load_design(doc.get("design"))
-    network = parse_network(doc["network"], name)
-    return Instance(name=name, network=network, hardware=hardware, budget=budget, design=design)
+    return Instance(name=name, **parts)
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any] | None:
@@ -159,86 +208,15 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any] | None:
     raise DescriptionError(f"{path}: expected a mapping, got {type(value).__name__}")
 
 
-def _int(value: Any, where: str, problems: list[str], minimum: int = 1) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(f"{where}: expected an integer, got {value!r}")
-        return None
-    if not minimum <= value <= MAX_INT:
-        problems.append(f"{where}: must be between {minimum} and {MAX_INT:,}, got {value}")
-        return None
-    return value
-
-
-def _attr(spec: Attr, value: Any, where: str, problems: list[str]) -> Any:
-    kind = spec.kind
-    if kind in ("int", "int0"):
-        return _int(value, where, problems, 0 if kind == "int0" else 1)
-    if kind in ("pair", "pair0"):
-        minimum = 0 if kind == "pair0" else 1
-        if not isinstance(value, list):  # one value for both dimensions: check it once
-            single = _int(value, where, problems, minimum)
-            return None if single is None else (single, single)
-        if len(value) != 2:
-            problems.append(f"{where}: expected an integer or [h, w], got {value!r}")
-            return None
-        pair = tuple(_int(v, where, problems, minimum) for v in value)
-        return None if None in pair else pair
-    if kind == "bool":
-        if not isinstance(value, bool):
-            problems.append(f"{where}: expected true or false, got {value!r}")
-            return None
-        return value
-    if kind == "float01":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-            problems.append(f"{where}: expected a number in [0, 1), got {value!r}")
-            return None
-        return float(value)
-    if kind == "choice":
-        if value not in spec.choices:
-            choices = ", ".join(map(str, spec.choices))
-            problems.append(f"{where}: must be one of {choices}, got {value!r}")
-            return None
-        return value
-    if kind == "ints":
-        if not isinstance(value, list) or not value:
-            problems.append(f"{where}: expected a list of integers, got {value!r}")
-            return None
-        items = tuple(_int(v, where, problems) for v in value)
-        return None if None in items else items
-    if kind == "ref":
-        if not isinstance(value, str):
-            problems.append(f"{where}: expected a layer or input name, got {value!r}")
-            return None
-        return value
-    raise AssertionError(kind)  # the op table is ours: an unknown kind is a bug
-
-
 def _parse_inputs(spec: Any, problems: list[str]) -> dict[str, Shape]:
-    if not isinstance(spec, Mapping) or not spec:
-        problems.append("network.inputs: expected a mapping of input names to {shape, seq}")
+    checked = NETWORK_INPUTS.check(spec, "network.inputs", problems)
+    if checked is BAD:
         return {}
-    inputs: dict[str, Shape] = {}
-    for name, entry in spec.items():
-        where = f"network.inputs.{name}"
-        if not isinstance(entry, Mapping):
-            problems.append(f"{where}: expected a mapping with 'shape' (and optional 'seq')")
-            continue
-        for key in entry:
-            if key not in ("shape", "seq"):
-                problems.append(
-                    f"{where}.{key}: unknown field{suggest(str(key), ('shape', 'seq'))}"
-                )
-        dims = entry.get("shape")
-        if not isinstance(dims, list) or not 1 <= len(dims) <= 3:
-            problems.append(f"{where}.shape: expected [C, H, W] or [F], got {dims!r}")
-            continue
-        checked = [_int(d, f"{where}.shape", problems) for d in dims]
-        seq = entry.get("seq")
-        if seq is not None:
-            seq = _int(seq, f"{where}.seq", problems)
-        if None not in checked:
-            inputs[str(name)] = Shape(tuple(checked), seq)  # type: ignore[arg-type]
-    return inputs
+    return {
+        name: Shape(entry["shape"], entry.get("seq"))
+        for name, entry in checked.items()
+        if "shape" in entry
+    }
 
 
 @dataclass
@@ -270,7 +248,7 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
             problems.append(f"{path}.name: duplicate layer name '{name}'")
         seen.add(name)
         op = entry.get("op")
-        if op not in OPS:
+        if not isinstance(op, str) or op not in OPS:
             problems.append(f"{path}.op: unknown op {op!r}{suggest(str(op), OPS)}")
             continue
         spec_op = OPS[op]
@@ -297,7 +275,8 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
                 valid = [*spec_op.attrs, *_LAYER_KEYS]
                 problems.append(f"{path}.{key}: unknown field for {op}{suggest(str(key), valid)}")
                 continue
-            attrs[key] = _attr(spec_op.attrs[key], value, f"{path}.{key}", problems)
+            value = spec_op.attrs[key].rule.check(value, f"{path}.{key}", problems)
+            attrs[key] = None if value is BAD else value
         for key, attr in spec_op.attrs.items():
             if key not in attrs:
                 if attr.default is REQUIRED:
@@ -305,7 +284,7 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
                 # Defaults go through the same normalisation (e.g. 1 -> (1, 1)).
                 default = attr.default
                 if default is not REQUIRED and default is not None:
-                    default = _attr(attr, default, f"{path}.{key}", problems)
+                    default = attr.rule.check(default, f"{path}.{key}", problems)
                 attrs[key] = None if default is REQUIRED else default
         raws.append(_RawLayer(name, op, tuple(ins), attrs, path))
     return raws
@@ -314,28 +293,14 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
 def _parse_feedback(spec: Any, problems: list[str]) -> list[tuple[str, str, int, str]]:
     if spec is None:
         return []
-    if not isinstance(spec, list):
-        problems.append("network.feedback: expected a list of {from, to, steps}")
+    checked = NETWORK_FEEDBACK.check(spec, "network.feedback", problems)
+    if checked is BAD:
         return []
-    edges = []
-    for i, entry in enumerate(spec):
-        where = f"network.feedback[{i}]"
-        if not isinstance(entry, Mapping):
-            problems.append(f"{where}: expected a mapping with from, to and steps")
-            continue
-        for key in entry:
-            if key not in ("from", "to", "steps"):
-                problems.append(
-                    f"{where}.{key}: unknown field{suggest(str(key), ('from', 'to', 'steps'))}"
-                )
-        src, dst = entry.get("from"), entry.get("to")
-        if not isinstance(src, str) or not isinstance(dst, str):
-            problems.append(f"{where}: 'from' and 'to' must name layers")
-            continue
-        steps = _int(entry.get("steps"), f"{where}.steps", problems)
-        if steps is not None:
-            edges.append((src, dst, steps, where))
-    return edges
+    return [
+        (entry["from"], entry["to"], entry["steps"], f"network.feedback[{i}]")
+        for i, entry in enumerate(checked)
+        if entry is not BAD and {"from", "to", "steps"} <= set(entry)
+    ]
 
 
 def parse_network(spec: Any, default_name: str = "network") -> Network:
@@ -343,9 +308,9 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
     if not isinstance(spec, Mapping):
         raise DescriptionError("network: expected a mapping with inputs and layers")
     problems = [
-        f"network.{key}: unknown field{suggest(str(key), _NETWORK_KEYS)}"
+        f"network.{key}: unknown field{suggest(str(key), NETWORK_KEYS)}"
         for key in spec
-        if key not in _NETWORK_KEYS
+        if key not in NETWORK_KEYS
     ]
     inputs = _parse_inputs(spec.get("inputs"), problems)
     raws = _parse_layers(spec.get("layers"), problems)

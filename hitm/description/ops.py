@@ -12,10 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitm.description.model import Shape
+from hitm.fields import Bool, Choice, Field, Integer, IntList, IntPair, Number, Ref
 
-__all__ = ["OPS", "RECURRENT_GATES", "WEIGHT_OPS", "OpSpec", "ShapeError", "window_out"]
+__all__ = [
+    "OPS",
+    "RECURRENT_GATES",
+    "REQUIRED",
+    "WEIGHT_OPS",
+    "Attr",
+    "OpSpec",
+    "ShapeError",
+    "window_out",
+]
 
-REQUIRED = object()  # marks an attribute without a default
+REQUIRED: Any = object()
+"""The default of an attribute a layer must give."""
 
 
 class ShapeError(ValueError):
@@ -24,19 +35,25 @@ class ShapeError(ValueError):
 
 @dataclass(frozen=True)
 class Attr:
-    kind: str  # "int" (>= 1), "int0" (>= 0), "pair" (int or [a, b], >= 1), "pair0",
-    #            "bool", "float01" (0 <= x < 1), "choice", "ints" (list of ints >= 1),
-    #            "ref" (another layer's or input's name: an extra dependency)
+    """One attribute of an op: its rule (:mod:`hitm.fields`) and its default.
+
+    A :class:`~hitm.fields.Ref` attribute names another layer or input: an
+    extra dependency of the layer (a recurrent layer's ``init``).
+    """
+
+    rule: Field
     default: Any = REQUIRED
-    choices: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
 class OpSpec:
+    """An op: its attributes, its shape rule, how many inputs it takes, and what it is."""
+
     attrs: Mapping[str, Attr]
     infer: Callable[[tuple[Shape, ...], Mapping[str, Any]], Shape]
     min_inputs: int = 1
     max_inputs: int = 1
+    description: str = ""
 
 
 RECURRENT_GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -184,49 +201,81 @@ def _argmax(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
     return Shape((1,), ins[0].seq)
 
 
+_INT = Integer(1)
+_INT0 = Integer(0)
+_PAIR = IntPair(1, description="One integer for both axes, or [h, w].")
+_PAIR0 = IntPair(0, description="One integer for both axes, or [h, w].")
+_BOOL = Bool()
+
 _POOL = {
-    "kernel": Attr("pair"),
-    "stride": Attr("pair", None),
-    "padding": Attr("pair0", 0),
-    "ceil_mode": Attr("bool", False),
+    "kernel": Attr(_PAIR),
+    "stride": Attr(_PAIR, None),
+    "padding": Attr(_PAIR0, 0),
+    "ceil_mode": Attr(_BOOL, False),
 }
 _RNN = {
-    "hidden": Attr("int"),
-    "bias": Attr("bool", True),
-    "bias_vectors": Attr("choice", 2, (1, 2)),
-    "bidirectional": Attr("bool", False),
-    "return": Attr("choice", "sequence", ("sequence", "last")),
-    "init": Attr("ref", None),
+    "hidden": Attr(Integer(1, description="Hidden units per direction.")),
+    "bias": Attr(_BOOL, True),
+    "bias_vectors": Attr(
+        Choice((1, 2), description="2 as PyTorch/ONNX (input and recurrent biases), 1 as Caffe/TF."),
+        2,
+    ),
+    "bidirectional": Attr(_BOOL, False),
+    "return": Attr(
+        Choice(("sequence", "last"), description="The whole output sequence or its last step."),
+        "sequence",
+    ),
+    "init": Attr(Ref(description="A layer whose output seeds the recurrence."), None),
 }
+_SAME = "No crossbars: digital units, output shaped as the input."
 
 OPS: dict[str, OpSpec] = {
     "conv2d": OpSpec(
         {
-            "out_channels": Attr("int"),
-            "kernel": Attr("pair"),
-            "stride": Attr("pair", 1),
-            "padding": Attr("pair0", 0),
-            "dilation": Attr("pair", 1),
-            "groups": Attr("int", 1),
-            "bias": Attr("bool", True),
+            "out_channels": Attr(_INT),
+            "kernel": Attr(_PAIR),
+            "stride": Attr(_PAIR, 1),
+            "padding": Attr(_PAIR0, 0),
+            "dilation": Attr(_PAIR, 1),
+            "groups": Attr(_INT, 1),
+            "bias": Attr(_BOOL, True),
         },
         _conv2d,
+        description="2-D convolution of a (C, H, W) feature map.",
     ),
-    "linear": OpSpec({"out_features": Attr("int"), "bias": Attr("bool", True)}, _linear),
-    **{op: OpSpec(_RNN, _recurrent) for op in RECURRENT_GATES},
-    "embedding": OpSpec({"vocab": Attr("int"), "dim": Attr("int")}, _embedding),
-    "maxpool": OpSpec(_POOL, _pool),
-    "avgpool": OpSpec(_POOL, _pool),
-    "global_avgpool": OpSpec({}, _global_pool),
-    "flatten": OpSpec({}, _flatten),
-    "reshape": OpSpec({"shape": Attr("ints")}, _reshape),
-    "concat": OpSpec({}, _concat, min_inputs=2, max_inputs=64),
-    "add": OpSpec({}, _elementwise, min_inputs=2, max_inputs=64),
-    "mul": OpSpec({}, _elementwise, min_inputs=2, max_inputs=64),
-    **{op: OpSpec({}, _same) for op in ("relu", "relu6", "sigmoid", "tanh", "softmax")},
-    "batchnorm": OpSpec({}, _same),
-    "dropout": OpSpec({"rate": Attr("float01", 0.5)}, _same),
-    "lrn": OpSpec({"size": Attr("int", 5)}, _same),
-    "identity": OpSpec({}, _same),
-    "argmax": OpSpec({}, _argmax),
+    "linear": OpSpec(
+        {"out_features": Attr(_INT), "bias": Attr(_BOOL, True)},
+        _linear,
+        description="Fully connected layer on a vector (F,).",
+    ),
+    **{
+        op: OpSpec(_RNN, _recurrent, description=f"{op.upper()} over a sequence or a decoder loop.")
+        for op in RECURRENT_GATES
+    },
+    "embedding": OpSpec(
+        {"vocab": Attr(_INT), "dim": Attr(_INT)},
+        _embedding,
+        description="Table lookup of a token index (one-hot input: one bit-slice per lookup).",
+    ),
+    "maxpool": OpSpec(_POOL, _pool, description="Max pooling."),
+    "avgpool": OpSpec(_POOL, _pool, description="Average pooling."),
+    "global_avgpool": OpSpec({}, _global_pool, description="Average over H and W."),
+    "flatten": OpSpec({}, _flatten, description="(C, H, W) to a vector."),
+    "reshape": OpSpec({"shape": Attr(IntList())}, _reshape, description="Reshape an item."),
+    "concat": OpSpec(
+        {}, _concat, min_inputs=2, max_inputs=64, description="Join on the first axis."
+    ),
+    "add": OpSpec({}, _elementwise, min_inputs=2, max_inputs=64, description="Elementwise sum."),
+    "mul": OpSpec(
+        {}, _elementwise, min_inputs=2, max_inputs=64, description="Elementwise product."
+    ),
+    **{op: OpSpec({}, _same, description=_SAME) for op in ("relu", "relu6", "sigmoid", "tanh", "softmax")},
+    "batchnorm": OpSpec({}, _same, description=_SAME),
+    "dropout": OpSpec(
+        {"rate": Attr(Number(0.0, 1.0, closed_min=True), 0.5)}, _same, description=_SAME
+    ),
+    "lrn": OpSpec({"size": Attr(_INT, 5)}, _same, description=_SAME),
+    "identity": OpSpec({}, _same, description=_SAME),
+    "argmax": OpSpec({}, _argmax, description="Index of the largest element (a token)."),
 }
+"""Every op a layer may name: its attributes, shape rule and arity."""
