@@ -6,16 +6,13 @@ hand-worked examples of the DESIGN.md formulas on the ISAAC preset.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import INSTANCES
 
 from hitm.analysis import Analysis, analyze, busy_ps
 from hitm.description.load import load_instance, parse_instance
-from hitm.hardware import Hardware
-
-INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 
 
 def analysis_of(name: str) -> Analysis:
@@ -166,18 +163,6 @@ def test_bidirectional_lstm_doubles_matrices_and_params() -> None:
 
 
 # --- crossbars and timing, hand-worked from DESIGN.md -----------------------
-
-
-def test_isaac_timing() -> None:
-    hw = Hardware()
-    # cycle = max(read 100 ns, 128 columns / 1.28 GS/s = 100 ns)
-    assert hw.cycle_ps == 100_000
-    # 16 input bits through 1-bit DACs: 16 cycles
-    assert hw.mvm_ps == 1_600_000
-    # one-hot input: one bit-slice
-    assert hw.onehot_mvm_ps == 100_000
-    assert hw.slices == 8  # 16-bit weights / 2-bit cells
-    assert hw.crossbars_per_chip == 16_128  # 8 × 12 × 168
 
 
 def test_vgg16_worked_numbers() -> None:

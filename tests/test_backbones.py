@@ -13,17 +13,15 @@ CaffeNet is MODELS.md's BVLC figure.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import INSTANCES
 
 from hitm.analysis import Analysis, analyze
 from hitm.description.backbones import BACKBONES, backbone_layers, backbone_outputs
 from hitm.description.load import load_instance, parse_instance
 from hitm.errors import DescriptionError
-
-INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 
 # name: (params, MACs) exact, counted as the module docstring says
 EXACT = {

@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import INSTANCES, MVM
 from typer.testing import CliRunner
 
 from hitm.cli import app
-
-INSTANCES = Path(__file__).resolve().parent.parent / "instances"
-MVM = 1_600_000
 
 runner = CliRunner()
 

@@ -1,9 +1,9 @@
-"""Design mode: ADC options, multi-resource budgets, and the DP's measured gap.
+"""Design mode: the ADC lever's timing and price, multi-resource budgets, the DP's gap.
 
 ISAAC figures (DESIGN.md): 128 columns, 1.28 GS/s ADCs, 16 input bit-slices.
 Design mode assumes a 25 ns array read (docs/design.md), so a crossbar cycle
 with ``a`` ADCs is max(25 ns, 128 / (a × 1.28 GS/s)): 100, 50, 25, 25 ns for
-a = 1, 2, 4, 8.
+a = 1, 2, 4, 8. The ADC options a stage gets are tested in test_problem.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import instance
+from helpers import ISAAC, instance
 from typer.testing import CliRunner
 
 from hitm import analyze, build_problem, evaluate, load_instance, solve, verify
@@ -20,10 +20,8 @@ from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.cli import app
 from hitm.costs import cost_table, crossbar_share, layer_costs
 from hitm.errors import DescriptionError
-from hitm.hardware import PRESETS
 from hitm.pipeline import check_allocation
 
-ISAAC = PRESETS["isaac"]
 EXACT = ("cpsat", "ilp")
 
 
@@ -46,31 +44,6 @@ def test_crossbar_share_adds_up_to_the_tile_and_prices_each_adc():
     assert four_mm2 - area_mm2 == pytest.approx(3 * 0.0012)
     costs = layer_costs(ISAAC, 4, [1, 3], 2)
     assert list(costs["crossbars"]) == [4, 12] and list(costs["adcs"]) == [8, 24]
-
-
-def lstm_net():
-    return instance(
-        [{"name": "rnn", "op": "lstm", "input": "x", "hidden": 128}],
-        {"x": {"shape": [64], "seq": 10}},
-    )
-
-
-def test_recurrent_layers_get_a_lever():
-    inst = lstm_net()
-    a = analyze(inst.network, inst.hardware)
-    # With crossbars the only budget, more ADCs cost nothing: the fastest dominates.
-    (alone,) = build_problem(a, Budget(chips=1), design=DesignSpace()).stages
-    assert list(alone.adcs[:, 0]) == [4]
-    # A power cap prices them, so every useful ADC count stays an option.
-    p = build_problem(a, Budget(chips=1, power_w=100), design=DesignSpace())
-    (stage,) = p.stages
-    # Copies cannot split a recurrence; ADCs shorten each of its 10 steps.
-    assert set(stage.copies[:, 0]) == {1}
-    assert list(stage.adcs[:, 0]) == [1, 2, 4]  # 8 ADCs: same cycle as 4, dearer: dominated
-    assert list(stage.busy_ps) == [10 * 16 * c for c in (100_000, 50_000, 25_000)]
-    best = solve(p, "cpsat")
-    assert best.status == "optimal" and best.bottleneck_ps == 4_000_000
-    assert best.adcs == {"rnn": 4}
 
 
 def gap_case():

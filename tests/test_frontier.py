@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import instance
+from helpers import ISAAC, MVM, instance
 from typer.testing import CliRunner
 
 from hitm import analyze, build_problem, load_instance, solve
@@ -29,13 +29,9 @@ from hitm.frontier import (
     resource_cap,
     verify_frontier,
 )
-from hitm.hardware import PRESETS
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
 from hitm.report import frontier_json
 from hitm.staircase import breakpoints
-
-ISAAC = PRESETS["isaac"]
-MVM = 1_600_000  # ISAAC: 16 bit-slices × 100 ns
 
 
 def pareto_by_enumeration(busy, cost):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import instance, problem_of
+from helpers import instance, problem_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

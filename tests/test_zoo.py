@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import pytest
+from helpers import INSTANCES
 
 from hitm.analysis import analyze
 from hitm.description.load import Instance, load_instance
 from hitm.optimize import solve
 from hitm.pipeline import evaluate, unlimited_copies, verify
 from hitm.problem import AllocationProblem, build_problem
-
-INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 
 # name: (naive crossbars, default chips, optimal bottleneck ps, its crossbars,
 #        unlimited-resource bottleneck ps)
