@@ -163,19 +163,17 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     crossbars = sum(
         hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True)
     )
-    elements = out.elements * (loop.steps if loop else 1)
+    repeat = loop.steps if loop else 1  # a decoder loop runs its layers once per step
+    timing = {"steps": steps, "parallel": parallel, "mvm_ps": mvm, "mvm_cycles": cycles}
     return LayerDemand(
-        name=layer.name,
-        op=layer.op,
-        shape=out,
+        layer.name,
+        layer.op,
+        out,
         params=params,
-        macs=macs * (loop.steps if loop else 1),
+        macs=macs * repeat,
         matrices=tuple(matrices),
         crossbars=crossbars,
-        steps=steps,
-        parallel=parallel,
-        mvm_ps=mvm,
-        mvm_cycles=cycles,
-        elements=elements,
+        elements=out.elements * repeat,
         loop=layer.loop,
+        **timing,
     )

@@ -151,7 +151,7 @@ class DesignSpace:
 
 DESIGN_SECTION = Section(
     {
-        "adcs": IntSet(1, 1024, "ADCs per crossbar a layer may choose."),
+        "adcs": IntSet(Integer(1, 1024), "ADCs per crossbar a layer may choose."),
         "read_ns": Number(0.0, 1e6, description="The array's own read time, ns."),
     },
     expected="a mapping with adcs and read_ns, or true",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 import numpy as np
@@ -81,42 +81,28 @@ class CostTable:
 
     hardware: Hardware
     rows: tuple[CostRow, ...]
+    # Totals per IMA, tile, chip-level links and chip, set from the rows.
+    ima_power_mw: float = field(init=False)
+    ima_area_mm2: float = field(init=False)
+    tile_power_mw: float = field(init=False)
+    tile_area_mm2: float = field(init=False)
+    links_power_mw: float = field(init=False)
+    links_area_mm2: float = field(init=False)
+    chip_power_mw: float = field(init=False)
+    chip_area_mm2: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        hw = self.hardware
+        for unit in ("power_mw", "area_mm2"):
+            ima = self._sum("ima", unit)
+            tile = self._sum("tile", unit) + hw.imas_per_tile * ima
+            links = self._sum("chip", unit)  # ISAAC: the HyperTransport links
+            chip = hw.tiles_per_chip * tile + links
+            for level, total in (("ima", ima), ("tile", tile), ("links", links), ("chip", chip)):
+                object.__setattr__(self, f"{level}_{unit}", total)
 
     def _sum(self, level: str, attr: str) -> float:
         return sum(getattr(r, attr) for r in self.rows if r.component.level == level)
-
-    @property
-    def ima_power_mw(self) -> float:
-        return self._sum("ima", "power_mw")
-
-    @property
-    def ima_area_mm2(self) -> float:
-        return self._sum("ima", "area_mm2")
-
-    @property
-    def tile_power_mw(self) -> float:
-        return self._sum("tile", "power_mw") + self.hardware.imas_per_tile * self.ima_power_mw
-
-    @property
-    def tile_area_mm2(self) -> float:
-        return self._sum("tile", "area_mm2") + self.hardware.imas_per_tile * self.ima_area_mm2
-
-    @property
-    def links_power_mw(self) -> float:
-        """Chip-level components (ISAAC: HyperTransport links)."""
-        return self._sum("chip", "power_mw")
-
-    @property
-    def links_area_mm2(self) -> float:
-        return self._sum("chip", "area_mm2")
-
-    @property
-    def chip_power_mw(self) -> float:
-        return self.hardware.tiles_per_chip * self.tile_power_mw + self.links_power_mw
-
-    @property
-    def chip_area_mm2(self) -> float:
-        return self.hardware.tiles_per_chip * self.tile_area_mm2 + self.links_area_mm2
 
     @property
     def macs_per_crossbar_mvm(self) -> int:

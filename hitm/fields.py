@@ -154,10 +154,10 @@ class Bool(Field):
     description: str = ""
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
-        if not isinstance(value, bool):
-            problems.append(f"{where}: expected true or false, got {value!r}")
-            return BAD
-        return value
+        if isinstance(value, bool):
+            return value
+        problems.append(f"{where}: expected true or false, got {value!r}")
+        return BAD
 
     def schema(self) -> dict[str, Any]:
         return self._described({"type": "boolean"})
@@ -194,57 +194,50 @@ class Choice(Field):
 
 @dataclass(frozen=True)
 class Text(Field):
-    """A non-empty string."""
+    """A string: a name (not empty), or with ``ref`` another layer's or input's name.
+
+    A reference is only checked to be a string here; the loader checks that it
+    names something once the whole network is read.
+    """
 
     description: str = ""
+    ref: bool = False
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
-        if not isinstance(value, str) or not value:
-            problems.append(f"{where}: expected a name, got {value!r}")
-            return BAD
-        return value
+        if isinstance(value, str) and (self.ref or value):
+            return value
+        expected = "a layer or input name" if self.ref else "a name"
+        problems.append(f"{where}: expected {expected}, got {value!r}")
+        return BAD
 
     def schema(self) -> dict[str, Any]:
-        return self._described({"type": "string", "minLength": 1})
+        return self._described({"type": "string"} if self.ref else {"type": "string", "minLength": 1})
 
 
-@dataclass(frozen=True)
-class Ref(Field):
-    """The name of another layer or network input (checked against the network later)."""
-
-    description: str = ""
-
-    def check(self, value: Any, where: str, problems: list[str]) -> Any:
-        if not isinstance(value, str):
-            problems.append(f"{where}: expected a layer or input name, got {value!r}")
-            return BAD
-        return value
-
-    def schema(self) -> dict[str, Any]:
-        return self._described({"type": "string"})
+def Ref(description: str = "") -> Text:
+    """A field naming another layer or network input."""
+    return Text(description, ref=True)
 
 
 @dataclass(frozen=True)
 class IntPair(Field):
     """One integer for both spatial axes, or ``[h, w]``; normalised to a tuple of two."""
 
-    minimum: int = 1
-    maximum: int = 10_000_000
+    item: Integer = Integer()
     description: str = ""
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
-        one = Integer(self.minimum, self.maximum)
         if not isinstance(value, list):  # one value for both dimensions: check it once
-            single = one.check(value, where, problems)
+            single = self.item.check(value, where, problems)
             return BAD if single is BAD else (single, single)
         if len(value) != 2:
             problems.append(f"{where}: expected an integer or [h, w], got {value!r}")
             return BAD
-        pair = tuple(one.check(v, where, problems) for v in value)
+        pair = tuple(self.item.check(v, where, problems) for v in value)
         return BAD if BAD in pair else pair
 
     def schema(self) -> dict[str, Any]:
-        one = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        one = self.item.schema()
         return self._described(
             {"oneOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]}
         )
@@ -252,10 +245,9 @@ class IntPair(Field):
 
 @dataclass(frozen=True)
 class IntList(Field):
-    """A non-empty list of integers in ``[minimum, maximum]``, as a tuple."""
+    """A non-empty list of integers (each checked by ``item``), as a tuple."""
 
-    minimum: int = 1
-    maximum: int = 10_000_000
+    item: Integer = Integer()
     max_items: int = MAX_LIST
     description: str = ""
     expected: str = "a list of integers"
@@ -264,51 +256,36 @@ class IntList(Field):
         if not isinstance(value, list) or not value or len(value) > self.max_items:
             problems.append(f"{where}: expected {self.expected}, got {value!r}")
             return BAD
-        one = Integer(self.minimum, self.maximum)
-        items = tuple(one.check(v, where, problems) for v in value)
+        items = tuple(self.item.check(v, where, problems) for v in value)
         return BAD if BAD in items else items
 
     def schema(self) -> dict[str, Any]:
         return self._described(
-            {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": self.max_items,
-                "items": {"type": "integer", "minimum": self.minimum, "maximum": self.maximum},
-            }
+            {"type": "array", "minItems": 1, "maxItems": self.max_items, "items": self.item.schema()}
         )
 
 
 @dataclass(frozen=True)
 class IntSet(Field):
-    """A non-empty list of integers in a range, as a sorted tuple without repeats."""
+    """A non-empty list of integers in ``item``'s range, as a sorted tuple without repeats."""
 
-    minimum: int = 1
-    maximum: int = 1024
+    item: Integer = Integer(1, 1024)
     description: str = ""
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
+        low, high = self.item.minimum, self.item.maximum
         ok = (
             isinstance(value, list)
             and 0 < len(value) <= MAX_LIST
-            and all(_is_int(v) and self.minimum <= v <= self.maximum for v in value)
+            and all(_is_int(v) and low <= v <= high for v in value)
         )
         if not ok:
-            problems.append(
-                f"{where}: expected a list of integers from {self.minimum} to {self.maximum},"
-                f" got {value!r}"
-            )
+            problems.append(f"{where}: expected a list of integers from {low} to {high}, got {value!r}")
             return BAD
         return tuple(sorted(set(value)))
 
     def schema(self) -> dict[str, Any]:
-        return self._described(
-            {
-                "type": "array",
-                "minItems": 1,
-                "items": {"type": "integer", "minimum": self.minimum, "maximum": self.maximum},
-            }
-        )
+        return self._described({"type": "array", "minItems": 1, "items": self.item.schema()})
 
 
 def unknown_keys(

@@ -255,17 +255,16 @@ def _score(
     chips_used = -(-tiles_used // hw.tiles_per_chip)
     usage = {"crossbars": crossbars_used, "tiles": tiles_used, **totals}
     capacity = problem.capacities()
+    used = {"crossbars_used": crossbars_used, "tiles_used": tiles_used, "chips_used": chips_used}
     return Metrics(
-        stages=stages,
-        bottleneck_ps=period,
-        bottleneck_stage=bottleneck,
-        latency_ps=_latency(problem, layer_busy),
-        crossbars_used=crossbars_used,
-        tiles_used=tiles_used,
-        chips_used=chips_used,
+        stages,
+        period,
+        bottleneck,
+        _latency(problem, layer_busy),
         usage=usage,
         capacity=capacity,
         analysis=analysis,
+        **used,
     )
 
 

@@ -30,7 +30,7 @@ from hitm.frontier import (
     verify_frontier,
 )
 from hitm.pipeline import evaluate, naive_adcs, naive_copies
-from hitm.report import frontier_json
+from hitm.report.documents import frontier_json
 from hitm.staircase import breakpoints
 
 

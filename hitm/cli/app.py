@@ -36,26 +36,28 @@ from hitm.errors import DescriptionError, InfeasibleError, suggest
 from hitm.frontier import frontier
 from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.optimize import solve
-from hitm.pipeline import baselines, evaluate, verified
+from hitm.pipeline import Metrics, baselines, evaluate, verified
 from hitm.problem import AllocationProblem, build_problem, naive_chips
-from hitm.report import (
+from hitm.report.documents import (
     analysis_json,
+    compare_json,
+    evaluate_json,
+    frontier_json,
+    hardware_json,
+    solve_json,
+)
+from hitm.report.files import write_whole
+from hitm.report.format import fmt_amount
+from hitm.report.tables import (
     analysis_table,
     baselines_table,
-    compare_json,
     compare_table,
     costs_table,
     design_table,
-    evaluate_json,
-    fmt_amount,
-    frontier_json,
     frontier_notes,
     frontier_table,
-    hardware_json,
     hardware_peak_table,
     hardware_table,
-    solve_json,
-    write_whole,
 )
 from hitm.resources import FRONTIER_RESOURCES
 from hitm.resources import resource as find_resource
@@ -165,6 +167,21 @@ def import_cmd(
     )
 
 
+def _print_design(
+    problem: AllocationProblem,
+    title: str,
+    label: str,
+    design: Metrics,
+    naive: Metrics,
+    unlimited: Metrics,
+) -> None:
+    """A design's stages, then it beside the naive and unlimited designs, then their costs."""
+    out.print(design_table(design, title, adcs=problem.design is not None))
+    designs = {label: design, "naive": naive, "unlimited": unlimited}
+    out.print(baselines_table(problem, designs, unlimited))
+    out.print(costs_table(designs))
+
+
 def _read_copies(path: Path) -> tuple[dict, dict | None]:
     """Copies per layer, and ADCs per crossbar per layer if given (design mode).
 
@@ -207,10 +224,7 @@ def evaluate_cmd(
         emit_json(evaluate_json(problem, metrics, naive, unlimited))
         return
     title = f"{instance.network.name}: design from {copies}"
-    out.print(design_table(metrics, title, adcs=problem.design is not None))
-    designs = {"design": metrics, "naive": naive, "unlimited": unlimited}
-    out.print(baselines_table(problem, designs, unlimited))
-    out.print(costs_table(designs))
+    _print_design(problem, title, "design", metrics, naive, unlimited)
 
 
 @app.command("solve")
@@ -248,10 +262,7 @@ def solve_cmd(
     if result.message:
         proof += f" ({result.message})"
     title = f"{instance.network.name}: {result.label} design, {proof}"
-    out.print(design_table(design, title, adcs=problem.design is not None))
-    designs = {result.label: design, "naive": naive, "unlimited": unlimited}
-    out.print(baselines_table(problem, designs, unlimited))
-    out.print(costs_table(designs))
+    _print_design(problem, title, result.label, design, naive, unlimited)
 
 
 @app.command("compare")

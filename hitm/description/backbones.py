@@ -85,17 +85,8 @@ class _Net:
         cut: bool = False,
     ) -> str:
         """conv (no bias) + batch-norm (+ activation); the last layer is named ``name``."""
-        conv = self.add(
-            f"{name}.conv",
-            "conv2d",
-            src,
-            out_channels=out,
-            kernel=kernel,
-            stride=stride,
-            padding=padding,
-            groups=groups,
-            bias=False,
-        )
+        shape = {"kernel": kernel, "stride": stride, "padding": padding, "groups": groups}
+        conv = self.add(f"{name}.conv", "conv2d", src, out_channels=out, bias=False, **shape)
         if act is None:
             return self.add(name, "batchnorm", conv, cut=cut)
         bn = self.add(f"{name}.bn", "batchnorm", conv)
@@ -200,17 +191,8 @@ def _caffenet() -> _Net:
         (256, 3, 1, 1, 2),
     )
     for i, (out, k, s, p, g) in enumerate(convs, start=1):
-        x = net.add(
-            f"conv{i}",
-            "conv2d",
-            x,
-            cut=True,
-            out_channels=out,
-            kernel=k,
-            stride=s,
-            padding=p,
-            groups=g,
-        )
+        shape = {"kernel": k, "stride": s, "padding": p, "groups": g}
+        x = net.add(f"conv{i}", "conv2d", x, cut=True, out_channels=out, **shape)
         x = net.add(f"relu{i}", "relu", x, cut=True)
         if i in (1, 2, 5):
             x = net.add(f"pool{i}", "maxpool", x, cut=True, kernel=3, stride=2, ceil_mode=True)

@@ -32,7 +32,9 @@ _LAYER_KEYS = ("name", "op", "input", "inputs")
 
 INPUT_SECTION = Section(
     {
-        "shape": IntList(max_items=3, expected="[C, H, W] or [F]", description="(C, H, W) or (F,)."),
+        "shape": IntList(
+            max_items=3, expected="[C, H, W] or [F]", description="(C, H, W) or (F,)."
+        ),
         "seq": Integer(1, description="Items per inference (frames, time steps, tokens)."),
     },
     required=("shape",),
@@ -133,8 +135,7 @@ def onnx_document(path: str | Path) -> dict[str, Any]:
     Parameters
     ----------
     path
-        An ``.onnx`` file. Initializer data is never read (external data
-        files need not be present); only shapes matter.
+        The model (``.onnx``); its weights' values are never read.
 
     Returns
     -------

@@ -203,8 +203,8 @@ def _argmax(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
 
 _INT = Integer(1)
 _INT0 = Integer(0)
-_PAIR = IntPair(1, description="One integer for both axes, or [h, w].")
-_PAIR0 = IntPair(0, description="One integer for both axes, or [h, w].")
+_PAIR = IntPair(_INT, description="One integer for both axes, or [h, w].")
+_PAIR0 = IntPair(_INT0, description="One integer for both axes, or [h, w].")
 _BOOL = Bool()
 
 _POOL = {

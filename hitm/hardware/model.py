@@ -101,10 +101,18 @@ class Hardware:
 
     @property
     def crossbars_per_tile(self) -> int:
+        """Crossbars in one tile: its IMAs' crossbars.
+
+        ISAAC: 8 per IMA × 12 IMAs = 96.
+        """
         return self.crossbars_per_ima * self.imas_per_tile
 
     @property
     def crossbars_per_chip(self) -> int:
+        """Crossbars in one chip.
+
+        ISAAC: 96 per tile × 168 tiles = 16,128.
+        """
         return self.crossbars_per_tile * self.tiles_per_chip
 
     def matrix_crossbars(self, rows: int, cols: int, bias: bool = False) -> int:
@@ -120,6 +128,7 @@ class Hardware:
     # -- derived timing (integer picoseconds) ------------------------------
     @property
     def read_ps(self) -> int:
+        """One crossbar read (one input bit-slice), in ps."""
         return math.ceil(Fraction(str(self.read_ns)) * 1000)
 
     @property
@@ -135,6 +144,7 @@ class Hardware:
 
     @property
     def input_slices(self) -> int:
+        """Bit-slices one input takes through the DACs: ceil(input bits / DAC bits)."""
         return math.ceil(self.input_bits / self.dac_bits)
 
     @property

@@ -15,7 +15,7 @@ from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS
 from hitm.optimize.greedy import solve_greedy
 from hitm.optimize.registry import SOLVERS, Solver, solver, variants
-from hitm.optimize.result import METHODS, Method, SolveResult, Status
+from hitm.optimize.result import METHODS, Method, SolveRequest, SolveResult, Status
 from hitm.problem import AllocationProblem
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "METHODS",
     "SOLVERS",
     "Method",
+    "SolveRequest",
     "SolveResult",
     "Solver",
     "Status",
@@ -77,10 +78,10 @@ def solve(
         if not warm.has_allocation:
             warm = solve_greedy(problem)
         left = max(time_limit - (time.perf_counter() - start), _MIN_LEFT_SECONDS)
-        result = chosen.run(problem, left, warm.choice, backend)
+        result = chosen.run(problem, SolveRequest(left, warm.choice, backend))
         result = dataclasses.replace(result, seconds=time.perf_counter() - start)
     else:
-        result = chosen.run(problem, time_limit, None, backend)
+        result = chosen.run(problem, SolveRequest(time_limit, None, backend))
     if result.choice is not None:
         result = dataclasses.replace(
             result, copies=problem.copies_of(result.choice), adcs=problem.adcs_of(result.choice)

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
-__all__ = ["choice_cost", "monotone", "scalar_costs", "suffix_argmin"]
+__all__ = ["allocation_result", "choice_cost", "monotone", "scalar_costs", "suffix_argmin"]
 
 
 def choice_cost(problem: AllocationProblem, choice: Sequence[int]) -> np.ndarray:
     """Total cost per resource of one option per stage."""
     return np.sum([s.cost[o] for s, o in zip(problem.stages, choice, strict=True)], axis=0)
+
+
+def allocation_result(
+    problem: AllocationProblem,
+    method: Method,
+    status: Status,
+    choice: Sequence[int],
+    bottleneck_ps: int,
+    start: float,
+    **extra: Any,
+) -> SolveResult:
+    """A result holding ``choice``: its cost per resource recounted, its wall time since ``start``."""
+    cost = choice_cost(problem, choice)
+    return SolveResult(
+        method,
+        status,
+        choice=tuple(int(o) for o in choice),
+        bottleneck_ps=int(bottleneck_ps),
+        cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
+        seconds=time.perf_counter() - start,
+        **extra,
+    )
 
 
 def monotone(problem: AllocationProblem) -> bool:

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from hitm.optimize.arrays import monotone, scalar_costs, suffix_argmin
-from hitm.optimize.result import SolveResult
+from hitm.optimize.arrays import allocation_result, monotone, scalar_costs, suffix_argmin
+from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
 __all__ = ["solve_bisect"]
@@ -61,16 +61,15 @@ def solve_bisect(problem: AllocationProblem) -> SolveResult:
     idx = pick(int(candidates[lo]))
     choice = tuple(int(i - o) for i, o in zip(idx, offsets, strict=True))
     t = max(int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True))
-    return SolveResult(
-        "bisect",
-        "optimal" if exact else "feasible",
-        choice=choice,
-        bottleneck_ps=t,
-        cost=dict(zip(problem.resources, (int(c) for c in cost[idx].sum(axis=0)), strict=True)),
-        bound_ps=t if exact else None,
-        seconds=time.perf_counter() - start,
-        message=""
-        if exact
-        else "options are not dearer in every resource as they get faster:"
+    if exact:
+        return allocation_result(problem, Method.BISECT, Status.OPTIMAL, choice, t, start, bound_ps=t)
+    return allocation_result(
+        problem,
+        Method.BISECT,
+        Status.FEASIBLE,
+        choice,
+        t,
+        start,
+        message="options are not dearer in every resource as they get faster:"
         " scaled-cost choice, not proven optimal",
     )

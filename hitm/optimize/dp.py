@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from hitm.optimize.arrays import choice_cost, scalar_costs
-from hitm.optimize.result import SolveResult
+from hitm.optimize.arrays import allocation_result, choice_cost, scalar_costs
+from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 from hitm.staircase import Staircase
 
@@ -140,16 +140,8 @@ def solve_dp(problem: AllocationProblem) -> SolveResult:
     steps = np.flatnonzero(np.diff(f)) + 1
     at = np.concatenate([[0], steps])
     curve = Staircase(budget=at + base, bottleneck_ps=f[at].copy())
-    cost = choice_cost(problem, choice)
-    return SolveResult(
-        "dp",
-        "optimal",
-        choice=tuple(choice),
-        bottleneck_ps=best,
-        cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
-        bound_ps=best,
-        seconds=time.perf_counter() - start,
-        curve=curve,
+    return allocation_result(
+        problem, Method.DP, Status.OPTIMAL, choice, best, start, bound_ps=best, curve=curve
     )
 
 
@@ -181,15 +173,14 @@ def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
     for value, b in zip(values, first, strict=True):
         local = _reconstruct(choices, extras, int(b))
         choice = [int(k[o]) for k, o in zip(kept, local, strict=True)]
-        cost = choice_cost(problem, choice)
-        if np.all(cost <= problem.capacity):
-            return SolveResult(
-                "dp",
-                "feasible",
-                choice=tuple(choice),
-                bottleneck_ps=int(value),
-                cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
-                seconds=time.perf_counter() - start,
+        if np.all(choice_cost(problem, choice) <= problem.capacity):
+            return allocation_result(
+                problem,
+                Method.DP,
+                Status.FEASIBLE,
+                choice,
+                int(value),
+                start,
                 message=f"scaled-cost DP over {', '.join(problem.resources)};"
                 " checked against each budget, not proven optimal",
             )

@@ -8,11 +8,10 @@ bound from another method is passed, so their proofs stand alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hitm.errors import ParameterError, suggest
-from hitm.optimize.result import Method, SolveResult
+from hitm.optimize.result import Method, SolveRequest, SolveResult
 from hitm.problem import AllocationProblem
 
 if TYPE_CHECKING:
@@ -51,28 +50,20 @@ def _wrap(
     )
 
 
-def run_cpsat(
-    problem: AllocationProblem,
-    time_limit: float,
-    hint: Sequence[int] | None = None,
-    backend: str | None = None,
-) -> SolveResult:
+def run_cpsat(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
     """CP-SAT with an order encoding of the bottleneck; deterministic (1 worker, seed 0)."""
     from formulations import solve_cpsat
 
     busy, cost, capacity = _arrays(problem)
-    res = solve_cpsat(busy, cost, capacity, time_limit=time_limit, hint=hint, workers=1, seed=0)
+    res = solve_cpsat(
+        busy, cost, capacity, time_limit=request.time_limit, hint=request.hint, workers=1, seed=0
+    )
     return _wrap(Method.CPSAT, res, problem, None)
 
 
-def run_ilp(
-    problem: AllocationProblem,
-    time_limit: float,
-    hint: Sequence[int] | None = None,
-    backend: str | None = None,
-) -> SolveResult:
+def run_ilp(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
     """The one-hot MILP through PuLP with HiGHS (default) or CBC."""
-    backend = backend or BACKENDS[0]
+    backend = request.backend or BACKENDS[0]
     if backend not in BACKENDS:
         raise ParameterError(
             "backend",
@@ -86,5 +77,7 @@ def run_ilp(
             Method.ILP, "error", message=f"{backend} is not available here", backend=backend
         )
     busy, cost, capacity = _arrays(problem)
-    res = solve_ilp(busy, cost, capacity, time_limit=time_limit, hint=hint, backend=backend)
+    res = solve_ilp(
+        busy, cost, capacity, time_limit=request.time_limit, hint=request.hint, backend=backend
+    )
     return _wrap(Method.ILP, res, problem, backend)

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from hitm.optimize.arrays import scalar_costs, suffix_argmin
-from hitm.optimize.result import SolveResult
+from hitm.optimize.arrays import allocation_result, scalar_costs, suffix_argmin
+from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
 __all__ = ["solve_greedy"]
@@ -47,11 +47,4 @@ def solve_greedy(problem: AllocationProblem) -> SolveResult:
         used, choice[k] = after, nxt
         heapq.heapreplace(heap, (-int(stage.busy_ps[nxt]), k))
     bottleneck = -heap[0][0]
-    return SolveResult(
-        "greedy",
-        "feasible",
-        choice=tuple(choice),
-        bottleneck_ps=bottleneck,
-        cost=dict(zip(problem.resources, (int(c) for c in used), strict=True)),
-        seconds=time.perf_counter() - start,
-    )
+    return allocation_result(problem, Method.GREEDY, Status.FEASIBLE, choice, bottleneck, start)

@@ -7,7 +7,7 @@ entry here plus its module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hitm.errors import ParameterError, suggest
@@ -15,12 +15,12 @@ from hitm.optimize.bisect import solve_bisect
 from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS, run_cpsat, run_ilp
 from hitm.optimize.greedy import solve_greedy
-from hitm.optimize.result import Method, SolveResult
+from hitm.optimize.result import Method, SolveRequest, SolveResult
 from hitm.problem import AllocationProblem
 
 __all__ = ["SOLVERS", "Solver", "solver", "variants"]
 
-Run = Callable[[AllocationProblem, float, Sequence[int] | None, str | None], SolveResult]
+Run = Callable[[AllocationProblem, SolveRequest], SolveResult]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Solver:
     method
         Its id.
     run
-        ``run(problem, time_limit, hint, backend)``.
+        ``run(problem, request)`` (:class:`~hitm.optimize.result.SolveRequest`).
     summary, exact_when
         What it is and when its answer is proven optimal (README's solver table).
     timed
@@ -50,7 +50,7 @@ class Solver:
 
 
 def _untimed(func: Callable[[AllocationProblem], SolveResult]) -> Run:
-    return lambda problem, time_limit, hint, backend: func(problem)
+    return lambda problem, request: func(problem)
 
 
 SOLVERS: dict[Method, Solver] = {

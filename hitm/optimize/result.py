@@ -8,7 +8,7 @@ from enum import StrEnum
 from formulations.result import relative_gap
 from hitm.staircase import Staircase
 
-__all__ = ["METHODS", "Method", "SolveResult", "Status"]
+__all__ = ["METHODS", "Method", "SolveRequest", "SolveResult", "Status"]
 
 
 class Method(StrEnum):
@@ -32,6 +32,25 @@ class Status(StrEnum):
     INFEASIBLE = "infeasible"  # proven: no allocation fits
     TIMEOUT = "timeout"  # no allocation within the time limit
     ERROR = "error"  # the solver failed; the message says why
+
+
+@dataclass(frozen=True)
+class SolveRequest:
+    """What a timed solver is given besides the problem.
+
+    Attributes
+    ----------
+    time_limit
+        Wall seconds left for it.
+    hint
+        One option index per stage to start from (the DP's answer), or None.
+    backend
+        Which backend runs it (``ilp``: ``highs`` or ``cbc``); None for the default.
+    """
+
+    time_limit: float = 10.0
+    hint: tuple[int, ...] | None = None
+    backend: str | None = None
 
 
 @dataclass(frozen=True)
