@@ -23,6 +23,7 @@ from hitm.description.load import Instance, load_instance
 from hitm.errors import HitmError
 from hitm.optimize import METHODS
 from hitm.problem import naive_chips
+from hitm.resources import RESOURCES
 
 __all__ = [
     "BackendOpt",
@@ -94,7 +95,12 @@ class BudgetFlags:
 
             chips = naive_chips(analyze(instance.network, instance.hardware))
             budget = dataclasses.replace(budget, chips=chips)
-        limits = {"tiles": self.tiles, "power_w": self.power_w, "area_mm2": self.area_mm2}
+        # Every cap but crossbars (set with chips above) replaces only its own field.
+        limits = {
+            r.budget_field: getattr(self, r.budget_field)
+            for r in RESOURCES.values()
+            if r.budget_field != "crossbars"
+        }
         for key, value in limits.items():
             if value is not None and not value > 0:
                 raise UsageError(f"--{key.replace('_', '-')}: must be positive, got {value}")
