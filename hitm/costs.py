@@ -24,6 +24,7 @@ from hitm.analysis import Analysis, LayerDemand
 from hitm.description.model import Layer
 from hitm.description.ops import RECURRENT_GATES
 from hitm.hardware import CHARGES, GROUPS, Charge, Component, Hardware
+from hitm.resources import RESOURCES
 
 __all__ = [
     "GROUPS",
@@ -414,6 +415,10 @@ def design_costs(
 
 # -- what a layer's copies occupy (the budgeted resources) -------------------------
 
+_UW_PER_MW = RESOURCES["power_uw"].from_table
+_UM2_PER_MM2 = RESOURCES["area_um2"].from_table
+
+
 @functools.lru_cache(maxsize=256)
 def crossbar_share(hw: Hardware, adcs: int | None = None) -> tuple[float, float]:
     """Provisioned power (mW) and area (mm²) one crossbar stands for, with ``adcs`` ADCs.
@@ -453,7 +458,7 @@ def layer_costs(
     return {
         "crossbars": crossbars,
         "tiles": -(-crossbars // hw.crossbars_per_tile),
-        "power_uw": np.ceil(crossbars * (power_mw * 1e3) - 1e-6).astype(np.int64),
-        "area_um2": np.ceil(crossbars * (area_mm2 * 1e6) - 1e-6).astype(np.int64),
+        "power_uw": np.ceil(crossbars * (power_mw * _UW_PER_MW) - 1e-6).astype(np.int64),
+        "area_um2": np.ceil(crossbars * (area_mm2 * _UM2_PER_MM2) - 1e-6).astype(np.int64),
         "adcs": crossbars * adcs,
     }

@@ -31,7 +31,7 @@ from hitm.analysis import Analysis
 from hitm.budget import Budget, DesignSpace
 from hitm.costs import crossbar_share
 from hitm.errors import ParameterError, SolverError
-from hitm.optimize import Method, solve
+from hitm.optimize import Method, Status, solve
 from hitm.pipeline import (
     PS_PER_S,
     evaluate,
@@ -249,12 +249,12 @@ def resource_cap(analysis: Analysis, budget: Budget, resource: str) -> int:
     hardware's own ADCs per crossbar (1 chip of ISAAC: 168 tiles, 55.4 W, 62.5 mm²).
     """
     hw = analysis.hardware
-    key = find_resource(resource, frontier=True).key
+    spec = find_resource(resource, frontier=True)
     cap = budget.capacity(hw)
-    if key in cap:
-        return int(cap[key])
+    if spec.key in cap:
+        return int(cap[spec.key])
     power_mw, area_mm2 = crossbar_share(hw)
-    per_crossbar = power_mw * 1e3 if key == "power_uw" else area_mm2 * 1e6
+    per_crossbar = (power_mw if spec.key == "power_uw" else area_mm2) * spec.from_table
     return math.floor(cap["crossbars"] * per_crossbar + 1e-6)
 
 
@@ -385,9 +385,9 @@ def _optimum(
     if got[key] != amount:
         raise SolverError(f"frontier: a budget of {amount} {key} was built as {got[key]}")
     result = solve(problem, method, time_limit, backend=backend)
-    if result.status == "infeasible":
+    if result.status == Status.INFEASIBLE:
         return None, result.seconds
-    if result.status != "optimal":
+    if result.status != Status.OPTIMAL:
         raise SolverError(
             f"frontier: {result.label} did not prove an optimum at {amount:,} {key}:"
             f" {result.status} {result.message}"

@@ -20,7 +20,7 @@ import numpy as np
 from hitm.analysis import Analysis
 from hitm.costs import DesignCosts, design_costs, layer_costs
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
-from hitm.optimize.result import SolveResult
+from hitm.optimize.result import SolveResult, Status
 from hitm.problem import AllocationProblem
 
 __all__ = [
@@ -328,7 +328,7 @@ def verified(problem: AllocationProblem, result: SolveResult) -> Metrics:
     metrics = verify(problem, result)
     if metrics is not None:
         return metrics
-    if result.status == "infeasible":
+    if result.status == Status.INFEASIBLE:
         raise InfeasibleError(f"{result.label}: infeasible: {result.message}")
     raise SolverError(f"{result.label}: {result.status}: {result.message or 'no allocation found'}")
 

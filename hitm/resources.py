@@ -39,6 +39,9 @@ class Resource:
         The :class:`~hitm.budget.Budget` field and instance ``budget:`` key (``power_w``).
     frontier
         Whether ``hitm pareto`` can draw a frontier over it.
+    from_table
+        Problem units per unit of the component cost table (1,000 µW per mW,
+        10⁶ µm² per mm²), for resources the table prices.
     """
 
     key: str
@@ -47,6 +50,7 @@ class Resource:
     scale: int
     budget_field: str
     frontier: bool = True
+    from_table: float = 1.0
 
     @property
     def flag(self) -> str:
@@ -75,8 +79,8 @@ RESOURCES: dict[str, Resource] = {
     for r in (
         Resource("crossbars", "crossbars", "crossbars", 1, "crossbars"),
         Resource("tiles", "tiles", "tiles", 1, "tiles", frontier=False),
-        Resource("power_uw", "power", "W", 10**6, "power_w"),
-        Resource("area_um2", "area", "mm²", 10**6, "area_mm2"),
+        Resource("power_uw", "power", "W", 10**6, "power_w", from_table=1e3),
+        Resource("area_um2", "area", "mm²", 10**6, "area_mm2", from_table=1e6),
     )
 }
 """Every budgetable resource by its problem key, in the problem's column order."""

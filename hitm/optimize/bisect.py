@@ -49,9 +49,9 @@ def solve_bisect(problem: AllocationProblem) -> SolveResult:
     candidates = np.unique(busy[busy >= floor])
     lo, hi = 0, len(candidates) - 1
     if not fits(int(candidates[hi])):
-        status = "infeasible" if exact else "error"
+        status = Status.INFEASIBLE if exact else Status.ERROR
         message = "" if exact else "no scaled-cost choice fits every budget"
-        return SolveResult("bisect", status, seconds=time.perf_counter() - start, message=message)
+        return SolveResult(Method.BISECT, status, seconds=time.perf_counter() - start, message=message)
     while lo < hi:
         mid = (lo + hi) // 2
         if fits(int(candidates[mid])):

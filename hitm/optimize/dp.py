@@ -93,8 +93,8 @@ def _too_big(cells: int, start: float) -> SolveResult | None:
     if cells <= MAX_CELLS:
         return None
     return SolveResult(
-        "dp",
-        "error",
+        Method.DP,
+        Status.ERROR,
         seconds=time.perf_counter() - start,
         message=f"the DP table would have {cells:,} cells (limit {MAX_CELLS:,});"
         " use bisect, cpsat or ilp",
@@ -128,7 +128,7 @@ def solve_dp(problem: AllocationProblem) -> SolveResult:
     base = sum(floor)
     room = int(problem.capacity[0]) - base
     if room < 0:
-        return SolveResult("dp", "infeasible", seconds=time.perf_counter() - start)
+        return SolveResult(Method.DP, Status.INFEASIBLE, seconds=time.perf_counter() - start)
     n = room + 1
     if (refused := _too_big(n * len(problem.stages), start)) is not None:
         return refused
@@ -152,7 +152,7 @@ SCALED_UNITS = 20_000
 def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
     """The DP over a scaled cost, its answer checked against every budget."""
     if np.any(problem.naive_cost() > problem.capacity):
-        return SolveResult("dp", "infeasible", seconds=time.perf_counter() - start)
+        return SolveResult(Method.DP, Status.INFEASIBLE, seconds=time.perf_counter() - start)
     n = SCALED_UNITS * len(problem.resources) + 1
     if (refused := _too_big(n * len(problem.stages), start)) is not None:
         return refused
@@ -185,8 +185,8 @@ def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
                 " checked against each budget, not proven optimal",
             )
     return SolveResult(
-        "dp",
-        "error",
+        Method.DP,
+        Status.ERROR,
         seconds=time.perf_counter() - start,
         message="no point of the scaled-cost DP fits every budget",
     )

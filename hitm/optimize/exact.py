@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hitm.errors import ParameterError, suggest
-from hitm.optimize.result import Method, SolveRequest, SolveResult
+from hitm.optimize.result import Method, SolveRequest, SolveResult, Status
 from hitm.problem import AllocationProblem
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def run_ilp(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
 
     if backend not in available_backends():
         return SolveResult(
-            Method.ILP, "error", message=f"{backend} is not available here", backend=backend
+            Method.ILP, Status.ERROR, message=f"{backend} is not available here", backend=backend
         )
     busy, cost, capacity = _arrays(problem)
     res = solve_ilp(

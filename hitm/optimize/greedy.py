@@ -29,7 +29,7 @@ def solve_greedy(problem: AllocationProblem) -> SolveResult:
     choice = [0] * len(stages)
     used = problem.naive_cost().astype(np.int64)
     if np.any(used > problem.capacity):
-        return SolveResult("greedy", "infeasible", seconds=time.perf_counter() - start)
+        return SolveResult(Method.GREEDY, Status.INFEASIBLE, seconds=time.perf_counter() - start)
     best_from = [suffix_argmin(c) for c in scalar_costs(problem)]
     # Max-heap on busy; ties go to the earlier stage, as a pipeline walk would.
     heap = [(-int(s.busy_ps[0]), k) for k, s in enumerate(stages)]
