@@ -6,13 +6,21 @@ The data flows one way: :func:`load_instance` → :func:`analyze` →
 
 from hitm.analysis import Analysis, LayerDemand, analyze
 from hitm.budget import Budget, DesignSpace
+from hitm.comparison import Comparison, compare
 from hitm.description.load import Instance, load_instance, parse_instance
-from hitm.errors import DescriptionError, HitmError, InfeasibleError, SolverError
+from hitm.errors import (
+    DescriptionError,
+    HitmError,
+    InfeasibleError,
+    ParameterError,
+    SolverError,
+)
 from hitm.frontier import Frontier, frontier
 from hitm.hardware import PRESETS, Hardware
-from hitm.optimize import METHODS, SolveResult, solve
+from hitm.optimize import METHODS, Method, SolveResult, Status, solve
 from hitm.pipeline import Metrics, check_allocation, evaluate, verify
 from hitm.problem import AllocationProblem, build_problem
+from hitm.staircase import Staircase
 
 __all__ = [
     "METHODS",
@@ -20,6 +28,7 @@ __all__ = [
     "AllocationProblem",
     "Analysis",
     "Budget",
+    "Comparison",
     "DescriptionError",
     "DesignSpace",
     "Frontier",
@@ -28,12 +37,17 @@ __all__ = [
     "InfeasibleError",
     "Instance",
     "LayerDemand",
+    "Method",
     "Metrics",
+    "ParameterError",
     "SolveResult",
     "SolverError",
+    "Staircase",
+    "Status",
     "analyze",
     "build_problem",
     "check_allocation",
+    "compare",
     "evaluate",
     "frontier",
     "load_instance",
