@@ -166,7 +166,7 @@ def cost_table(hw: Hardware) -> CostTable:
     cycle_ps = hw.cycle_ps
     return CostTable(
         hw,
-        tuple(CostRow(c, hw.units(c), event_energy_pj(hw, c, cycle_ps)) for c in hw.components),
+        tuple(CostRow(c, hw.units(c), event_energy_pj(hw, c, cycle_ps)) for c in hw.parts),
     )
 
 
@@ -398,7 +398,7 @@ def design_costs(
     )
     static_pj = static_mw * period_ps / 1000  # mW × ns
     groups = dict.fromkeys(GROUPS, 0.0)
-    for c in hw.components:
+    for c in hw.parts:
         if c.name in dynamic:
             groups[c.rule.group] += dynamic[c.name]
     groups["static"] += static_pj

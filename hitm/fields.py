@@ -26,6 +26,7 @@ from hitm.errors import suggest
 
 __all__ = [
     "BAD",
+    "AutoOr",
     "Bool",
     "Choice",
     "Field",
@@ -79,17 +80,25 @@ def _fmt(x: float) -> str:
 
 @dataclass(frozen=True)
 class Integer(Field):
-    """An integer in ``[minimum, maximum]``."""
+    """An integer in ``[minimum, maximum]`` (with ``power_of_two``, a power of two)."""
 
     minimum: int = 1
     maximum: int = 10_000_000
     description: str = ""
+    power_of_two: bool = False
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
         if not _is_int(value):
             problems.append(f"{where}: expected an integer, got {value!r}")
             return BAD
-        if not self.minimum <= value <= self.maximum:
+        in_range = self.minimum <= value <= self.maximum
+        if self.power_of_two and not (in_range and value & (value - 1) == 0):
+            problems.append(
+                f"{where}: must be a power of two from {_fmt(self.minimum)} to"
+                f" {_fmt(self.maximum)}, got {value}"
+            )
+            return BAD
+        if not in_range:
             problems.append(
                 f"{where}: must be between {_fmt(self.minimum)} and {_fmt(self.maximum)},"
                 f" got {value}"
@@ -98,9 +107,31 @@ class Integer(Field):
         return value
 
     def schema(self) -> dict[str, Any]:
-        return self._described(
-            {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
-        )
+        doc: dict[str, Any] = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        if self.power_of_two:
+            doc["enum"] = [
+                1 << k for k in range(self.maximum.bit_length()) if self.minimum <= 1 << k
+            ]
+        return self._described(doc)
+
+
+@dataclass(frozen=True)
+class AutoOr(Field):
+    """The word ``auto`` (the model works the value out), or a value of ``value``."""
+
+    value: Field
+    description: str = ""
+
+    def check(self, value: Any, where: str, problems: list[str]) -> Any:
+        if value == "auto":
+            return value
+        if isinstance(value, str):
+            problems.append(f"{where}: expected auto or a number, got {value!r}")
+            return BAD
+        return self.value.check(value, where, problems)
+
+    def schema(self) -> dict[str, Any]:
+        return self._described({"oneOf": [{"const": "auto"}, self.value.schema()]})
 
 
 @dataclass(frozen=True)

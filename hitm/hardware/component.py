@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hitm.hardware.charges import CHARGES, Charge, ChargeRule
+from hitm.hardware.laws import LAWS
+
+if TYPE_CHECKING:
+    from hitm.hardware.model import Hardware
 
 __all__ = ["COST_FIELDS", "LEVELS", "Component"]
 
@@ -35,6 +41,13 @@ class Component:
         (crossbars, DACs, sample-and-holds and ADCs of an IMA).
     note
         What the unit is and where its figures come from.
+    law, at
+        The scaling law (:data:`~hitm.hardware.laws.LAWS`) its power and area
+        follow, and the law's quantities where ``power_mw`` and ``area_mm2``
+        hold (e.g. ``(16384,)`` cells for a 128 × 128 crossbar); no law: fixed.
+    fixed
+        ``power_mw`` and/or ``area_mm2`` when the user set them: the law leaves
+        those as given.
     """
 
     name: str
@@ -44,9 +57,27 @@ class Component:
     area_mm2: float
     count: float | None = None
     note: str = ""
+    law: str | None = None
+    at: tuple[float, ...] = ()
+    fixed: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "charged_per", Charge(self.charged_per))
+
+    def resolved(self, hw: Hardware) -> Component:
+        """This component on ``hw``: power and area scaled by its law, its note the part in force."""
+        if self.law is None:
+            return self
+        law = LAWS[self.law]
+        now = law.quantities(hw)
+        power, area = law.factors(now, self.at)
+        return dataclasses.replace(
+            self,
+            power_mw=self.power_mw if "power_mw" in self.fixed else self.power_mw * power,
+            area_mm2=self.area_mm2 if "area_mm2" in self.fixed else self.area_mm2 * area,
+            note=law.label(hw),
+            at=now,
+        )
 
     @property
     def rule(self) -> ChargeRule:

@@ -13,6 +13,7 @@ from typing import Any
 from hitm.errors import DescriptionError
 from hitm.fields import (
     BAD,
+    AutoOr,
     Bool,
     Choice,
     Field,
@@ -21,6 +22,7 @@ from hitm.fields import (
     Number,
     Section,
 )
+from hitm.hardware.adc import MAX_ADC_BITS, MIN_ADC_BITS
 from hitm.hardware.component import COST_FIELDS, Component
 from hitm.hardware.model import PRESETS, Hardware
 
@@ -44,9 +46,15 @@ _UNITLESS = {
 
 COMPONENT_OVERRIDE = Section(
     {
-        "count": Number(0.0, 1e9, unit=COST_FIELDS["count"], description="Units per IMA, tile or chip."),
-        "power_mw": Number(0.0, 1e9, unit=COST_FIELDS["power_mw"], description="Power of one unit, mW."),
-        "area_mm2": Number(0.0, 1e9, unit=COST_FIELDS["area_mm2"], description="Area of one unit, mm²."),
+        "count": Number(
+            0.0, 1e9, unit=COST_FIELDS["count"], description="Units per IMA, tile or chip."
+        ),
+        "power_mw": Number(
+            0.0, 1e9, unit=COST_FIELDS["power_mw"], description="Power of one unit, mW."
+        ),
+        "area_mm2": Number(
+            0.0, 1e9, unit=COST_FIELDS["area_mm2"], description="Area of one unit, mm²."
+        ),
     },
     expected=f"a mapping of {', '.join(COST_FIELDS)}",
     hints={k: f"missing or unsupported unit: use {v}" for k, v in _UNITLESS.items()},
@@ -54,26 +62,49 @@ COMPONENT_OVERRIDE = Section(
     listing=True,
 )
 
+MAX_CROSSBARS_PER_CHIP = 1 << 22  # products of the geometry fields beyond this are typos
+
+
+def _pow2(low: int, high: int, what: str) -> Integer:
+    return Integer(low, high, what, power_of_two=True)
+
+
 _FIELDS: dict[str, Field] = {
-    "rows": Integer(1, MAX_COUNT, "Crossbar wordlines (inputs)."),
-    "cols": Integer(1, MAX_COUNT, "Crossbar bitlines (outputs)."),
-    "cell_bits": Integer(1, MAX_COUNT, "Bits per ReRAM cell."),
-    "weight_bits": Integer(1, MAX_COUNT, "Bits per weight."),
-    "input_bits": Integer(1, MAX_COUNT, "Bits per input activation."),
-    "dac_bits": Integer(1, MAX_COUNT, "Input bits a DAC applies per crossbar cycle."),
-    "read_ns": Number(0.0, 1e9, description="One crossbar read (one input bit-slice), ns."),
-    "adc_bits": Integer(1, MAX_COUNT, "ADC resolution, bits."),
-    "adcs_per_crossbar": Integer(1, MAX_COUNT, "ADCs shared by one crossbar's columns."),
-    "adc_rate_gsps": Number(0.0, 1e9, description="Each ADC's sample rate, GS/s."),
-    "crossbars_per_ima": Integer(1, MAX_COUNT, "Crossbars per IMA (PUMA: per core)."),
-    "imas_per_tile": Integer(1, MAX_COUNT, "IMAs per tile."),
-    "tiles_per_chip": Integer(1, MAX_COUNT, "Tiles per chip."),
-    "edram_kb": Integer(1, MAX_COUNT, "eDRAM per tile, KB."),
-    "chips": Integer(1, MAX_COUNT, "Chips available when the budget names none."),
+    "rows": _pow2(16, 1024, "Crossbar wordlines (inputs): a power of two."),
+    "cols": _pow2(16, 1024, "Crossbar bitlines (outputs): a power of two."),
+    "cell_bits": Integer(1, 8, "Bits per ReRAM cell."),
+    "weight_bits": Integer(1, 32, "Bits per weight."),
+    "input_bits": Integer(1, 32, "Bits per input activation."),
+    "dac_bits": Integer(1, 8, "Input bits a DAC applies per crossbar cycle."),
+    "read_ns": Number(
+        0.01,
+        10_000.0,
+        closed_min=True,
+        closed_max=True,
+        description="One crossbar read (one input bit-slice), ns.",
+    ),
+    "adc_bits": AutoOr(
+        Integer(MIN_ADC_BITS, MAX_ADC_BITS),
+        "ADC resolution: auto (what an MVM needs) or bits.",
+    ),
+    "adc_bits_truncate": Bool("Accept adc_bits below what an MVM needs (precision is lost)."),
+    "adcs_per_crossbar": Integer(1, 1024, "ADCs shared by one crossbar's columns."),
+    "adc_rate_gsps": Number(
+        0.001,
+        100.0,
+        closed_min=True,
+        closed_max=True,
+        description="Each ADC's sample rate, GS/s.",
+    ),
+    "crossbars_per_ima": Integer(1, 1024, "Crossbars per IMA (PUMA: per core)."),
+    "imas_per_tile": Integer(1, 1024, "IMAs per tile."),
+    "tiles_per_chip": Integer(1, 16_384, "Tiles per chip."),
+    "edram_kb": Integer(1, 1 << 20, "eDRAM per tile, KB."),
+    "chips": Integer(1, 4096, "Chips available when the budget names none."),
     "weight_encoding": Choice(
         ("offset", "differential"),
-        description="offset: ISAAC's biased encoding; differential: a positive and a negative"
-        " array (twice the columns).",
+        description="offset: ISAAC's biased, flipped encoding; differential: a positive and a"
+        " negative array (twice the columns).",
     ),
     "slice_layout": Choice(
         ("packed", "split"),
@@ -85,12 +116,55 @@ _FIELDS: dict[str, Field] = {
     "mvm_fill_cycles": Integer(
         0, _MAX_FILL_CYCLES, "Extra crossbar cycles per MVM to fill its pipeline (PUMA: 2)."
     ),
-    "clock_ghz": Number(0.0, 1e9, description="Digital units' and eDRAM bus's clock, GHz."),
-    "bus_bits": Integer(1, MAX_COUNT, "Width of the eDRAM–IMA bus, bits."),
+    "clock_ghz": Number(
+        0.001,
+        100.0,
+        closed_min=True,
+        closed_max=True,
+        description="Digital units' and eDRAM bus's clock, GHz.",
+    ),
+    "bus_bits": Integer(1, 1 << 16, "Width of the eDRAM–IMA bus, bits."),
     "static_fraction": Number(
         0.0, 1.0, closed_min=True, description="Share of table power drawn as leakage."
     ),
 }
+
+
+def _cross_checks(hw: Hardware, path: str, problems: list[str]) -> None:
+    """What no single field says: the ADC's resolution, and sizes the fields multiply out to."""
+    need = hw.required_adc_bits
+    if need > MAX_ADC_BITS:
+        problems.append(
+            f"{path}: an MVM over {hw.rows} rows of {hw.cell_bits}-bit cells with"
+            f" {hw.dac_bits}-bit inputs needs {need}-bit ADCs; hitm models {MIN_ADC_BITS} to"
+            f" {MAX_ADC_BITS} bits (lower rows, cell_bits or dac_bits)"
+        )
+    elif hw.adc_bits != "auto" and hw.adc_resolution < need and not hw.adc_bits_truncate:
+        problems.append(
+            f"{path}.adc_bits: {hw.adc_resolution} bits is below the {need} an MVM over"
+            f" {hw.rows} rows of {hw.cell_bits}-bit cells with {hw.dac_bits}-bit inputs needs"
+            " (set adc_bits_truncate: true to accept the lost precision)"
+        )
+    if hw.adcs_per_crossbar > hw.cols:
+        problems.append(
+            f"{path}.adcs_per_crossbar: {hw.adcs_per_crossbar} ADCs for {hw.cols} columns;"
+            " at most one per column"
+        )
+    if hw.dac_bits > hw.input_bits:
+        problems.append(
+            f"{path}.dac_bits: {hw.dac_bits} bits per slice of {hw.input_bits}-bit inputs;"
+            " at most input_bits"
+        )
+    if hw.cell_bits > hw.weight_bits:
+        problems.append(
+            f"{path}.cell_bits: {hw.cell_bits}-bit cells for {hw.weight_bits}-bit weights;"
+            " at most weight_bits"
+        )
+    if hw.crossbars_per_chip > MAX_CROSSBARS_PER_CHIP:
+        problems.append(
+            f"{path}: crossbars_per_ima × imas_per_tile × tiles_per_chip ="
+            f" {hw.crossbars_per_chip:,} crossbars per chip; at most {MAX_CROSSBARS_PER_CHIP:,}"
+        )
 
 
 def _component_names(preset: Hardware | None) -> tuple[str, ...]:
@@ -152,7 +226,11 @@ def load_hardware(spec: Mapping[str, Any] | None, path: str = "hardware") -> Har
     if problems:
         raise DescriptionError(problems)
     name = preset if not values else f"{preset}*"
-    return dataclasses.replace(base, name=name, **values)
+    hardware = dataclasses.replace(base, name=name, **values)
+    _cross_checks(hardware, path, problems)
+    if problems:
+        raise DescriptionError(problems)
+    return hardware
 
 
 def _override(
@@ -161,7 +239,7 @@ def _override(
     """The preset's component table with checked overrides; geometry-set counts refused."""
     changed: dict[str, Component] = {}
     for name, fields in overrides.items():
-        component = base.component(name)
+        component = base.components.named(name)
         if "count" in fields and component.count is None:
             rule = component.rule
             problems.append(
@@ -169,6 +247,7 @@ def _override(
                 f" ({rule.geometry} = {base.units(component):g}); change those fields instead"
             )
             continue
-        if fields:
-            changed[name] = dataclasses.replace(component, **fields)
+        if fields:  # a value the user gives is final: the scaling law leaves it alone
+            fixed = component.fixed | {k for k in fields if k != "count"}
+            changed[name] = dataclasses.replace(component, **fields, fixed=frozenset(fixed))
     return tuple(changed.get(c.name, c) for c in base.components)

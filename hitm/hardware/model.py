@@ -11,8 +11,10 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
+from hitm.hardware.adc import required_adc_bits
 from hitm.hardware.component import Component
 from hitm.hardware.presets import ISAAC_COMPONENTS, PRESET_FIELDS
 from hitm.named import Named
@@ -31,8 +33,14 @@ class Hardware:
         Bits per cell, per weight, per input activation, per DAC step.
     read_ns
         Time of one crossbar read (one input bit-slice), in ns.
-    adc_bits, adcs_per_crossbar, adc_rate_gsps
-        ADC resolution, ADCs shared by one crossbar, and each ADC's rate.
+    adc_bits
+        ADC resolution: ``auto`` (what an MVM needs, :attr:`required_adc_bits`)
+        or a number of bits, at least the requirement unless ``adc_bits_truncate``.
+    adc_bits_truncate
+        Accept ``adc_bits`` below the requirement: the design then loses the
+        low bits of every column sum, and every output says so.
+    adcs_per_crossbar, adc_rate_gsps
+        ADCs shared by one crossbar, and each ADC's rate.
     crossbars_per_ima, imas_per_tile, tiles_per_chip, edram_kb
         Chip hierarchy.
     chips
@@ -70,7 +78,8 @@ class Hardware:
     input_bits: int = 16
     dac_bits: int = 1
     read_ns: float = 100.0
-    adc_bits: int = 8
+    adc_bits: int | str = "auto"
+    adc_bits_truncate: bool = False
     adcs_per_crossbar: int = 1
     adc_rate_gsps: float = 1.28
     crossbars_per_ima: int = 8
@@ -89,8 +98,36 @@ class Hardware:
     components: tuple[Component, ...] = ISAAC_COMPONENTS
 
     def __post_init__(self) -> None:
-        # Components are looked up by name in the cost model's inner loops.
         object.__setattr__(self, "components", Named(self.components))
+
+    # -- precision ------------------------------------------------------------
+    @property
+    def required_adc_bits(self) -> int:
+        """Bits an ADC needs to convert a column sum without loss (ISAAC's rule, docs/model.md)."""
+        flipped = self.weight_encoding == "offset"
+        return required_adc_bits(self.rows, self.dac_bits, self.cell_bits, flipped)
+
+    @property
+    def adc_resolution(self) -> int:
+        """The ADC bits in force: the requirement under ``auto``, else ``adc_bits``."""
+        return self.required_adc_bits if self.adc_bits == "auto" else int(self.adc_bits)
+
+    @property
+    def lost_bits(self) -> int:
+        """Low bits of every column sum the ADC drops (0 unless ``adc_bits_truncate``)."""
+        return max(0, self.required_adc_bits - self.adc_resolution)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What every output must say about this chip (a truncating ADC)."""
+        if not self.lost_bits:
+            return ()
+        return (
+            f"precision lost: {self.adc_resolution}-bit ADCs drop {self.lost_bits} low"
+            f" bit{'s' if self.lost_bits != 1 else ''} of every column sum (an MVM over"
+            f" {self.rows} rows of {self.cell_bits}-bit cells with {self.dac_bits}-bit inputs"
+            f" needs {self.required_adc_bits})",
+        )
 
     # -- derived geometry ---------------------------------------------------
     @property
@@ -168,9 +205,18 @@ class Hardware:
         return self.onehot_mvm_cycles * self.cycle_ps
 
     # -- component table ---------------------------------------------------
+    @cached_property
+    def parts(self) -> Named[Component]:
+        """The component table on this configuration: each row scaled by its law, labelled.
+
+        ``components`` holds the rows as given (each at its reference
+        configuration); the cost model reads these.
+        """
+        return Named(tuple(c.resolved(self) for c in self.components))
+
     def component(self, name: str) -> Component:
-        """The component called ``name`` (``KeyError`` if the table has none)."""
-        return self.components.named(name)
+        """The component called ``name`` on this configuration (``KeyError`` if none)."""
+        return self.parts.named(name)
 
     def units(self, component: Component) -> float:
         """Units of ``component`` per IMA, tile or chip (the geometry sets some)."""
@@ -193,7 +239,7 @@ class Hardware:
                 "area_mm2": c.area_mm2,
                 "note": c.note,
             }
-            for c in self.components
+            for c in self.parts
         }
         return doc
 

@@ -27,8 +27,13 @@ def _row(
     area_mm2: float,
     note: str = "",
     geometry: bool = False,
+    law: tuple[str, tuple[float, ...]] | None = None,
 ) -> Component:
-    """A component from a published table row: row totals for ``count`` units."""
+    """A component from a published table row: row totals for ``count`` units.
+
+    ``law`` is the scaling law the row follows and the quantities it holds at.
+    """
+    name_of_law, at = law if law is not None else (None, ())
     return Component(
         name,
         level,
@@ -37,27 +42,64 @@ def _row(
         area_mm2 / count,
         None if geometry else count,
         note,
+        name_of_law,
+        at,
     )
 
 
 # ISAAC Table I (32 nm): each row's count, total power (mW) and total area (mm²).
 ISAAC_COMPONENTS: tuple[Component, ...] = (
-    _row("adc", "ima", "conversion", 8, 16, 0.0096, "8-bit, 1.28 GS/s", geometry=True),
-    _row("dac", "ima", "row_cycle", 8 * 128, 4, 0.00017, "1-bit, one per row", geometry=True),
+    _row("adc", "ima", "conversion", 8, 16, 0.0096, "8-bit, 1.28 GS/s", True, ("adc", (8, 1.28))),
+    _row("dac", "ima", "row_cycle", 8 * 128, 4, 0.00017, "1-bit, one per row", True, ("dac", (1,))),
     _row("sample_hold", "ima", "column_cycle", 8 * 128, 0.01, 0.00004, "", geometry=True),
     _row(
-        "crossbar", "ima", "crossbar_cycle", 8, 2.4, 0.0002, "128×128, 2-bit cells", geometry=True
+        "crossbar",
+        "ima",
+        "crossbar_cycle",
+        8,
+        2.4,
+        0.0002,
+        "128×128, 2-bit cells",
+        geometry=True,
+        law=("cells", (128 * 128,)),
     ),
-    _row("shift_add", "ima", "ima_cycle", 4, 0.2, 0.00024),
-    _row("input_register", "ima", "ima_cycle", 1, 1.24, 0.0021, "2 KB"),
-    _row("output_register", "ima", "ima_cycle", 1, 0.23, 0.00077, "256 B"),
-    _row("edram", "tile", "byte", 1, 20.7, 0.083, "64 KB"),
-    _row("bus", "tile", "byte", 1, 7, 0.090, "eDRAM–IMA bus, 384 wires"),
+    _row("shift_add", "ima", "ima_cycle", 4, 0.2, 0.00024, "16-bit", law=("shift_add", (16,))),
+    _row(
+        "input_register",
+        "ima",
+        "ima_cycle",
+        1,
+        1.24,
+        0.0021,
+        "2 KB",
+        law=("input_register", (2048,)),
+    ),
+    _row(
+        "output_register",
+        "ima",
+        "ima_cycle",
+        1,
+        0.23,
+        0.00077,
+        "256 B",
+        law=("output_register", (256,)),
+    ),
+    _row("edram", "tile", "byte", 1, 20.7, 0.083, "64 KB", law=("edram", (64,))),
+    _row("bus", "tile", "byte", 1, 7, 0.090, "eDRAM–IMA bus, 384 wires", law=("bus", (384,))),
     _row("router", "tile", "static", 0.25, 42 / 4, 0.151 / 4, "one router shared by 4 tiles"),
     _row("sigmoid", "tile", "activation", 2, 0.52, 0.0006),
     _row("tile_shift_add", "tile", "output", 1, 0.05, 0.00006),
     _row("maxpool", "tile", "pool", 1, 0.4, 0.00024),
-    _row("tile_output_register", "tile", "output", 1, 1.68, 0.0032, "3 KB"),
+    _row(
+        "tile_output_register",
+        "tile",
+        "output",
+        1,
+        1.68,
+        0.0032,
+        "3 KB",
+        law=("tile_output_register", (3072,)),
+    ),
     _row("hyper_transport", "chip", "static", 1, 10_400, 22.88, "off-chip links"),
 )
 
@@ -91,15 +133,47 @@ ISAAC_COMPONENTS: tuple[Component, ...] = (
 # - clock 1 GHz (published); 384-bit eDRAM bus (the simulator's, ISAAC's width);
 #   8-bit ADCs and offset weight encoding as ISAAC; leakage 10% as ISAAC.
 PUMA_COMPONENTS: tuple[Component, ...] = (
-    Component("adc", "ima", "conversion", 1.5843, 0.0096 / 8, None, "8-bit, 1 GS/s; calibrated"),
-    Component("dac", "ima", "row_cycle", 4 / 1024, 0.00017 / 1024, None, "1-bit; ISAAC's"),
+    Component(
+        "adc",
+        "ima",
+        "conversion",
+        1.5843,
+        0.0096 / 8,
+        None,
+        "8-bit, 1 GS/s; calibrated",
+        "adc",
+        (8, 1.0),
+    ),
+    Component(
+        "dac", "ima", "row_cycle", 4 / 1024, 0.00017 / 1024, None, "1-bit; ISAAC's", "dac", (1,)
+    ),
     Component("sample_hold", "ima", "column_cycle", 0.01 / 1024, 0.00004 / 1024, None, "ISAAC's"),
-    Component("crossbar", "ima", "crossbar_cycle", 0.3, 0.0002 / 8, None, "128×128; ISAAC's"),
+    Component(
+        "crossbar",
+        "ima",
+        "crossbar_cycle",
+        0.3,
+        0.0002 / 8,
+        None,
+        "128×128; ISAAC's",
+        "cells",
+        (128 * 128,),
+    ),
     Component("vfu", "ima", "ima_cycle", 1.899, 0.00403, 1, "vector unit; PUMA simulator"),
     Component("register_file", "ima", "ima_cycle", 0.477, 0.00192, 1, "1 KB; PUMA simulator"),
     Component("core_control", "ima", "ima_cycle", 0.25, 0.00326, 1, "PUMA simulator"),
-    Component("edram", "tile", "byte", 9.06, 0.086, 1, "64 KB shared memory; PUMA simulator"),
-    Component("bus", "tile", "byte", 3.5, 0.090, 1, "384 wires; PUMA simulator"),
+    Component(
+        "edram",
+        "tile",
+        "byte",
+        9.06,
+        0.086,
+        1,
+        "64 KB shared memory; PUMA simulator",
+        "edram",
+        (64,),
+    ),
+    Component("bus", "tile", "byte", 3.5, 0.090, 1, "384 wires; PUMA simulator", "bus", (384,)),
     Component("router", "tile", "static", 16.54, 0.047, 0.25, "shared by 4 tiles; PUMA simulator"),
     Component("tile_other", "tile", "static", 34.48, 0.0691, 1, "calibrated to the node totals"),
     Component("hyper_transport", "chip", "static", 10_400, 22.88, 1, "off-chip links; ISAAC's"),

@@ -38,6 +38,8 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
         "hardware": {
             **hw.to_dict(),
             "slices": hw.slices,
+            "adc_resolution": hw.adc_resolution,
+            "required_adc_bits": hw.required_adc_bits,
             "cycle_ps": hw.cycle_ps,
             "mvm_ps": hw.mvm_ps,
         },
@@ -146,9 +148,16 @@ def hardware_json(table: CostTable) -> dict[str, Any]:
                 "area_mm2": r.area_mm2,
                 "event_pj": r.event_pj,
                 "note": r.component.note,
+                "law": r.component.law,
             }
             for r in table.rows
         ],
+        "derived": {
+            "required_adc_bits": hw.required_adc_bits,
+            "adc_bits": hw.adc_resolution,
+            "lost_bits": hw.lost_bits,
+        },
+        "warnings": list(hw.warnings),
         "totals": {
             "ima": {"power_mw": table.ima_power_mw, "area_mm2": table.ima_area_mm2},
             "tile": {"power_mw": table.tile_power_mw, "area_mm2": table.tile_area_mm2},
