@@ -27,7 +27,7 @@ from hitm.cli.options import (
     UsageError,
     budget_options,
 )
-from hitm.cli.output import emit_json, err, out, reports_errors, wrote
+from hitm.cli.output import emit_json, err, out, reports_errors, warn, wrote
 from hitm.comparison import compare
 from hitm.costs import cost_table
 from hitm.description.load import Instance, parse_instance, read_document
@@ -102,9 +102,11 @@ def analyze_cmd(
     """Static analysis: per-layer params, MACs, crossbars, steps, parallel work."""
     instance = BudgetFlags().load(file)
     analysis = analyze(instance.network, instance.hardware)
+    warnings = instance.hardware.warnings
     if as_json:
-        emit_json(analysis_json(analysis))
+        emit_json(analysis_json(analysis), warnings)
         return
+    warn(warnings)
     out.print(analysis_table(analysis, all_layers))
     hw = instance.hardware
     out.print(
@@ -221,8 +223,9 @@ def evaluate_cmd(
         raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
     naive, unlimited = baselines(problem)
     if as_json:
-        emit_json(evaluate_json(problem, metrics, naive, unlimited))
+        emit_json(evaluate_json(problem, metrics, naive, unlimited), instance.hardware.warnings)
         return
+    warn(instance.hardware.warnings)
     title = f"{instance.network.name}: design from {copies}"
     _print_design(problem, title, "design", metrics, naive, unlimited)
 
@@ -256,8 +259,9 @@ def solve_cmd(
         title = f"{instance.network.name}: {result.label} design, busy time per stage"
         wrote(plot_stages(design, plot, title=title))
     if as_json:
-        emit_json(solve_json(problem, result, design, naive, unlimited))
+        emit_json(solve_json(problem, result, design, naive, unlimited), instance.hardware.warnings)
         return
+    warn(instance.hardware.warnings)
     proof = f"{result.status} in {result.seconds:.3f} s"
     if result.message:
         proof += f" ({result.message})"
@@ -278,9 +282,11 @@ def compare_cmd(
     problem = _problem(flags.load(file))
     comparison = compare(problem, time_limit)
     _, unlimited = baselines(problem)
+    warnings = problem.analysis.hardware.warnings
     if as_json:
-        emit_json(compare_json(problem, comparison, unlimited))
+        emit_json(compare_json(problem, comparison, unlimited), warnings)
     else:
+        warn(warnings)
         out.print(compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited))
         out.print(costs_table(comparison.designs))
         agree = comparison.agree
@@ -345,8 +351,9 @@ def pareto_cmd(
 
         wrote(plot_frontier(front, plot))
     if as_json:
-        emit_json(frontier_json(front))
+        emit_json(frontier_json(front), instance.hardware.warnings)
         return
+    warn(instance.hardware.warnings)
     out.print(frontier_table(front))
     for line in frontier_notes(front, instance.budget, instance.hardware):
         out.print(line, highlight=False)
@@ -408,7 +415,8 @@ def hardware_cmd(
     """The component cost table: power and area per IMA, tile and chip, and peak figures."""
     table = cost_table(_hardware_of(preset_or_file))
     if as_json:
-        emit_json(hardware_json(table))
+        emit_json(hardware_json(table))  # carries its own warnings
         return
+    warn(table.hardware.warnings)
     out.print(hardware_table(table))
     out.print(hardware_peak_table(table))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from hitm.errors import HitmError, ParameterError
 
-__all__ = ["FLAGS", "emit_json", "err", "out", "reports_errors", "wrote"]
+__all__ = ["FLAGS", "emit_json", "err", "out", "reports_errors", "warn", "wrote"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,9 +63,17 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit_json(doc: Any) -> None:
-    """Write one JSON document to stdout."""
+def emit_json(doc: Any, warnings: Sequence[str] = ()) -> None:
+    """Write one JSON document to stdout; ``warnings`` (if any) go in its ``warnings`` key."""
+    if warnings and isinstance(doc, dict):
+        doc = {**doc, "warnings": list(warnings)}
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+def warn(warnings: Sequence[str]) -> None:
+    """Each warning on one stderr line (what a table's reader must not miss)."""
+    for line in warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def wrote(path: Path) -> None:

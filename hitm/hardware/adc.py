@@ -10,18 +10,24 @@ cells: 7 + 1 + 2 − 1 − 1 = 8 bits, ISAAC's ADC.
 
 Energy and area (docs/energy.md): ISAAC's 32 nm SAR ADC at 4 to 10 bits, as the
 Accelergy hwcomponents-library tabulates it (``hwcomponents_library/library/
-isaac.py``, class ``IsaacADC``; the 8-bit point is Kull et al., ISSCC 2013, the
-others scaled from it after Saberi et al., 2011). hitm uses the table's
-*ratios* to the preset's own ADC, so each preset's figures hold exactly at its
-own resolution. Above 10 bits, energy per conversion and area double per bit
-(a constant Walden figure of merit, P / (f_s · 2^b), from the 10-bit point:
-optimistic against the thermal-noise limit's 4^b, so high resolutions are if
-anything under-priced); below 4 bits no array hitm accepts needs one.
+isaac.py``, class ``IsaacADC``'s comments; the 8-bit point is Kull et al.,
+ISSCC 2013, the others scaled from it after Saberi et al., 2011). hitm uses
+the table's *ratios* to the preset's own ADC, so each preset's figures hold
+exactly at its own resolution. Above 10 bits it extends the table by ISAAC's
+own rule (Section VII: the vref buffer, memory and clock scale linearly with
+resolution, the capacitive DAC exponentially): ``a·b + c·2^b``, fitted to the
+table by least squares and joined to its 10-bit point. Against the thermal-
+noise limit of Murmann's survey (energy ×4 per bit at high resolution) this
+is optimistic, so high resolutions are if anything under-priced. Below 4 bits
+no array hitm accepts needs one.
 """
 
 from __future__ import annotations
 
 import math
+from functools import cache
+
+import numpy as np
 
 __all__ = [
     "ADC_TABLE",
@@ -47,15 +53,28 @@ MIN_ADC_BITS = min(ADC_TABLE)
 MAX_ADC_BITS = 16  # the Walden extrapolation is not trusted further
 
 
+@cache
+def _linear_plus_exponential() -> np.ndarray:
+    """Least-squares ``(a, c)`` of ``a·b + c·2^b`` for energy and area: a 2 × 2 array."""
+    bits = np.array(sorted(ADC_TABLE), dtype=float)
+    basis = np.stack([bits, 2.0**bits], axis=1)
+    values = np.array([ADC_TABLE[int(b)] for b in bits])
+    return np.linalg.lstsq(basis, values, rcond=None)[0]
+
+
 def _point(bits: int) -> tuple[float, float]:
     if not MIN_ADC_BITS <= bits <= MAX_ADC_BITS:
         raise ValueError(f"ADC resolution {bits} is outside {MIN_ADC_BITS}-{MAX_ADC_BITS} bits")
     top = max(ADC_TABLE)
     if bits <= top:
         return ADC_TABLE[bits]
-    energy, area = ADC_TABLE[top]
-    scale = 2.0 ** (bits - top)  # constant Walden figure of merit
-    return energy * scale, area * scale
+    coef = _linear_plus_exponential()
+
+    def fit(b: int) -> np.ndarray:
+        return coef[0] * b + coef[1] * 2.0**b
+
+    energy, area = np.array(ADC_TABLE[top]) * fit(bits) / fit(top)
+    return float(energy), float(area)
 
 
 def adc_energy_pj(bits: int) -> float:

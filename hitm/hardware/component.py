@@ -40,7 +40,8 @@ class Component:
         Units per IMA, tile or chip; ``None`` when the crossbar geometry sets it
         (crossbars, DACs, sample-and-holds and ADCs of an IMA).
     note
-        What the unit is and where its figures come from.
+        Where its figures come from (and, without a law, what the unit is); a
+        lawful row is labelled with the part in force, then this.
     law, at
         The scaling law (:data:`~hitm.hardware.laws.LAWS`) its power and area
         follow, and the law's quantities where ``power_mw`` and ``area_mm2``
@@ -75,7 +76,7 @@ class Component:
             self,
             power_mw=self.power_mw if "power_mw" in self.fixed else self.power_mw * power,
             area_mm2=self.area_mm2 if "area_mm2" in self.fixed else self.area_mm2 * area,
-            note=law.label(hw),
+            note=f"{law.label(hw)}; {self.note}" if self.note else law.label(hw),
             at=now,
         )
 

@@ -60,9 +60,18 @@ def _adc(now: Quantities, at: Quantities) -> tuple[float, float]:
 
 
 def _dac(now: Quantities, at: Quantities) -> tuple[float, float]:
-    """A v-bit DAC drives 2^v levels: power and area grow as 2^v (see docs/energy.md)."""
+    """×2 per bit of resolution (Accelergy IsaacDAC, MNSIM-2.0's DAC table)."""
     f = 2.0 ** (now[0] - at[0])
     return f, f
+
+
+CACTI_DEPTH_EXPONENT = 1.56 / 2  # Accelergy's CACTI fit: energy ∝ depth^0.78
+
+
+def _edram(now: Quantities, at: Quantities) -> tuple[float, float]:
+    """Power ∝ capacity^0.78 (CACTI, as Accelergy's IsaacEDRAM scales depth); area ∝ capacity."""
+    ratio = now[0] / at[0]
+    return ratio**CACTI_DEPTH_EXPONENT, ratio
 
 
 def _bytes(n: float) -> str:
@@ -86,7 +95,7 @@ LAWS: dict[str, Law] = {
         lambda hw: (hw.rows * hw.cols,),
         _linear,
         lambda hw: f"{hw.rows}×{hw.cols}, {hw.cell_bits}-bit cells",
-        "read power and area ∝ cells (rows × cols)",
+        "read power and area ∝ cells, rows × cols (PUMA simulator's ISAAC-derived constants)",
     ),
     "adc": Law(
         lambda hw: (hw.adc_resolution, hw.adc_rate_gsps),
@@ -98,7 +107,7 @@ LAWS: dict[str, Law] = {
         lambda hw: (hw.dac_bits,),
         _dac,
         lambda hw: f"{hw.dac_bits}-bit, one per row",
-        "power and area ∝ 2^bits (levels driven)",
+        "power and area ×2 per bit (Accelergy IsaacDAC; MNSIM-2.0)",
     ),
     "shift_add": Law(
         lambda hw: (hw.input_bits,),
@@ -126,9 +135,9 @@ LAWS: dict[str, Law] = {
     ),
     "edram": Law(
         lambda hw: (hw.edram_kb,),
-        _linear,
+        _edram,
         lambda hw: f"{hw.edram_kb:g} KB",
-        "power and area ∝ capacity",
+        "power ∝ capacity^0.78 (CACTI via Accelergy IsaacEDRAM); area ∝ capacity",
     ),
     "bus": Law(
         lambda hw: (hw.bus_bits,),
