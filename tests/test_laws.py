@@ -8,12 +8,13 @@ hwcomponents-library (isaac.py, IsaacADC); the laws in docs/energy.md.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 
 import pytest
+from helpers import instance
 from typer.testing import CliRunner
 
-from helpers import instance
 from hitm.analysis import analyze
 from hitm.budget import Budget
 from hitm.cli import app
@@ -141,9 +142,9 @@ def test_each_law_grows_with_its_quantity(component, field, values):
     rows = [_row(load_hardware({field: v}), component) for v in values]
     units = [(r.component.power_mw, r.component.area_mm2) for r in rows]
     if field == "adc_rate_gsps":  # energy per conversion fixed: power grows, area does not
-        assert all(a[0] < b[0] and a[1] == b[1] for a, b in zip(units, units[1:], strict=False))
+        assert all(a[0] < b[0] and a[1] == b[1] for a, b in itertools.pairwise(units))
     else:
-        assert all(a[0] < b[0] and a[1] < b[1] for a, b in zip(units, units[1:], strict=False))
+        assert all(a[0] < b[0] and a[1] < b[1] for a, b in itertools.pairwise(units))
 
 
 def test_adc_resolution_now_changes_energy_and_area():
@@ -206,7 +207,9 @@ def test_out_of_range_values_are_refused_in_one_line(tmp_path, field, value, mes
 
 def test_an_array_needing_more_than_16_bits_is_refused():
     with pytest.raises(DescriptionError, match="needs 18-bit ADCs; hitm models 4 to 16 bits"):
-        load_hardware({"rows": 1024, "cell_bits": 8, "dac_bits": 1, "weight_encoding": "differential"})
+        load_hardware(
+            {"rows": 1024, "cell_bits": 8, "dac_bits": 1, "weight_encoding": "differential"}
+        )
 
 
 # -- every field changes some output ------------------------------------------------
@@ -249,7 +252,10 @@ ALTERNATIVES = {
     "bus_bits": 256,
     "static_fraction": 0.2,
 }
-METADATA = {"name": "a label: the preset, starred when overridden", "components": "the table itself"}
+METADATA = {
+    "name": "a label: the preset, starred when overridden",
+    "components": "the table itself",
+}
 
 
 def _fingerprint(hw: Hardware) -> tuple:

@@ -21,6 +21,7 @@ from hitm.named import Named
 
 __all__ = ["PRESETS", "Hardware"]
 
+
 @dataclass(frozen=True)
 class Hardware:
     """A ReRAM PIM chip description (one preset plus overrides).
