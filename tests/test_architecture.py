@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hitm.hardware",),
     ("hitm.budget",),
     ("hitm.description",),
-    ("hitm.analysis",),
+    ("hitm.analysis", "hitm.traffic"),
     ("hitm.costs",),
     ("hitm.problem", "hitm.staircase"),
     ("hitm.optimize", "formulations"),

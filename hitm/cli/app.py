@@ -54,6 +54,7 @@ from hitm.report.tables import (
     compare_table,
     costs_table,
     design_table,
+    edges_table,
     frontier_notes,
     frontier_table,
     hardware_peak_table,
@@ -61,6 +62,7 @@ from hitm.report.tables import (
 )
 from hitm.resources import FRONTIER_RESOURCES
 from hitm.resources import resource as find_resource
+from hitm.traffic import traffic
 
 __all__ = ["app"]
 
@@ -99,15 +101,21 @@ def analyze_cmd(
         bool, typer.Option("--all", help="Also list layers without weights.")
     ] = False,
 ) -> None:
-    """Static analysis: per-layer params, MACs, crossbars, steps, parallel work."""
+    """Static analysis: per-layer params, MACs, crossbars, steps, parallel work, data in and out.
+
+    --all also lists layers without weights and every edge of the DAG with its data.
+    """
     instance = BudgetFlags().load(file)
     analysis = analyze(instance.network, instance.hardware)
+    flows = traffic(analysis)
     warnings = instance.hardware.warnings
     if as_json:
-        emit_json(analysis_json(analysis), warnings)
+        emit_json(analysis_json(analysis, flows), warnings)
         return
     warn(warnings)
-    out.print(analysis_table(analysis, all_layers))
+    out.print(analysis_table(analysis, flows, all_layers))
+    if all_layers:
+        out.print(edges_table(flows))
     hw = instance.hardware
     out.print(
         f"one MVM = {hw.input_slices} bit-slices × {hw.cycle_ps / 1e3:g} ns = {hw.mvm_ps / 1e6:g} µs;"

@@ -16,6 +16,7 @@ from hitm.optimize import SolveResult
 from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
 from hitm.resources import binding
+from hitm.traffic import Traffic
 
 __all__ = [
     "analysis_json",
@@ -30,8 +31,8 @@ __all__ = [
 ]
 
 
-def analysis_json(analysis: Analysis) -> dict[str, Any]:
-    """The ``hitm analyze --json`` document."""
+def analysis_json(analysis: Analysis, flows: Traffic) -> dict[str, Any]:
+    """The ``hitm analyze --json`` document: demand vectors, and the DAG's edges with their bits."""
     hw = analysis.hardware
     return {
         "network": analysis.network.name,
@@ -57,9 +58,15 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
                 "mvm_ps": layer.mvm_ps,
                 "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
                 "elements": layer.elements,
+                "bits_in": flows.bits_in(layer.name),
+                "bits_out": flows.bits_out(layer.name),
                 "loop": layer.loop,
             }
             for layer in analysis.layers
+        ],
+        "edges": [
+            {"from": e.source, "to": e.target, "bits": e.bits, "kind": e.kind}
+            for e in flows.edges
         ],
         "loops": [
             {
@@ -71,7 +78,7 @@ def analysis_json(analysis: Analysis) -> dict[str, Any]:
             }
             for loop in analysis.network.loops
         ],
-        "totals": analysis.totals,
+        "totals": {**analysis.totals, "edge_bits": flows.total_bits},
     }
 
 

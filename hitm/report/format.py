@@ -9,6 +9,7 @@ from hitm.resources import RESOURCES, binding
 __all__ = [
     "fmt_amount",
     "fmt_binding",
+    "fmt_bits",
     "fmt_energy",
     "fmt_num",
     "fmt_pct",
@@ -24,6 +25,15 @@ def fmt_time(ps: int | float) -> str:
         if ps >= scale:
             return f"{ps / scale:.2f} {unit}"
     return f"{ps:.0f} ps"
+
+
+def fmt_bits(bits: int | float) -> str:
+    """A data size from bits, in decimal bytes (``6.42 MB``, ``512 B``)."""
+    size = bits / 8
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.2f} {unit}"
+    return f"{size:g} B"
 
 
 def fmt_amount(resource: str, value: int | float) -> str:

@@ -20,6 +20,7 @@ from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
 from hitm.report.format import (
     fmt_binding,
+    fmt_bits,
     fmt_energy,
     fmt_num,
     fmt_pct,
@@ -27,6 +28,7 @@ from hitm.report.format import (
     fmt_rate,
     fmt_time,
 )
+from hitm.traffic import Traffic
 
 __all__ = [
     "FRONTIER_ROWS",
@@ -35,6 +37,7 @@ __all__ = [
     "compare_table",
     "costs_table",
     "design_table",
+    "edges_table",
     "frontier_notes",
     "frontier_table",
     "hardware_peak_table",
@@ -42,8 +45,8 @@ __all__ = [
 ]
 
 
-def analysis_table(analysis: Analysis, all_layers: bool = False) -> Table:
-    """Per-layer demand table (weight layers only unless ``all_layers``)."""
+def analysis_table(analysis: Analysis, flows: Traffic, all_layers: bool = False) -> Table:
+    """Per-layer demand table (weight layers only unless ``all_layers``), with bits in and out."""
     t = Table(title=f"{analysis.network.name} on {analysis.hardware.name}", title_justify="left")
     for col in (
         "layer",
@@ -56,6 +59,8 @@ def analysis_table(analysis: Analysis, all_layers: bool = False) -> Table:
         "steps",
         "parallel",
         "naive busy",
+        "in",
+        "out",
     ):
         t.add_column(
             col, justify="left" if col in ("layer", "op", "output", "matrices") else "right"
@@ -81,6 +86,8 @@ def analysis_table(analysis: Analysis, all_layers: bool = False) -> Table:
             f"{layer.steps:,}" if layer.has_weights else "",
             f"{layer.parallel:,}" if layer.has_weights else "",
             fmt_time(layer.busy_ps(1)) if layer.has_weights else "",
+            fmt_bits(flows.bits_in(layer.name)),
+            fmt_bits(flows.bits_out(layer.name)),
         )
     totals = analysis.totals
     t.add_section()
@@ -95,7 +102,19 @@ def analysis_table(analysis: Analysis, all_layers: bool = False) -> Table:
         "",
         "",
         "",
+        fmt_bits(flows.total_bits),
+        "",
     )
+    return t
+
+
+def edges_table(flows: Traffic) -> Table:
+    """Every edge of the DAG and the data it carries per inference."""
+    t = Table(title="data flow per inference", title_justify="left")
+    for col in ("from", "to", "kind", "data"):
+        t.add_column(col, justify="right" if col == "data" else "left")
+    for e in flows.edges:
+        t.add_row(e.source, e.target, e.kind, fmt_bits(e.bits))
     return t
 
 
