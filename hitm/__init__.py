@@ -21,6 +21,7 @@ from hitm.optimize import METHODS, Method, SolveResult, Status, solve
 from hitm.pipeline import Metrics, check_allocation, evaluate, verify
 from hitm.problem import AllocationProblem, build_problem
 from hitm.staircase import Staircase
+from hitm.sweeps import sweep
 
 __all__ = [
     "METHODS",
@@ -53,5 +54,6 @@ __all__ = [
     "load_instance",
     "parse_instance",
     "solve",
+    "sweep",
     "verify",
 ]

@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("hitm.errors", "hitm.named", "hitm.fields", "hitm.resources"),
+    ("hitm.errors", "hitm.named", "hitm.fields", "hitm.resources", "hitm.files"),
     ("hitm.hardware",),
     ("hitm.budget",),
     ("hitm.description",),
@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hitm.optimize", "formulations"),
     ("hitm.pipeline",),
     ("hitm.frontier", "hitm.comparison"),
+    ("hitm.sweeps",),
     ("hitm.report",),
     ("hitm.cli",),
 )

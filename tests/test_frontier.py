@@ -263,7 +263,7 @@ def test_pareto_cli_power_in_watts_and_table():
     [
         (["-r", "tiles"], "unknown resource 'tiles'"),
         (["--up-to", "100"], "--up-to: 100 crossbars is below"),
-        (["--plot", "out.pdf"], ".png or .svg"),
+        (["--plot", "out.gif"], ".png, .svg or .pdf"),
     ],
 )
 def test_pareto_cli_errors(args, message, tmp_path):

@@ -89,12 +89,21 @@ def test_stage_bars_png_and_svg(tmp_path):
     assert "period T = 105.6 µs" in text
 
 
-@pytest.mark.parametrize("name", ["out.pdf", "out", "out.PNG.txt"])
+@pytest.mark.parametrize("name", ["out.gif", "out", "out.PNG.txt"])
 def test_unknown_format_is_refused_before_drawing(tmp_path, name):
     _inst, a = captioner()
-    with pytest.raises(DescriptionError, match=r"\.png or \.svg"):
+    with pytest.raises(DescriptionError, match=r"\.png, \.svg or \.pdf"):
         plot_frontier(frontier(a, "crossbars"), tmp_path / name)
     no_leftovers(tmp_path, set())
+
+
+def test_pdf_output(tmp_path):
+    """PDF, which LaTeX papers include, is drawn whole and without a date (reproducible)."""
+    _inst, a = captioner()
+    first = plot_frontier(frontier(a, "crossbars"), tmp_path / "f.pdf").read_bytes()
+    second = plot_frontier(frontier(a, "crossbars"), tmp_path / "g.pdf").read_bytes()
+    assert first.startswith(b"%PDF") and first == second
+    no_leftovers(tmp_path, {"f.pdf", "g.pdf"})
 
 
 def test_missing_directory_is_refused(tmp_path):
@@ -129,7 +138,7 @@ def test_solve_plot_from_the_cli(tmp_path):
     bad = CliRunner().invoke(
         app, ["solve", "instances/captioner.yaml", "--plot", str(tmp_path / "s.jpg")]
     )
-    assert bad.exit_code == 2 and ".png or .svg" in bad.stderr and bad.stdout == ""
+    assert bad.exit_code == 2 and ".png, .svg or .pdf" in bad.stderr and bad.stdout == ""
     no_leftovers(tmp_path, {"stages.svg"})
 
 

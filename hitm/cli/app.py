@@ -6,6 +6,7 @@ disagreement (:mod:`hitm.errors`).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -33,6 +34,7 @@ from hitm.costs import cost_table
 from hitm.description.load import Instance, parse_instance, read_document
 from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, InfeasibleError, suggest
+from hitm.files import write_whole
 from hitm.frontier import frontier
 from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.optimize import solve
@@ -46,7 +48,6 @@ from hitm.report.documents import (
     hardware_json,
     solve_json,
 )
-from hitm.report.files import write_whole
 from hitm.report.format import fmt_amount
 from hitm.report.tables import (
     analysis_table,
@@ -374,17 +375,23 @@ def schema_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Write the schema to this file (default: stdout)."),
     ] = None,
+    for_sweep: Annotated[
+        bool, typer.Option("--sweep", help="The sweep spec's schema instead of an instance's.")
+    ] = False,
 ) -> None:
-    """The instance file format as JSON Schema, for editors with a YAML language server.
+    """The instance (or sweep spec) format as JSON Schema, for editors with a YAML language server.
 
     Put `# yaml-language-server: $schema=<path to the file>` at the top of an
     instance file to have it completed and checked as you type.
     """
     import json
 
-    from hitm.description.schema import instance_schema
+    if for_sweep:
+        from hitm.sweeps.spec import sweep_schema as schema
+    else:
+        from hitm.description.schema import instance_schema as schema
 
-    text = json.dumps(instance_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
         return
@@ -428,3 +435,117 @@ def hardware_cmd(
     warn(table.hardware.warnings)
     out.print(hardware_table(table))
     out.print(hardware_peak_table(table))
+
+
+@app.command("sweep")
+@reports_errors
+def sweep_cmd(
+    spec: Annotated[Path, typer.Argument(help="Sweep spec (.yaml, .yml or .json).")],
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="DuckDB file of results (default: <spec>.duckdb beside it)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Local worker processes (1: in this process).", min=1)
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="An existing Dask scheduler, e.g. tcp://host:8786."),
+    ] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Also write the rows as CSV.")] = None,
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="Also write the rows as Parquet.")
+    ] = None,
+) -> None:
+    """Sweep networks × hardware points × budgets × methods; resumable from its store.
+
+    Every point already in the store is skipped, so a sweep stopped at any moment
+    picks up where it was. Rows: one per (network, hardware point, budget,
+    method), with the design's throughput, bottleneck, what binds, crossbars,
+    energy, power and area (README, "Sweeps").
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from hitm.sweeps import Store, load_spec, run_sweep
+
+    parsed = load_spec(spec)
+    where = store or spec.with_suffix(".duckdb")
+    bar = Progress(
+        TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False,
+    )  # fmt: skip
+    with Store(where) as db, bar:
+        task = bar.add_task("points", total=None)
+        run = run_sweep(
+            parsed,
+            db,
+            workers=workers,
+            scheduler=scheduler,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        keys = {p.key for p in parsed.points}
+        if csv is not None:
+            db.export(csv, "csv", keys)
+        if parquet is not None:
+            db.export(parquet, "parquet", keys)
+    statuses = ", ".join(f"{n:,} {s}" for s, n in sorted(run.statuses.items()))
+    err.print(
+        f"{parsed.name}: {run.points:,} points run ({run.skipped:,} already stored),"
+        f" {run.rows:,} rows ({statuses or 'none'}) in {run.seconds:.1f} s,"
+        f" {run.points_per_s:,.1f} points/s; store {where}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    for reason, n in run.failures.most_common(5):
+        err.print(f"  {n:,} rows: {reason}", highlight=False, markup=False, soft_wrap=True)
+    if csv is not None:
+        wrote(csv)
+    if parquet is not None:
+        wrote(parquet)
+
+
+@app.command("sweep-report")
+@reports_errors
+def sweep_report_cmd(
+    store: Annotated[Path, typer.Argument(help="A sweep's DuckDB store.")],
+    pareto: Annotated[
+        str,
+        typer.Option(
+            "--pareto", help="Objectives of the front: throughput, area, power, energy, crossbars, efficiency."
+        ),
+    ] = "throughput,area",
+    plot: PlotOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The non-dominated designs of a sweep over the chosen objectives, and their plot."""
+    from hitm.report.sweep import pareto_front, plot_sweep, sweep_table
+    from hitm.sweeps import Store
+
+    _check_plot(plot)
+    if not store.is_file():
+        raise UsageError(f"{store}: no such sweep store")
+    with Store(store) as db:
+        frame = db.frame()
+    objectives = [o.strip() for o in pareto.split(",") if o.strip()]
+    front = pareto_front(frame, objectives)
+    if plot is not None:
+        wrote(plot_sweep(frame, front, plot))
+    if as_json:
+        emit_json(
+            {
+                "store": str(store),
+                "objectives": objectives,
+                "rows": len(frame),
+                "front": json.loads(front.to_json(orient="records")),
+            }
+        )
+        return
+    out.print(sweep_table(front, f"{store}: {len(front):,} non-dominated of {len(frame):,} rows"))

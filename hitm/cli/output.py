@@ -33,6 +33,9 @@ FLAGS = {
     "resource": "--resource",
     "up_to": "--up-to",
     "path": "--plot",
+    "pareto": "--pareto",
+    "scheduler": "--scheduler",
+    "workers": "--workers",
 }
 """The flag that sets each library parameter a :class:`ParameterError` can name."""
 

@@ -4,7 +4,9 @@
 - :mod:`hitm.report.tables`: ``rich`` tables of analyses, designs, results, frontiers;
 - :mod:`hitm.report.documents`: the ``--json`` documents;
 - :mod:`hitm.report.plots`: figures (matplotlib, imported only when plotting);
-- :mod:`hitm.report.files`: writing a file whole.
+- :mod:`hitm.report.sweep`: a sweep's non-dominated designs and their plots.
+
+Files are written whole by :func:`hitm.files.write_whole`.
 
 Import from the module that holds what you need; this package re-exports nothing,
 so that reading a table does not load the plots.

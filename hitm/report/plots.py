@@ -20,13 +20,15 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import StrMethodFormatter
 
 from hitm.errors import DescriptionError, ParameterError
+from hitm.files import write_whole
 from hitm.frontier import Frontier
 from hitm.pipeline import PS_PER_S, Metrics
-from hitm.report.files import write_whole
 
 __all__ = ["FORMATS", "check_plot_path", "plot_frontier", "plot_stages"]
 
-FORMATS = {".png": "png", ".svg": "svg"}
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+# Dates left out so the same design draws the same file.
+_METADATA = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}
 """File suffix → matplotlib format."""
 
 _STYLE = {
@@ -54,14 +56,14 @@ def check_plot_path(path: Path) -> str:
     if fmt is None:
         got = f"'{path.suffix}'" if path.suffix else "no suffix"
         raise ParameterError(
-            "path", f"{path}: the suffix sets the format, .png or .svg; got {got}"
+            "path", f"{path}: the suffix sets the format, .png, .svg or .pdf; got {got}"
         )
     if not path.parent.is_dir():
         raise ParameterError("path", f"{path}: directory {path.parent} does not exist")
     return fmt
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     """Write ``fig`` to ``path`` whole, in the format its suffix names."""
     fmt = check_plot_path(path)
     FigureCanvasAgg(fig)  # the Agg canvas draws PNG; SVG goes through matplotlib's SVG backend
@@ -69,7 +71,7 @@ def _save(fig: Figure, path: Path) -> Path:
     def draw(handle: BinaryIO) -> None:
         with matplotlib.rc_context(_STYLE):
             fig.savefig(
-                handle, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None
+                handle, format=fmt, dpi=150, metadata=_METADATA.get(fmt)
             )
 
     try:
@@ -186,7 +188,7 @@ def plot_frontier(front: Frontier, path: Path, *, title: str | None = None) -> P
             loc="left",
         )
         ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_stages(metrics: Metrics, path: Path, *, title: str | None = None) -> Path:
@@ -254,4 +256,4 @@ def plot_stages(metrics: Metrics, path: Path, *, title: str | None = None) -> Pa
             f" {metrics.throughput_per_s:,.4g} inferences/s",
             loc="left",
         )
-    return _save(fig, path)
+    return save_figure(fig, path)
