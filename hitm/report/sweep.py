@@ -62,9 +62,13 @@ def sweep_table(front: pd.DataFrame, title: str) -> Table:
     t = Table(title=title, title_justify="left")
     for col in ("network", "hardware", "budget", "method", "bottleneck", "throughput",
                 "energy", "power", "area"):  # fmt: skip
-        t.add_column(col, justify="left" if col in ("network", "hardware", "budget", "method") else "right")
+        t.add_column(
+            col, justify="left" if col in ("network", "hardware", "budget", "method") else "right"
+        )
     for _, r in front.iterrows():
-        hardware = f"{r['rows']}×{r['cols']}, {r['cell_bits']}-bit cells, {r['adc_resolution']}-bit ADC"
+        hardware = (
+            f"{r['rows']}×{r['cols']}, {r['cell_bits']}-bit cells, {r['adc_resolution']}-bit ADC"
+        )
         budget = ", ".join(
             f"{k.removeprefix('budget_')} {r[k]:g}" for k in front.columns
             if k.startswith("budget_") and r[k] == r[k] and r[k] is not None

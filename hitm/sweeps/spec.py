@@ -74,11 +74,13 @@ class Axis(Field):
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
         if isinstance(value, list):
             if not value or len(value) > MAX_AXIS_VALUES:
-                problems.append(f"{where}: expected 1 to {MAX_AXIS_VALUES:,} values, got {len(value)}")
+                problems.append(
+                    f"{where}: expected 1 to {MAX_AXIS_VALUES:,} values, got {len(value)}"
+                )
                 return BAD
             return tuple(value)
         if isinstance(value, Mapping) and len(value) == 1:
-            (kind, args), = value.items()
+            ((kind, args),) = value.items()
             if kind in ("range", "log"):
                 return self._expand(kind, args, f"{where}.{kind}", problems)
         problems.append(
@@ -89,8 +91,13 @@ class Axis(Field):
 
     @staticmethod
     def _expand(kind: str, args: Any, where: str, problems: list[str]) -> Any:
-        numbers = isinstance(args, list) and len(args) == 3 and all(
-            isinstance(a, int | float) and not isinstance(a, bool) and math.isfinite(a) for a in args
+        numbers = (
+            isinstance(args, list)
+            and len(args) == 3
+            and all(
+                isinstance(a, int | float) and not isinstance(a, bool) and math.isfinite(a)
+                for a in args
+            )
         )
         if not numbers:
             problems.append(f"{where}: expected three numbers, got {args!r}")
@@ -106,15 +113,23 @@ class Axis(Field):
                 return BAD
             values = [start + i * third for i in range(n)]
         else:
-            if not (start > 0 and stop >= start and isinstance(third, int) and 1 <= third <= MAX_AXIS_VALUES):
+            if not (
+                start > 0
+                and stop >= start
+                and isinstance(third, int)
+                and 1 <= third <= MAX_AXIS_VALUES
+            ):
                 problems.append(
                     f"{where}: needs 0 < start <= stop and a whole number of points, got {args!r}"
                 )
                 return BAD
             ratio = (stop / start) ** (1 / (third - 1)) if third > 1 else 1.0
             values = [start * ratio**i for i in range(third)]
-        whole = all(isinstance(a, int) for a in args) and kind == "range"
-        return tuple(int(v) if whole else round(v, 12) for v in values)
+        # Whole bounds (and a whole step) give whole values: a log range of integers rounds.
+        whole = all(isinstance(a, int) for a in (args if kind == "range" else args[:2]))
+        if whole:
+            return tuple(dict.fromkeys(round(v) for v in values))
+        return tuple(round(v, 12) for v in values)
 
     def schema(self) -> dict[str, Any]:
         three = {"type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3}
@@ -141,8 +156,13 @@ class Sampling(Field):
         if value == "grid":
             return ("grid", 0)
         if isinstance(value, Mapping) and len(value) == 1:
-            (kind, n), = value.items()
-            if kind in ("random", "latin_hypercube") and isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_POINTS:
+            ((kind, n),) = value.items()
+            if (
+                kind in ("random", "latin_hypercube")
+                and isinstance(n, int)
+                and not isinstance(n, bool)
+                and 1 <= n <= MAX_POINTS
+            ):
                 return (kind, n)
         problems.append(
             f"{where}: expected grid, {{random: N}} or {{latin_hypercube: N}} with 1 <= N <="
@@ -210,7 +230,9 @@ SPEC_SECTION = Section(
     {
         "name": Text("The sweep's name."),
         "networks": ListOf(
-            Text(), expected="a list of zoo names or instance/ONNX files", max_items=1000,
+            Text(),
+            expected="a list of zoo names or instance/ONNX files",
+            max_items=1000,
             description="Zoo names (instances/<name>.yaml), instance files or ONNX models.",
         ),
         "hardware": _hardware_block(),
@@ -332,7 +354,9 @@ def _sample(axes: Mapping[str, tuple[Any, ...]], sampling: tuple[str, int], seed
             raise DescriptionError(
                 f"hardware.axes: a grid of {total:,} points (limit {MAX_POINTS:,}); sample instead"
             )
-        return [dict(zip(names, values, strict=True)) for values in itertools.product(*axes.values())]
+        return [
+            dict(zip(names, values, strict=True)) for values in itertools.product(*axes.values())
+        ]
     import numpy as np
 
     if kind == "random":

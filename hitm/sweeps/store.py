@@ -60,7 +60,9 @@ class Store:
 
     def point_keys(self) -> set[str]:
         """Points whose rows are stored."""
-        return {r[0] for r in self._db.execute(f"SELECT DISTINCT point_key FROM {TABLE}").fetchall()}
+        return {
+            r[0] for r in self._db.execute(f"SELECT DISTINCT point_key FROM {TABLE}").fetchall()
+        }
 
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Store one point's rows, all or none; rows already stored are left as they are."""

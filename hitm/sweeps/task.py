@@ -50,6 +50,7 @@ def _sql_type(name: str) -> str:
         return "BIGINT"
     return "DOUBLE" if isinstance(default, float) else "VARCHAR"
 
+
 BUDGET_COLUMNS = tuple(f"budget_{f.name}" for f in dataclasses.fields(Budget))
 RESULT_COLUMNS: dict[str, str] = {
     "row_key": "VARCHAR",
@@ -126,7 +127,9 @@ def _budget_row(budget: Budget) -> dict[str, Any]:
     return {f"budget_{k}": v for k, v in dataclasses.asdict(budget).items()}
 
 
-def _metrics_row(metrics: Metrics, unlimited_ps: int, capacity: Mapping[str, int]) -> dict[str, Any]:
+def _metrics_row(
+    metrics: Metrics, unlimited_ps: int, capacity: Mapping[str, int]
+) -> dict[str, Any]:
     costs = metrics.costs
     found = binding(metrics.usage, capacity)
     return {
@@ -170,7 +173,9 @@ def _curve_rows(
             row.update(status=str(Status.INFEASIBLE), message=_short(problem, cap))
         else:
             # Each stage's cheapest option meeting T: options run slow → fast, dearer as they go.
-            choice = [int(np.searchsorted(-s.busy_ps, -target, side="left")) for s in problem.stages]
+            choice = [
+                int(np.searchsorted(-s.busy_ps, -target, side="left")) for s in problem.stages
+            ]
             metrics = evaluate(problem, problem.copies_of(choice))
             row.update(
                 status=str(Status.OPTIMAL),
@@ -199,7 +204,9 @@ def _solve_rows(
         try:
             problem = build_problem(analysis, budget, design=design)
             if unlimited is None:
-                free = build_problem(analysis, Budget(crossbars=1 << 40), design=design, prune=False)
+                free = build_problem(
+                    analysis, Budget(crossbars=1 << 40), design=design, prune=False
+                )
                 unlimited = _unlimited_ps(free)
             result = solve(problem, method, point.time_limit, backend=point.backend)
             metrics = verify(problem, result)
@@ -227,7 +234,13 @@ def run_point(point: Point, sweep: str = "sweep") -> list[dict[str, Any]]:
     except HitmError as exc:
         base = _base_row(point, sweep, None)
         rows = [
-            {**base, **_budget_row(b), "method": m, "status": str(Status.ERROR), "message": str(exc)}
+            {
+                **base,
+                **_budget_row(b),
+                "method": m,
+                "status": str(Status.ERROR),
+                "message": str(exc),
+            }
             for b in point.budgets
             for m in point.methods
         ]
@@ -241,12 +254,20 @@ def run_point(point: Point, sweep: str = "sweep") -> list[dict[str, Any]]:
         curve_ok = (
             inst.design is None
             and inst.hardware.share_tiles
-            and all(b.tiles is None and b.power_w is None and b.area_mm2 is None for b in point.budgets)
+            and all(
+                b.tiles is None and b.power_w is None and b.area_mm2 is None for b in point.budgets
+            )
         )
         for method in point.methods:
             if analysis is None:
                 rows += [
-                    {**base, **_budget_row(b), "method": method, "status": "error", "message": error}
+                    {
+                        **base,
+                        **_budget_row(b),
+                        "method": method,
+                        "status": "error",
+                        "message": error,
+                    }
                     for b in point.budgets
                 ]
             elif method == Method.DP and curve_ok:
