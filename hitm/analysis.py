@@ -7,7 +7,7 @@ each made of ``parallel`` independent ones (DESIGN.md, "Static analysis").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
@@ -70,11 +70,17 @@ def busy_ps(steps: int, parallel: int, copies: int, mvm_ps: int) -> int:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Per-layer demand vectors of a network on a chip, in topological order."""
+    """Per-layer demand vectors of a network on a chip, in topological order.
+
+    ``derived`` holds what later steps work out once per analysis and read on
+    every design (the work per inference, the DAG with loops contracted);
+    nothing in it is an input.
+    """
 
     network: Network
     hardware: Hardware
     layers: tuple[LayerDemand, ...]
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", Named(self.layers))

@@ -282,11 +282,14 @@ def layer_work(analysis: Analysis) -> dict[str, Work]:
 
 
 def inference_work(analysis: Analysis) -> Work:
-    """The events one inference causes (the sum over layers)."""
-    total = Work()
-    for w in layer_work(analysis).values():
-        total = total + w
-    return total
+    """The events one inference causes (the sum over layers), counted once per analysis."""
+    cached = analysis.derived.get("inference_work")
+    if cached is None:
+        cached = Work()
+        for w in layer_work(analysis).values():
+            cached = cached + w
+        analysis.derived["inference_work"] = cached
+    return cached
 
 
 def work_energy_pj(work: Work, hw: Hardware | CostTable) -> dict[str, float]:

@@ -129,8 +129,28 @@ def check_allocation(
     its parallel work and an ADC count the design space offers, that no
     unknown layer is named, and that the design fits every budgeted resource.
     """
-    problems = []
     adcs = naive_adcs(problem) if adcs is None else adcs
+    problems = _argument_problems(problem, copies, adcs)
+    if problems:
+        return problems
+    return _budget_problems(_score(problem, copies, adcs))
+
+
+def _budget_problems(metrics: Metrics) -> list[str]:
+    """Every budgeted resource a scored design exceeds."""
+    return [
+        f"budget: uses {metrics.usage[r]:,} {r}, {metrics.usage[r] - metrics.capacity[r]:,}"
+        f" over the {metrics.capacity[r]:,} available"
+        for r in metrics.capacity
+        if metrics.usage[r] > metrics.capacity[r]
+    ]
+
+
+def _argument_problems(
+    problem: AllocationProblem, copies: Mapping[str, int], adcs: Mapping[str, int]
+) -> list[str]:
+    """Every copy or ADC count that is missing, unknown or out of range."""
+    problems = []
     for name, a in adcs.items():
         if a not in problem.adc_choices:
             choices = ", ".join(map(str, problem.adc_choices))
@@ -152,15 +172,6 @@ def check_allocation(
                 f"copies.{name}: must be between 1 and {layer.parallel:,} (its parallel work), got {d}"
             )
     problems += [f"adcs.{name}: missing" for name in layers if name not in adcs]
-    if problems:
-        return problems
-    metrics = _score(problem, copies, adcs)
-    for r in problem.resources:
-        if metrics.usage[r] > metrics.capacity[r]:
-            problems.append(
-                f"budget: uses {metrics.usage[r]:,} {r}, {metrics.usage[r] - metrics.capacity[r]:,}"
-                f" over the {metrics.capacity[r]:,} available"
-            )
     return problems
 
 
@@ -194,7 +205,7 @@ def evaluate(
         If a layer is missing, unknown, or has an out-of-range copy count.
     """
     adcs = naive_adcs(problem) if adcs is None else adcs
-    bad = [p for p in check_allocation(problem, copies, adcs) if not p.startswith("budget")]
+    bad = _argument_problems(problem, copies, adcs)
     if bad:
         raise DescriptionError(bad)
     return _score(problem, copies, adcs)
@@ -268,22 +279,32 @@ def _score(
     )
 
 
+def _contracted_dag(analysis: Analysis):
+    """(loop-or-layer of each layer, nodes in topological order with their predecessors)."""
+    cached = analysis.derived.get("contracted_dag")
+    if cached is None:
+        network = analysis.network
+        group = {layer.name: layer.loop or layer.name for layer in network.layers}
+        dag = nx.DiGraph()
+        dag.add_nodes_from(set(group.values()) | set(network.inputs))
+        for u, v in network.graph.edges:
+            gu, gv = group.get(u, u), group.get(v, v)
+            if gu != gv:
+                dag.add_edge(gu, gv)
+        order = tuple((n, tuple(dag.predecessors(n))) for n in nx.topological_sort(dag))
+        cached = analysis.derived["contracted_dag"] = (group, order)
+    return cached
+
+
 def _latency(problem: AllocationProblem, layer_busy: Mapping[str, int]) -> int:
     """Critical path of busy times through the layer DAG, each loop contracted to one node."""
-    network = problem.analysis.network
-    group = {layer.name: layer.loop or layer.name for layer in network.layers}
-    dag = nx.DiGraph()
-    dag.add_nodes_from(set(group.values()) | set(network.inputs))
-    for u, v in network.graph.edges:
-        gu, gv = group.get(u, u), group.get(v, v)
-        if gu != gv:
-            dag.add_edge(gu, gv)
+    group, order = _contracted_dag(problem.analysis)
     weight: dict[str, int] = {}
     for name, busy in layer_busy.items():
         weight[group[name]] = weight.get(group[name], 0) + busy
     finish: dict[str, int] = {}
-    for node in nx.topological_sort(dag):
-        start = max((finish[p] for p in dag.predecessors(node)), default=0)
+    for node, preds in order:
+        start = max((finish[p] for p in preds), default=0)
         finish[node] = start + weight.get(node, 0)
     return max(finish.values(), default=0)
 
@@ -303,10 +324,12 @@ def verify(problem: AllocationProblem, result: SolveResult) -> Metrics | None:
     if result.copies is None:
         return None
     adcs = result.adcs if result.adcs is not None else naive_adcs(problem)
-    problems = check_allocation(problem, result.copies, adcs)
-    if problems:
+    problems = _argument_problems(problem, result.copies, adcs)
+    metrics = None if problems else _score(problem, result.copies, adcs)
+    if metrics is not None:
+        problems = _budget_problems(metrics)
+    if problems or metrics is None:
         raise SolverError(f"{result.label} returned an invalid allocation: {'; '.join(problems)}")
-    metrics = _score(problem, result.copies, adcs)
     if metrics.bottleneck_ps != result.bottleneck_ps:
         raise SolverError(
             f"{result.label} reported bottleneck {result.bottleneck_ps} ps but the pipeline"

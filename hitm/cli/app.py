@@ -468,19 +468,32 @@ def sweep_cmd(
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
 
     from hitm.sweeps import Store, load_spec, run_sweep
+
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.1f} points/s" if task.speed else "")
 
     parsed = load_spec(spec)
     where = store or spec.with_suffix(".duckdb")
     bar = Progress(
-        TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("points"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err, transient=False,
-    )  # fmt: skip
+        TextColumn("sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("points"),
+        Rate(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+    )
     with Store(where) as db, bar:
         task = bar.add_task("points", total=None)
         run = run_sweep(

@@ -102,13 +102,13 @@ class Hardware:
         object.__setattr__(self, "components", Named(self.components))
 
     # -- precision ------------------------------------------------------------
-    @property
+    @cached_property
     def required_adc_bits(self) -> int:
         """Bits an ADC needs to convert a column sum without loss (ISAAC's rule, docs/model.md)."""
         flipped = self.weight_encoding == "offset"
         return required_adc_bits(self.rows, self.dac_bits, self.cell_bits, flipped)
 
-    @property
+    @cached_property
     def adc_resolution(self) -> int:
         """The ADC bits in force: the requirement under ``auto``, else ``adc_bits``."""
         return self.required_adc_bits if self.adc_bits == "auto" else int(self.adc_bits)
@@ -131,13 +131,13 @@ class Hardware:
         )
 
     # -- derived geometry ---------------------------------------------------
-    @property
+    @cached_property
     def slices(self) -> int:
         """Columns (or arrays, for ``split``) one weight occupies: ceil(weight/cell bits)."""
         base = math.ceil(self.weight_bits / self.cell_bits)
         return base * (2 if self.weight_encoding == "differential" else 1)
 
-    @property
+    @cached_property
     def crossbars_per_tile(self) -> int:
         """Crossbars in one tile: its IMAs' crossbars.
 
@@ -145,7 +145,7 @@ class Hardware:
         """
         return self.crossbars_per_ima * self.imas_per_tile
 
-    @property
+    @cached_property
     def crossbars_per_chip(self) -> int:
         """Crossbars in one chip.
 
@@ -164,18 +164,18 @@ class Hardware:
         return math.ceil(k / self.rows) * math.ceil(cols * self.slices / self.cols)
 
     # -- derived timing (integer picoseconds) ------------------------------
-    @property
+    @cached_property
     def read_ps(self) -> int:
         """One crossbar read (one input bit-slice), in ps."""
         return math.ceil(Fraction(str(self.read_ns)) * 1000)
 
-    @property
+    @cached_property
     def adc_ps(self) -> int:
         """Time for the crossbar's ADCs to convert all its columns once."""
         samples = math.ceil(self.cols / self.adcs_per_crossbar)
         return math.ceil(Fraction(samples * 1000) / Fraction(str(self.adc_rate_gsps)))
 
-    @property
+    @cached_property
     def cycle_ps(self) -> int:
         """One input bit-slice through a crossbar: max(read, ADC conversion)."""
         return max(self.read_ps, self.adc_ps)
@@ -195,12 +195,12 @@ class Hardware:
         """Crossbar cycles of a one-hot MVM (embedding lookup): a single bit-slice."""
         return 1 + self.mvm_fill_cycles
 
-    @property
+    @cached_property
     def mvm_ps(self) -> int:
         """One full-precision matrix-vector multiply: all input bit-slices (plus any fill)."""
         return self.mvm_cycles * self.cycle_ps
 
-    @property
+    @cached_property
     def onehot_mvm_ps(self) -> int:
         """A one-hot input (embedding lookup) needs a single bit-slice."""
         return self.onehot_mvm_cycles * self.cycle_ps
