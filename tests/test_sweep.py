@@ -201,9 +201,9 @@ def test_a_sweep_killed_part_way_resumes_to_the_uninterrupted_rows(tmp_path):
         "name": "long",
         "networks": ["captioner"],
         "hardware": {"axes": {"rows": [64, 128, 256], "cell_bits": [1, 2, 4],
-                              "adc_rate_gsps": {"range": [0.64, 5.12, 0.64]}}},
+                              "adc_rate_gsps": {"range": [0.32, 5.12, 0.32]}}},
         "budgets": {"chips": [1, 2, 4, 8]},
-        "methods": ["bisect"],  # about 70 ms a point here: the run lasts some 5 s
+        "methods": ["bisect", "greedy"],  # some 4 s of solving; rows are stored each second
     }  # fmt: skip
     spec = _write(tmp_path / "long.yaml", doc)
     store = tmp_path / "long.duckdb"
@@ -231,8 +231,8 @@ def test_a_sweep_killed_part_way_resumes_to_the_uninterrupted_rows(tmp_path):
     reference = hitm.sweep(parse_spec(doc, base=tmp_path))
     with Store(store) as db:
         resumed = db.frame()
-    assert 0 < partial < 72  # killed after some points, before the last
-    assert resumed["row_key"].is_unique and len(resumed) == len(reference) == 72 * 4
+    assert 0 < partial < 144  # killed after some points, before the last
+    assert resumed["row_key"].is_unique and len(resumed) == len(reference) == 144 * 4 * 2
     assert _stable(resumed).equals(_stable(reference))
 
 

@@ -65,21 +65,25 @@ class Store:
         }
 
     def insert(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Store one point's rows, all or none; rows already stored are left as they are."""
+        """Store whole points' rows, all or none; rows already stored are left as they are."""
         if not rows:
             return
+        import pandas as pd
+
         names = list(RESULT_COLUMNS)
-        marks = ", ".join("?" for _ in names)
-        values = [[row.get(n) for n in names] for row in rows]
+        # One columnar insert: DuckDB reads the frame in bulk (row-by-row inserts cost ~10 ms each).
+        batch = pd.DataFrame([[row.get(n) for n in names] for row in rows], columns=names)
+        self._db.register("batch", batch)
         self._db.execute("BEGIN TRANSACTION")
         try:
-            self._db.executemany(
-                f"INSERT OR IGNORE INTO {TABLE} ({', '.join(names)}) VALUES ({marks})", values
-            )
+            casts = ", ".join(f"CAST({n} AS {kind})" for n, kind in RESULT_COLUMNS.items())
+            self._db.execute(f"INSERT OR IGNORE INTO {TABLE} SELECT {casts} FROM batch")
             self._db.execute("COMMIT")
         except Exception:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._db.unregister("batch")
 
     def frame(self, point_keys: Iterable[str] | None = None) -> pd.DataFrame:
         """Rows as a DataFrame (those of ``point_keys`` only, if given), in a stable order."""
