@@ -550,7 +550,7 @@ def sweep_report_cmd(
     objectives = [o.strip() for o in pareto.split(",") if o.strip()]
     front = pareto_front(frame, objectives)
     if plot is not None:
-        wrote(plot_sweep(frame, front, plot))
+        wrote(plot_sweep(frame, front, plot, objectives))
     if as_json:
         emit_json(
             {

@@ -38,13 +38,21 @@ def _objectives(names: Sequence[str]) -> list[tuple[str, bool]]:
 
 
 def pareto_front(frame: pd.DataFrame, objectives: Sequence[str]) -> pd.DataFrame:
-    """The designs no other design beats in every objective (rows with a design only)."""
-    import numpy as np
+    """Per network, the designs no other design of it beats in every objective."""
+    import pandas as pd
 
     columns = _objectives(objectives)
     rows = frame.dropna(subset=[c for c, _ in columns]).reset_index(drop=True)
     if rows.empty:
         return rows
+    fronts = [_front(group, columns) for _, group in rows.groupby("network", sort=True)]
+    return pd.concat(fronts).reset_index(drop=True)
+
+
+def _front(rows: pd.DataFrame, columns: list[tuple[str, bool]]) -> pd.DataFrame:
+    import numpy as np
+
+    rows = rows.reset_index(drop=True)
     # Larger-is-better objectives are negated: minimise everything.
     values = np.stack(
         [(-1 if up else 1) * rows[c].to_numpy(dtype=float) for c, up in columns], axis=1
@@ -87,9 +95,12 @@ def sweep_table(front: pd.DataFrame, title: str) -> Table:
     return t
 
 
-def plot_sweep(frame: pd.DataFrame, front: pd.DataFrame, path: Path) -> Path:
+def plot_sweep(
+    frame: pd.DataFrame, front: pd.DataFrame, path: Path, objectives: Sequence[str] = ()
+) -> Path:
     """Throughput against area and against power, a colour per network, the front circled."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from hitm.report.plots import save_figure
 
@@ -109,7 +120,15 @@ def plot_sweep(frame: pd.DataFrame, front: pd.DataFrame, path: Path) -> Path:
         ax.set_ylabel("inferences/s")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        for axis in (ax.xaxis, ax.yaxis):  # plain numbers at 1, 2, 5 × 10^k
+            axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(
+                FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:.2g}")
+            )
+            axis.set_minor_formatter(NullFormatter())
         ax.grid(alpha=0.3, which="both")
-    fig.axes[0].legend(fontsize=7, loc="lower right", title="○ non-dominated", title_fontsize=7)
+    over = " and ".join(objectives) if objectives else "the objectives"
+    fig.axes[0].legend(fontsize=7, loc="lower right", title=f"○ non-dominated in {over}",
+                       title_fontsize=7)  # fmt: skip
     fig.tight_layout()
     return save_figure(fig, path)

@@ -10,6 +10,7 @@ its last second. Dask is imported only when a sweep uses it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -57,8 +58,13 @@ def _client(workers: int, scheduler: str | None) -> Iterator[Any]:
         finally:
             client.close()
         return
+    # Workers' own logs (heartbeats closing at shutdown) are not the user's business.
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
     try:
@@ -90,6 +96,20 @@ class _Writer:
     def flush(self) -> None:
         self.store.insert(self.pending)
         self.pending, self.points, self.last = [], 0, time.monotonic()
+
+
+TASKS_PER_WORKER = 16  # enough to balance the load; each costs the scheduler about a millisecond
+
+
+def _chunks(points: list[Point], workers: int) -> list[list[Point]]:
+    """Points grouped into tasks: some 16 per worker, never more than 64 points each."""
+    size = max(1, min(64, -(-len(points) // (workers * TASKS_PER_WORKER))))
+    return [points[i : i + size] for i in range(0, len(points), size)]
+
+
+def run_points(points: list[Point], sweep: str) -> list[list[dict[str, Any]]]:
+    """Every row of several points (one Dask task)."""
+    return [run_point(p, sweep) for p in points]
 
 
 def _record(run: SweepRun, writer: _Writer, rows: list[dict[str, Any]]) -> None:
@@ -147,9 +167,12 @@ def run_sweep(
         from dask.distributed import as_completed
 
         with _client(workers, scheduler) as client:
-            futures = client.map(run_point, todo, sweep=spec.name, pure=False)
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
+            chunks = _chunks(todo, n_workers)
+            futures = client.map(run_points, chunks, sweep=spec.name, pure=False)
             for future in as_completed(futures):
-                _record(run, writer, future.result())
+                for rows in future.result():
+                    _record(run, writer, rows)
                 if progress:
                     progress(run.points, len(todo))
     writer.flush()
