@@ -99,13 +99,17 @@ def test_ranges_log_ranges_and_sampling():
     assert rates == pytest.approx([0.64, 1.28, 1.92, 2.56])
     assert kbs == pytest.approx([16, 32, 64, 128, 256])
     assert len(spec.points) == 20
-    lhs = {"networks": ["captioner"], "hardware": {"axes": {"rows": [64, 128, 256, 512]}},
+    rates = [0.25 * k for k in range(1, 9)]
+    lhs = {"networks": ["captioner"],
+           "hardware": {"axes": {"adc_rate_gsps": rates, "edram_kb": {"log": [8, 1024, 8]}}},
            "sampling": {"latin_hypercube": 8}, "seed": 3}  # fmt: skip
     first, again = parse_spec(lhs), parse_spec(lhs)
     assert [p.key for p in first.points] == [p.key for p in again.points]
-    # A Latin hypercube of 8 over 4 values takes each value exactly twice.
-    counts = {v: [p.hardware["rows"] for p in first.points].count(v) for v in (64, 128, 256, 512)}
-    assert counts == {64: 2, 128: 2, 256: 2, 512: 2}
+    # A Latin hypercube of 8 over axes of 8 values takes each value of each axis once.
+    assert sorted(p.hardware["adc_rate_gsps"] for p in first.points) == rates
+    assert sorted(p.hardware["edram_kb"] for p in first.points) == [8, 16, 32, 64, 128, 256, 512, 1024]
+    random = parse_spec({**lhs, "sampling": {"random": 20}})
+    assert len({p.key for p in random.points}) == len(random.points) == 20  # distinct points
 
 
 def test_dp_rows_off_one_staircase_are_the_dps_own_answers():
@@ -291,3 +295,35 @@ def test_committed_sweep_schema_is_what_hitm_prints():
     result = CliRunner().invoke(app, ["schema", "--sweep"])
     assert json.loads(result.stdout) == sweep_schema()
     assert result.stdout == (ROOT / "docs" / "sweep.schema.json").read_text(encoding="utf-8")
+
+
+def test_onnx_networks_random_sampling_and_design_mode():
+    spec = parse_spec(
+        {
+            "networks": [str(ROOT / "tests" / "data" / "resnet_blocks.onnx")],
+            "hardware": {"axes": {"rows": [64, 128, 256], "adcs_per_crossbar": [1, 2, 4]}},
+            "sampling": {"random": 5},
+            "seed": 7,
+            "budgets": {"chips": [1], "power_w": [30, 60]},
+            "methods": ["dp", "bisect"],
+            "design": {"adcs": [1, 2, 4]},
+        }
+    )
+    assert len(spec.points) == 5
+    assert [p.key for p in spec.points] == [p.key for p in parse_spec({**spec_doc(), "seed": 7}).points]
+    frame = hitm.sweep(spec)
+    assert len(frame) == 5 * 2 * 2
+    assert set(frame["status"]) <= {"optimal", "feasible", "infeasible"}
+    designed = frame.dropna(subset=["power_w"])
+    assert not designed.empty and (designed["binds"].notna()).all()
+
+
+def spec_doc():
+    return {
+        "networks": [str(ROOT / "tests" / "data" / "resnet_blocks.onnx")],
+        "hardware": {"axes": {"rows": [64, 128, 256], "adcs_per_crossbar": [1, 2, 4]}},
+        "sampling": {"random": 5},
+        "budgets": {"chips": [1], "power_w": [30, 60]},
+        "methods": ["dp", "bisect"],
+        "design": {"adcs": [1, 2, 4]},
+    }

@@ -13,7 +13,7 @@ A spec (YAML or JSON, or the same mapping from Python)::
     budgets: {chips: [1, 2, 4, 8], power_w: [60, 120]} # every combination of the lists
     methods: [dp]
     design: false                        # or true, or {adcs: [1, 2, 4], read_ns: 25}
-    sampling: grid                       # or {random: 500} or {latin_hypercube: 500}
+    sampling: grid                       # or {random: 500} (distinct points) or {latin_hypercube: 500}
     seed: 0
     time_limit: 10                       # seconds per exact solve
 
@@ -359,16 +359,23 @@ def _sample(axes: Mapping[str, tuple[Any, ...]], sampling: tuple[str, int], seed
         ]
     import numpy as np
 
-    if kind == "random":
+    if kind == "random":  # n distinct points of the grid (all of it if it has fewer)
+        sizes = [len(axes[a]) for a in names]
+        total = math.prod(sizes)
         rng = np.random.default_rng(seed)
-        picks = [rng.integers(0, len(axes[a]), size=n) for a in names]
+        flat = rng.choice(total, size=min(n, total), replace=False)
+        picks = list(np.unravel_index(np.sort(flat), sizes))
+        n = len(flat)
     else:
         from scipy.stats import qmc
 
         unit = qmc.LatinHypercube(d=len(names), seed=seed).random(n)
         picks = [np.minimum((unit[:, i] * len(axes[a])).astype(int), len(axes[a]) - 1)
                  for i, a in enumerate(names)]  # fmt: skip
-    return [{a: axes[a][int(p[j])] for a, p in zip(names, picks, strict=True)} for j in range(n)]
+    points = [{a: axes[a][int(p[j])] for a, p in zip(names, picks, strict=True)} for j in range(n)]
+    # A Latin hypercube over few values can draw a point twice: keep the first.
+    unique = {json.dumps(p, sort_keys=True): p for p in reversed(points)}
+    return [p for p in points if unique.get(json.dumps(p, sort_keys=True)) is p]
 
 
 def parse_spec(doc: Any, base: Path | None = None, default_name: str = "sweep") -> SweepSpec:
