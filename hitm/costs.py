@@ -23,7 +23,7 @@ import numpy as np
 from hitm.analysis import Analysis, LayerDemand
 from hitm.description.model import Layer
 from hitm.description.ops import RECURRENT_GATES
-from hitm.hardware import CHARGES, GROUPS, Charge, Component, Hardware
+from hitm.hardware import CHARGES, GROUPS, Charge, Component, Hardware, groups_of
 from hitm.resources import RESOURCES
 
 __all__ = [
@@ -372,6 +372,9 @@ def design_costs(
     tiles_used: int,
     chips_used: int,
     work: Work | None = None,
+    *,
+    link_bits: float = 0,
+    noc_bits: float = 0,
 ) -> DesignCosts:
     """Energy, power, area and efficiency of a design.
 
@@ -385,6 +388,11 @@ def design_costs(
         Hardware the design occupies: its static power and area.
     work
         The work per inference, if already counted (:func:`inference_work`).
+    link_bits, noc_bits
+        Bits per inference over chip-to-chip links (each link a bit crosses
+        counts) and through on-chip routers; priced only when data movement
+        costs something (``interconnect`` not ``ideal``): the ``link`` and
+        ``noc`` energy groups, as the components ``chip_links`` and ``routers``.
 
     Returns
     -------
@@ -400,10 +408,15 @@ def design_costs(
         tiles_used * table.tile_power_mw + chips_used * table.links_power_mw
     )
     static_pj = static_mw * period_ps / 1000  # mW × ns
-    groups = dict.fromkeys(GROUPS, 0.0)
+    groups = dict.fromkeys(groups_of(hw.moves_data), 0.0)
     for c in hw.parts:
         if c.name in dynamic:
             groups[c.rule.group] += dynamic[c.name]
+    if hw.moves_data:
+        dynamic["chip_links"] = float(link_bits) * hw.link_pj_per_bit
+        dynamic["routers"] = float(noc_bits) * hw.router_pj_per_bit
+        groups["link"] += dynamic["chip_links"]
+        groups["noc"] += dynamic["routers"]
     groups["static"] += static_pj
     return DesignCosts(
         dynamic_pj=MappingProxyType(dynamic),

@@ -10,16 +10,22 @@ model (:mod:`hitm.costs`, docs/energy.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 
 import networkx as nx
 import numpy as np
 
+from formulations.placement import cut_traffic
+from formulations.placement import period as placed_period
 from hitm.analysis import Analysis
 from hitm.costs import DesignCosts, design_costs, layer_costs
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
+from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
+from hitm.optimize.placement import best_cuts
 from hitm.optimize.result import SolveResult, Status
 from hitm.problem import AllocationProblem
 
@@ -41,6 +47,20 @@ PS_PER_S = 10**12
 
 
 @dataclass(frozen=True)
+class LinkMetrics:
+    """The link from chip ``chip`` to chip ``chip + 1``: its cut, traffic and busy time."""
+
+    chip: int
+    cut: int  # stage coordinate of the chip boundary
+    bits: Fraction  # per inference
+    busy_ps: int
+
+    @property
+    def name(self) -> str:
+        return f"link {self.chip}-{self.chip + 1}"
+
+
+@dataclass(frozen=True)
 class StageMetrics:
     """One stage of a scored design."""
 
@@ -53,6 +73,7 @@ class StageMetrics:
     busy_ps: int
     utilisation: float  # busy / T: the share of each period this stage works
     adcs: tuple[int, ...] = ()  # ADCs per crossbar of each member
+    edram_ps: int = 0  # time its tiles' eDRAM needs per inference (0: data moves free)
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,16 @@ class Metrics:
     usage: Mapping[str, int]
     capacity: Mapping[str, int]
     analysis: Analysis = field(repr=False, compare=False)
+    links: tuple[LinkMetrics, ...] = ()
+    cuts: tuple[int, ...] = ()
+    chip_crossbars: tuple[int, ...] = ()
+    bottleneck_kind: str = "stage"  # or "link": a chip-to-chip link sets the period
+    noc_bits: float = 0  # bits through on-chip routers per inference
+
+    @property
+    def link_bits(self) -> Fraction:
+        """Bits per inference over chip-to-chip links (a bit crossing two links counts twice)."""
+        return sum((link.bits for link in self.links), Fraction(0))
 
     @property
     def throughput_per_s(self) -> float:
@@ -94,7 +125,14 @@ class Metrics:
     @cached_property
     def costs(self) -> DesignCosts:
         """Energy per inference, power at this throughput, area and efficiency."""
-        return design_costs(self.analysis, self.bottleneck_ps, self.tiles_used, self.chips_used)
+        return design_costs(
+            self.analysis,
+            self.bottleneck_ps,
+            self.tiles_used,
+            self.chips_used,
+            link_bits=self.link_bits,
+            noc_bits=self.noc_bits,
+        )
 
 
 def naive_copies(problem: AllocationProblem) -> dict[str, int]:
@@ -179,6 +217,8 @@ def evaluate(
     problem: AllocationProblem,
     copies: Mapping[str, int],
     adcs: Mapping[str, int] | None = None,
+    *,
+    cuts: Sequence[int] | None = None,
 ) -> Metrics:
     """Score an allocation (copies per weight layer) with the pipeline model.
 
@@ -191,6 +231,10 @@ def evaluate(
     adcs
         ADCs per crossbar of each weight layer (design mode); by default the
         fewest the design space offers (the hardware's own outside design mode).
+    cuts
+        Where the chip boundaries fall (stage coordinates, ``chips − 1`` of
+        them) when data movement costs something; by default the placement
+        with the least period for these copies.
 
     Returns
     -------
@@ -208,32 +252,50 @@ def evaluate(
     bad = _argument_problems(problem, copies, adcs)
     if bad:
         raise DescriptionError(bad)
-    return _score(problem, copies, adcs)
+    return _score(problem, copies, adcs, cuts)
+
+
+def _stage_edram_bits(problem: AllocationProblem) -> list[int]:
+    analysis = problem.analysis
+    key = ("stage_edram_bits", tuple(s.members for s in problem.stages))
+    cached = analysis.derived.get(key)
+    if cached is None:
+        stage_of = {m: k for k, s in enumerate(problem.stages) for m in s.members}
+        hosts = layer_hosts(analysis, stage_of)
+        cached = analysis.derived[key] = stage_edram_bits(analysis, hosts, len(problem.stages))
+    return cached
 
 
 def _score(
-    problem: AllocationProblem, copies: Mapping[str, int], adcs: Mapping[str, int]
+    problem: AllocationProblem,
+    copies: Mapping[str, int],
+    adcs: Mapping[str, int],
+    cuts: Sequence[int] | None = None,
 ) -> Metrics:
     analysis = problem.analysis
     hw = analysis.hardware
     per_tile = hw.crossbars_per_tile
     layer_busy: dict[str, int] = {}
     totals = dict.fromkeys(("power_uw", "area_um2", "adcs"), 0)
+    edram_bits = _stage_edram_bits(problem) if hw.moves_data else None
     rows = []
-    for stage in problem.stages:
+    for k, stage in enumerate(problem.stages):
         busy = crossbars = tiles = 0
         for m in stage.members:
             layer, d, a = analysis.layer(m), int(copies[m]), int(adcs[m])
             layer_busy[m] = layer.busy_at_cycle_ps(d, problem.cycle_ps(a))
             busy += layer_busy[m]
-            costs = layer_costs(hw, layer.crossbars, [d], a)
+            costs = layer_costs(hw, copy_crossbars(analysis, m), [d], a)
             crossbars += int(costs["crossbars"][0])
             tiles += int(costs["tiles"][0])
             for key in totals:
                 totals[key] += int(costs[key][0])
-        rows.append((stage, busy, crossbars, tiles))
-    period = max((busy for _, busy, _, _ in rows), default=0)
-    tied = [s for s, busy, _, _ in rows if busy == period]
+        edram = edram_busy_ps(hw, edram_bits[k], crossbars) if edram_bits is not None else 0
+        rows.append((stage, max(busy, edram), crossbars, tiles, edram))
+    stage_period = max((busy for _, busy, _, _, _ in rows), default=0)
+    links, cuts = _links(problem, copies, rows, cuts)
+    period = max([stage_period, *(link.busy_ps for link in links)])
+    tied = [s for s, busy, _, _, _ in rows if busy == period]
     fastest_cycle = min(problem.cycle_ps(a) for a in problem.adc_choices)
 
     def capped(stage) -> bool:
@@ -245,7 +307,11 @@ def _score(
         )
 
     # Of stages tied at T, name one nothing can speed up: it is what caps the pipeline.
-    bottleneck = next((s.name for s in tied if capped(s)), tied[0].name if tied else "")
+    # A link binds only if it is slower than every stage.
+    if tied:
+        bottleneck, kind = next((s.name for s in tied if capped(s)), tied[0].name), "stage"
+    else:
+        bottleneck, kind = next(link.name for link in links if link.busy_ps == period), "link"
     stages = tuple(
         StageMetrics(
             s.name,
@@ -257,13 +323,19 @@ def _score(
             busy,
             busy / period if period else 0.0,
             tuple(int(adcs[m]) for m in s.members),
+            edram,
         )
-        for s, busy, crossbars, tiles in rows
+        for s, busy, crossbars, tiles, edram in rows
     )
     crossbars_used = sum(s.crossbars for s in stages)
     # Layers may share a tile unless the hardware forbids it.
     tiles_used = -(-crossbars_used // per_tile) if hw.share_tiles else sum(s.tiles for s in stages)
     chips_used = -(-tiles_used // hw.tiles_per_chip)
+    chip_crossbars: tuple[int, ...] = ()
+    if problem.placement is not None and cuts is not None:
+        bounds = [0, *cuts, crossbars_used]
+        chip_crossbars = tuple(b - a for a, b in itertools.pairwise(bounds))
+        chips_used = max((c + 1 for c, n in enumerate(chip_crossbars) if n), default=1)
     usage = {"crossbars": crossbars_used, "tiles": tiles_used, **totals}
     capacity = problem.capacities()
     used = {"crossbars_used": crossbars_used, "tiles_used": tiles_used, "chips_used": chips_used}
@@ -275,8 +347,49 @@ def _score(
         usage=usage,
         capacity=capacity,
         analysis=analysis,
+        links=links,
+        cuts=tuple(cuts or ()),
+        chip_crossbars=chip_crossbars,
+        bottleneck_kind=kind,
+        noc_bits=_noc_bits(problem, links),
         **used,
     )
+
+
+def _noc_bits(problem: AllocationProblem, links) -> float:
+    """One router per transfer between stages, one more for each chip boundary it crosses."""
+    place = problem.placement
+    if place is None:
+        return 0
+    between = int(place.source.sum() + place.flow.sum())
+    return between + float(sum(link.bits for link in links))
+
+
+def _links(problem: AllocationProblem, copies, rows, cuts):
+    """Every link's traffic and busy time under ``cuts`` (the best cuts when None)."""
+    place = problem.placement
+    if place is None:
+        return (), None
+    busy = [b for _, b, _, _, _ in rows]
+    crossbars = [x for _, _, x, _, _ in rows]
+    per_stage = [int(copies[s.members[0]]) if len(s.members) == 1 else 1 for s, *_ in rows]
+    if cuts is None:
+        cuts = best_cuts(place, busy, crossbars, per_stage)
+        if cuts is None:
+            raise DescriptionError(
+                f"copies: the design's stages do not fit {place.chips} chip"
+                f"{'s' if place.chips != 1 else ''} of {place.chip_capacity:,} crossbars"
+                " (a decoder loop must fit one chip)"
+            )
+    try:
+        _, link_busy = placed_period(place, busy, crossbars, per_stage, cuts)
+    except ValueError as exc:
+        raise SolverError(f"placement: {exc}") from None
+    links = tuple(
+        LinkMetrics(c, int(q), cut_traffic(place, crossbars, per_stage, int(q)), b)
+        for c, (q, b) in enumerate(zip(cuts, link_busy, strict=True))
+    )
+    return links, list(cuts)
 
 
 def _contracted_dag(analysis: Analysis):
@@ -325,7 +438,7 @@ def verify(problem: AllocationProblem, result: SolveResult) -> Metrics | None:
         return None
     adcs = result.adcs if result.adcs is not None else naive_adcs(problem)
     problems = _argument_problems(problem, result.copies, adcs)
-    metrics = None if problems else _score(problem, result.copies, adcs)
+    metrics = None if problems else _score(problem, result.copies, adcs, result.cuts)
     if metrics is not None:
         problems = _budget_problems(metrics)
     if problems or metrics is None:

@@ -13,17 +13,20 @@ where the ADC, not the array read, limits it, at their power and area.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from formulations.placement import Placement
 from hitm.analysis import Analysis, LayerDemand
 from hitm.budget import Budget, DesignSpace, chips_for
 from hitm.costs import layer_costs
 from hitm.description.ops import RECURRENT_GATES
 from hitm.errors import DescriptionError
 from hitm.hardware import Hardware
+from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits, stage_flows
 from hitm.resources import RESOURCES
 
 __all__ = [
@@ -97,7 +100,10 @@ class AllocationProblem:
     layers may not share a tile, then ``power_uw`` and ``area_um2`` when the
     budget caps them. ``design`` is set in design mode. ``pruned`` tells whether
     options that could never fit the budget were dropped (done whenever the
-    naive design fits).
+    naive design fits). ``placement`` is set when data movement costs
+    something (``interconnect`` not ``ideal``): the chips, the flows between
+    stages and the link bandwidth a design's cuts are priced with
+    (``formulations/README.md``, "Placement on a chain of chips").
     """
 
     analysis: Analysis
@@ -108,6 +114,7 @@ class AllocationProblem:
     pruned: bool = False
     design: DesignSpace | None = None
     _stage_of: dict[str, int] = field(default_factory=dict, repr=False)
+    placement: Placement | None = None
 
     @property
     def adc_choices(self) -> tuple[int, ...]:
@@ -203,16 +210,20 @@ def _kind(layer: LayerDemand) -> str:
 
 def _layer_options(
     layer: LayerDemand,
+    per_copy: int,
     hw: Hardware,
     resources: tuple[str, ...],
     adc_cycles: Sequence[tuple[int, int]],
     limit: int | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(copies, adcs, cost, busy) of every useful copy count at every ADC choice."""
+    """(copies, adcs, cost, busy) of every useful copy count at every ADC choice.
+
+    ``per_copy`` is the crossbars one copy reserves (:func:`hitm.movement.copy_crossbars`).
+    """
     copies = np.array(useful_copies(layer.parallel, limit), dtype=np.int64)
     parts = []
     for adcs, cycle in adc_cycles:
-        costs = layer_costs(hw, layer.crossbars, copies, adcs)
+        costs = layer_costs(hw, per_copy, copies, adcs)
         busy = np.array([layer.busy_at_cycle_ps(int(d), cycle) for d in copies], dtype=np.int64)
         cost = np.stack([costs[r] for r in resources], axis=1)
         parts.append((copies[:, None], np.full((len(copies), 1), adcs), cost, busy))
@@ -323,15 +334,16 @@ def build_problem(
 
     # One copy of every layer, fewest ADCs, must fit every budgeted resource, else
     # pruning would empty a stage's options and the shortfall is what to report.
+    per_copy = {layer.name: copy_crossbars(analysis, layer.name) for layer in weight_layers}
     naive_need = np.zeros(len(resources), dtype=np.int64)
     for layer in weight_layers:
-        costs = layer_costs(hw, layer.crossbars, [1], adc_choices[0])
+        costs = layer_costs(hw, per_copy[layer.name], [1], adc_choices[0])
         naive_need += np.array([costs[r][0] for r in resources])
     fits = bool(np.all(naive_need <= capacity))
     slack = int(capacity[0] - naive_need[0]) if (prune and fits) else None
 
     def limit(layer: LayerDemand) -> int | None:
-        return None if slack is None else 1 + slack // layer.crossbars
+        return None if slack is None else 1 + slack // per_copy[layer.name]
 
     groups: list[tuple[str, str, list[LayerDemand]]] = []
     seen_loops: dict[str, int] = {}
@@ -362,19 +374,77 @@ def build_problem(
 
     stages: list[Stage] = []
     stage_of: dict[str, int] = {}
+    def options(m: LayerDemand):
+        return _layer_options(m, per_copy[m.name], hw, resources, adc_cycles, limit(m))
+
     for name, kind, members in groups:
-        opts = _layer_options(members[0], hw, resources, adc_cycles, limit(members[0]))
+        opts = options(members[0])
         for member in members[1:]:
-            opts = _merge(opts, _layer_options(member, hw, resources, adc_cycles, limit(member)))
+            opts = _merge(opts, options(member))
         for m in members:
             stage_of[m.name] = len(stages)
         stages.append(Stage(name, kind, tuple(m.name for m in members), *opts))
 
+    placement = None
+    if hw.moves_data:
+        stages, placement = _with_data_movement(analysis, stages, stage_of, per_copy, capacity)
     if slack is not None:
         stages = _prune(stages, capacity)
+        if placement is not None:
+            placement = dataclasses.replace(
+                placement, copies=tuple(s.copies[:, 0].copy() for s in stages)
+            )
     return AllocationProblem(
-        analysis, budget, tuple(stages), resources, capacity, slack is not None, design, stage_of
+        analysis,
+        budget,
+        tuple(stages),
+        resources,
+        capacity,
+        slack is not None,
+        design,
+        stage_of,
+        placement,
     )
+
+
+def _with_data_movement(
+    analysis: Analysis,
+    stages: list[Stage],
+    stage_of: dict[str, int],
+    per_copy: Mapping[str, int],
+    capacity: np.ndarray,
+) -> tuple[list[Stage], Placement]:
+    """Each stage's busy bounded by its eDRAM bandwidth; the placement data of its flows."""
+    hw = analysis.hardware
+    members = [s.members for s in stages]
+    hosts = layer_hosts(analysis, stage_of)
+    edram = stage_edram_bits(analysis, hosts, len(stages))
+    bounded = []
+    for stage, bits in zip(stages, edram, strict=True):
+        busy = np.maximum(stage.busy_ps, edram_busy_ps(hw, bits, stage.cost[:, 0]))
+        if np.array_equal(busy, stage.busy_ps):
+            bounded.append(stage)
+            continue
+        opts = _pareto(stage.copies, stage.adcs, stage.cost, busy)
+        bounded.append(Stage(stage.name, stage.kind, stage.members, *opts))
+    flows = stage_flows(analysis, stage_of, members)
+    placement = Placement(
+        chips=max(1, -(-int(capacity[0]) // hw.crossbars_per_chip)),
+        chip_capacity=hw.crossbars_per_chip,
+        copies=tuple(s.copies[:, 0].copy() for s in bounded),
+        # A loop with one option is one block (one "copy"), cut anywhere; with several it
+        # stays on one chip.
+        per_copy=tuple(
+            per_copy[m[0]] if len(m) == 1 else (int(s.cost[0, 0]) if s.n_options == 1 else 0)
+            for m, s in zip(members, bounded, strict=True)
+        ),
+        atomic=tuple(len(m) > 1 and s.n_options > 1 for m, s in zip(members, bounded, strict=True)),
+        source=flows.source,
+        flow=flows.flow,
+        state=flows.state,
+        bandwidth=hw.link_bits_per_ps,
+    )
+    return bounded, placement
 
 
 def _prune(stages: list[Stage], capacity: np.ndarray) -> list[Stage]:
@@ -389,10 +459,12 @@ def naive_chips(analysis: Analysis) -> int:
     """The fewest whole chips that hold one copy of every layer (the naive design)."""
     hw = analysis.hardware
     layers = analysis.weight_layers
-    crossbars = sum(layer.crossbars for layer in layers)
+    crossbars = sum(copy_crossbars(analysis, layer.name) for layer in layers)
     tiles = None
     if not hw.share_tiles:  # each layer has whole tiles to itself
-        tiles = sum(-(-layer.crossbars // hw.crossbars_per_tile) for layer in layers)
+        tiles = sum(
+            -(-copy_crossbars(analysis, layer.name) // hw.crossbars_per_tile) for layer in layers
+        )
     return max(1, chips_for(hw, crossbars, tiles))
 
 

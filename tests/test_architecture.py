@@ -21,14 +21,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("formulations",),  # exact models on plain arrays: they know nothing of hitm
     ("hitm.errors", "hitm.named", "hitm.fields", "hitm.resources", "hitm.files"),
     ("hitm.hardware",),
     ("hitm.budget",),
     ("hitm.description",),
     ("hitm.analysis", "hitm.traffic"),
-    ("hitm.costs",),
+    ("hitm.costs", "hitm.movement"),
     ("hitm.problem", "hitm.staircase"),
-    ("hitm.optimize", "formulations"),
+    ("hitm.optimize",),
     ("hitm.pipeline",),
     ("hitm.frontier", "hitm.comparison"),
     ("hitm.sweeps",),

@@ -251,6 +251,17 @@ ALTERNATIVES = {
     "clock_ghz": 1.0,
     "bus_bits": 256,
     "static_fraction": 0.2,
+    "interconnect": "isaac",
+}
+# Data movement's fields, each against a base that prices it on small chips the
+# network spans (so links carry traffic): 2 × 2 × 2 = 8 crossbars per chip.
+MOVING = {"interconnect": "isaac", "crossbars_per_ima": 2, "imas_per_tile": 2, "tiles_per_chip": 2,
+          "chips": 64}  # fmt: skip
+MOVEMENT_ALTERNATIVES = {
+    "link_gbps": 0.5,
+    "links_per_chip": 8,
+    "link_pj_per_bit": 1.0,
+    "router_pj_per_bit": 1.0,
 }
 METADATA = {
     "name": "a label: the preset, starred when overridden",
@@ -265,6 +276,7 @@ def _fingerprint(hw: Hardware) -> tuple:
     table = cost_table(hw)
     return (
         tuple((d.crossbars, d.steps, d.parallel, d.mvm_ps) for d in analysis.layers),
+        tuple((link.bits, link.busy_ps) for link in design.links),
         problem.resources,
         tuple(problem.capacity),
         design.bottleneck_ps,
@@ -277,11 +289,16 @@ def _fingerprint(hw: Hardware) -> tuple:
 
 def test_every_field_is_metadata_or_changes_an_output():
     fields = {f.name for f in dataclasses.fields(Hardware)}
-    assert fields == {*ALTERNATIVES, "adc_bits_truncate", *METADATA}
+    assert fields == {*ALTERNATIVES, *MOVEMENT_ALTERNATIVES, "adc_bits_truncate", *METADATA}
     base = _fingerprint(ISAAC)
     unchanged = [
         name for name, value in ALTERNATIVES.items()
         if _fingerprint(load_hardware({name: value})) == base
+    ]  # fmt: skip
+    moving = _fingerprint(load_hardware(MOVING))
+    unchanged += [
+        name for name, value in MOVEMENT_ALTERNATIVES.items()
+        if _fingerprint(load_hardware({**MOVING, name: value})) == moving
     ]  # fmt: skip
     assert unchanged == []
 

@@ -7,7 +7,7 @@
 - :mod:`hitm.hardware.load`: a ``hardware:`` mapping → :class:`Hardware`, every field checked.
 """
 
-from hitm.hardware.charges import CHARGES, GROUPS, Charge, ChargeRule
+from hitm.hardware.charges import CHARGES, GROUPS, MOVEMENT_GROUPS, Charge, ChargeRule, groups_of
 from hitm.hardware.component import COST_FIELDS, LEVELS, Component
 from hitm.hardware.load import hardware_section, load_hardware
 from hitm.hardware.model import PRESETS, Hardware
@@ -19,12 +19,14 @@ __all__ = [
     "GROUPS",
     "ISAAC_COMPONENTS",
     "LEVELS",
+    "MOVEMENT_GROUPS",
     "PRESETS",
     "PUMA_COMPONENTS",
     "Charge",
     "ChargeRule",
     "Component",
     "Hardware",
+    "groups_of",
     "hardware_section",
     "load_hardware",
 ]

@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the table reads only the chip's fields
     from hitm.hardware.model import Hardware
 
-__all__ = ["CHARGES", "GROUPS", "Charge", "ChargeRule"]
+__all__ = ["CHARGES", "GROUPS", "MOVEMENT_GROUPS", "Charge", "ChargeRule", "groups_of"]
 
 GROUPS = ("crossbar", "dac", "adc", "digital", "memory", "static")
 """How reports split energy: by the kind of event a component is charged for."""
+
+MOVEMENT_GROUPS = ("link", "noc")
+"""Energy of data movement (chip-to-chip links, on-chip routers), split out when it is priced."""
 
 
 class Charge(StrEnum):
@@ -146,3 +149,10 @@ CHARGES: dict[Charge, ChargeRule] = {
     ),
 }
 """Every charge's meaning, group, counted event, geometry and time per event."""
+
+
+def groups_of(moves_data: bool) -> tuple[str, ...]:
+    """The energy groups of a design: with data movement priced, ``link`` and ``noc`` too."""
+    if not moves_data:
+        return GROUPS
+    return (*GROUPS[:-1], *MOVEMENT_GROUPS, GROUPS[-1])

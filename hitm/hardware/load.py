@@ -127,6 +127,25 @@ _FIELDS: dict[str, Field] = {
     "static_fraction": Number(
         0.0, 1.0, closed_min=True, description="Share of table power drawn as leakage."
     ),
+    "interconnect": Choice(
+        ("isaac", "ideal"),
+        description="isaac: links, routers and eDRAM bandwidth and capacity cost time and"
+        " energy; ideal: data moves free.",
+    ),
+    "link_gbps": Number(
+        0.001,
+        10_000.0,
+        closed_min=True,
+        closed_max=True,
+        description="Chip-to-chip bandwidth per link and direction, GB/s.",
+    ),
+    "links_per_chip": Integer(2, 64, "Chip-to-chip links per chip (half to each neighbour)."),
+    "link_pj_per_bit": Number(
+        0.0, 1000.0, closed_min=True, description="Energy per bit over a chip-to-chip link, pJ."
+    ),
+    "router_pj_per_bit": Number(
+        0.0, 1000.0, closed_min=True, description="Energy per bit through an on-chip router, pJ."
+    ),
 }
 
 

@@ -67,6 +67,15 @@ class Hardware:
     static_fraction
         Share of every component's table power drawn whether it works or not
         (leakage); the rest is charged per event (docs/energy.md).
+    interconnect
+        ``isaac``: data movement costs time and energy (chip-to-chip links, the
+        on-chip routers, each tile's eDRAM bandwidth and capacity; docs/model.md,
+        "Data movement"); ``ideal``: it is free, as hitm modelled it before.
+    link_gbps, links_per_chip, link_pj_per_bit
+        Chip-to-chip links: GB/s per link and direction, links per chip (split
+        evenly between a chip's two neighbours), energy per bit.
+    router_pj_per_bit
+        Energy of one bit through one on-chip router.
     components
         The component cost table (:class:`Component` rows).
     """
@@ -96,6 +105,11 @@ class Hardware:
     clock_ghz: float = 1.28
     bus_bits: int = 384
     static_fraction: float = 0.1
+    interconnect: str = "ideal"
+    link_gbps: float = 6.4
+    links_per_chip: int = 4
+    link_pj_per_bit: float = 26 / 128
+    router_pj_per_bit: float = 20.74 / 256
     components: tuple[Component, ...] = ISAAC_COMPONENTS
 
     def __post_init__(self) -> None:
@@ -117,6 +131,31 @@ class Hardware:
     def lost_bits(self) -> int:
         """Low bits of every column sum the ADC drops (0 unless ``adc_bits_truncate``)."""
         return max(0, self.required_adc_bits - self.adc_resolution)
+
+    @property
+    def moves_data(self) -> bool:
+        """Whether data movement costs anything (``interconnect`` is not ``ideal``)."""
+        return self.interconnect != "ideal"
+
+    @cached_property
+    def link_bits_per_ps(self) -> Fraction:
+        """Bandwidth between two neighbouring chips, one direction, in bits per ps (exact).
+
+        A chip's links are split evenly between its two neighbours of the chain
+        or ring: ISAAC's 4 links of 6.4 GB/s give 12.8 GB/s = 0.1024 bits/ps.
+        """
+        per_neighbour = Fraction(self.links_per_chip, 2)
+        return per_neighbour * Fraction(str(self.link_gbps)) * 8 / 1000
+
+    @cached_property
+    def edram_bits_per_ps(self) -> Fraction:
+        """One tile's eDRAM bandwidth: its bus width × clock, in bits per ps (exact)."""
+        return Fraction(self.bus_bits) * Fraction(str(self.clock_ghz)) / 1000
+
+    @property
+    def edram_bits(self) -> int:
+        """One tile's eDRAM capacity, in bits."""
+        return self.edram_kb * 1024 * 8
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -73,7 +73,9 @@ def solve(
     if not time_limit > 0:
         raise ParameterError("time_limit", f"must be positive, got {time_limit}")
     start = time.perf_counter()
-    if chosen.timed:
+    if problem.placement is not None and chosen.placed is not None:
+        result = chosen.placed(problem)
+    elif chosen.timed:
         warm = solve_dp(problem)  # a hint only: the exact models prove their own bound
         if not warm.has_allocation:
             warm = solve_greedy(problem)

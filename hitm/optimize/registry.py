@@ -15,6 +15,7 @@ from hitm.optimize.bisect import solve_bisect
 from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS, run_cpsat, run_ilp
 from hitm.optimize.greedy import solve_greedy
+from hitm.optimize.placement import solve_blind, solve_placed
 from hitm.optimize.result import Method, SolveRequest, SolveResult
 from hitm.problem import AllocationProblem
 
@@ -39,6 +40,9 @@ class Solver:
         Whether it takes a time limit and a warm-start hint (the exact models).
     backends
         The backends it can run on; the first is the default.
+    placed
+        What it runs when the problem has a placement (data movement priced);
+        None: ``run`` handles it.
     """
 
     method: Method
@@ -47,6 +51,7 @@ class Solver:
     exact_when: str
     timed: bool = False
     backends: tuple[str, ...] = ()
+    placed: Callable[[AllocationProblem], SolveResult] | None = None
 
 
 def _untimed(func: Callable[[AllocationProblem], SolveResult]) -> Run:
@@ -61,18 +66,21 @@ SOLVERS: dict[Method, Solver] = {
             _untimed(solve_dp),
             "the paper's dynamic program over stages × crossbars",
             "one resource (crossbars)",
+            placed=lambda problem: solve_placed(problem, Method.DP),
         ),
         Solver(
             Method.BISECT,
             _untimed(solve_bisect),
             "binary search over candidate bottlenecks",
             "options dearer as they get faster (always, for copy counts)",
+            placed=lambda problem: solve_placed(problem, Method.BISECT),
         ),
         Solver(
             Method.GREEDY,
             _untimed(solve_greedy),
             "raise the bottleneck stage to its next option while it fits",
             "never assumed",
+            placed=solve_blind,
         ),
         Solver(
             Method.CPSAT,

@@ -79,6 +79,9 @@ class SolveResult:
         Which MILP solver ran ``ilp`` (``highs`` or ``cbc``).
     curve
         The DP's whole budget → best bottleneck staircase (crossbars only).
+    cuts
+        Where the chip boundaries fall, in stage coordinates, when the problem
+        has a placement (``chips − 1`` positions; docs/model.md, "Data movement").
     """
 
     method: Method
@@ -93,6 +96,7 @@ class SolveResult:
     message: str = ""
     backend: str | None = None
     curve: Staircase | None = field(default=None, repr=False)
+    cuts: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", Method(self.method))

@@ -14,7 +14,7 @@ from hitm.analysis import Analysis
 from hitm.budget import Budget
 from hitm.costs import CostTable
 from hitm.frontier import KNEE_MIN_LIFT, Frontier
-from hitm.hardware import GROUPS, LEVELS, Hardware
+from hitm.hardware import LEVELS, Hardware, groups_of
 from hitm.optimize import SolveResult
 from hitm.pipeline import Metrics
 from hitm.problem import AllocationProblem
@@ -184,8 +184,11 @@ _GROUP_TITLES = {
     "adc": "ADC, S&H",
     "digital": "digital",
     "memory": "eDRAM+bus",
+    "link": "links",
+    "noc": "routers",
     "static": "static",
 }
+
 
 
 def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and area") -> Table:
@@ -193,7 +196,8 @@ def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and 
     t = Table(title=title, title_justify="left")
     t.add_column("design", justify="left")
     t.add_column("energy/inference", justify="right")
-    for g in GROUPS:
+    groups = [g for g in groups_of(True) if any(g in m.costs.groups_pj for m in designs.values())]
+    for g in groups:
         t.add_column(_GROUP_TITLES[g], justify="right")
     for col in ("power", "area", "inferences/J", "GOPS/W", "GOPS/mm²"):
         t.add_column(col, justify="right")
@@ -202,7 +206,7 @@ def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and 
         t.add_row(
             name,
             fmt_energy(c.energy_pj),
-            *(fmt_pct(c.groups_pj[g] / c.energy_pj) if c.energy_pj else "" for g in GROUPS),
+            *(fmt_pct(c.groups_pj.get(g, 0) / c.energy_pj) if c.energy_pj else "" for g in groups),
             fmt_power(c.power_w),
             f"{c.area_mm2:,.2f} mm²",
             f"{c.inferences_per_j:,.1f}",

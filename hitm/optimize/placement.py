@@ -1,0 +1,425 @@
+"""Copies and placement together: the least period on a chain of chips, exactly.
+
+The placement model is formulations/README.md's "Placement on a chain of chips":
+stages laid out in order along the crossbars, chips holding consecutive
+segments, a link between neighbours carrying the exact traffic of its cut.
+
+**Search.** For a period ``T``, is there a choice of options and cuts with every
+stage's busy time and every link's busy time at most ``T``? The options a stage
+may take are those with busy ≤ T. A dynamic program runs over the stages in
+order; its state after a stage is the number of chips begun, and for each, the
+least fill of the last chip: a state with less fill dominates (every later cut
+is priced by its stage coordinate alone, never by where a chip began, so more
+room only helps). From a state, a stage is placed
+
+- whole on the current chip, with its cheapest option meeting ``T`` (a dearer
+  option only takes more room when no cut falls inside it);
+- after a cut at its start (the boundary before it must carry at most T × bandwidth);
+- or cut inside, for each option meeting ``T`` (its copy count decides what the
+  cuts inside carry): each cut as late as the chip's room and the cut's traffic
+  allow. The latest feasible cut leaves the least for the next chip, and
+  whether an offset is feasible depends on the offset only, so it is optimal.
+
+``T`` is feasible iff some state fits the chips; feasibility is monotone in
+``T``, so bisection on integer ``T`` finds the least. At that ``T`` a second
+pass keeps, per state, the Pareto front of (fill, crossbars) and reconstructs
+the allocation with the fewest crossbars. Both passes are exact.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from formulations.placement import Placement, period
+from hitm.optimize.result import Method, SolveResult, Status
+from hitm.problem import AllocationProblem
+
+__all__ = ["best_cuts", "fill_cuts", "solve_blind", "solve_placed"]
+
+
+@dataclass(frozen=True)
+class _Cuts:
+    """Per-stage traffic figures (bits per inference) the cut rules read."""
+
+    through: tuple[int, ...]  # A_k: passing over stage k
+    into: tuple[int, ...]  # I_k
+    out: tuple[int, ...]  # O_k
+    boundary: tuple[int, ...]  # after stage k
+    state: tuple[int, ...]
+
+    @staticmethod
+    def of(place: Placement) -> _Cuts:
+        s = place.n_stages
+        return _Cuts(
+            tuple(place.through(k) for k in range(s)),
+            tuple(place.into(k) for k in range(s)),
+            tuple(place.out_of(k) for k in range(s)),
+            tuple(place.boundary(k) for k in range(s)),
+            tuple(int(place.state[k]) for k in range(s)),
+        )
+
+
+def _cap(place: Placement, t: int) -> Fraction:
+    """The most bits a link carries within ``t`` ps."""
+    return place.bandwidth * t
+
+
+def _latest_inside(cuts: _Cuts, k: int, d: int, p: int, x: int, limit: int, cap: Fraction) -> int:
+    """The latest offset in ``[1, min(limit, x − 1)]`` inside stage ``k`` whose cut carries ≤ cap.
+
+    0 if there is none. The traffic at offset ``n·p + r`` is
+    ``A + I(d − n)/d + (O + σ)(n p + r)/(d p)`` (σ only when d = 1); for fixed
+    ``n`` it grows with ``r``, so each copy segment is solved in closed form.
+    """
+    top = min(limit, x - 1)
+    if top < 1:
+        return 0
+    a, i, o = cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k]
+    num, den = cap.numerator, cap.denominator
+
+    # traffic(n, r)·d·p·den ≤ num·d·p  ⇔  base(n) + o·r·den ≤ room, in integers.
+    room = num * d * p
+
+    def base(n: int) -> int:
+        return (a * d * p + i * (d - n) * p + o * n * p) * den
+
+    def best_r(n: int, r_cap: int) -> int:
+        slack = room - base(n)
+        if slack < 0:
+            return -1
+        r = r_cap if o == 0 else min(r_cap, slack // (o * den))
+        return r
+
+    n_top, r_top = divmod(top, p)
+    r = best_r(n_top, r_top)
+    if r >= 0 and n_top * p + r >= 1:
+        return n_top * p + r
+    if o <= i:  # base(n) does not fall with n: no earlier copy segment is cheaper
+        return 0
+    # base(n) grows with n: the latest copy segment starting within the cap.
+    n_max = (room // den - (a + i) * d * p) // ((o - i) * p)
+    n = min(n_top - 1, n_max)
+    while n >= 0:  # at most two steps: n_max is exact up to rounding
+        r = best_r(n, p - 1)
+        if r >= 0 and n * p + r >= 1:
+            return n * p + r
+        n -= 1
+    return 0
+
+
+def _span(
+    cuts: _Cuts, k: int, d: int, p: int, x: int, fill: int, chip: int, cap: Fraction
+) -> tuple[int, list[int]] | None:
+    """Stage ``k`` (``x`` crossbars) begun at ``fill`` of a chip, cut inside as late as allowed.
+
+    Returns the fill of the last chip it reaches and the cuts (offsets inside
+    the stage), or None if no cut fits.
+    """
+    offsets: list[int] = []
+    start = 0  # offset where the current chip's share of the stage begins
+    room = chip - fill
+    while x - start > room:
+        t = _latest_inside(cuts, k, d, p, x, start + room, cap)
+        if t <= start:
+            return None
+        offsets.append(t)
+        start, room = t, chip
+    return x - start, offsets
+
+
+@dataclass(frozen=True)
+class _Node:
+    """A DP state and how it was reached.
+
+    ``chip``: chips begun (0-based index of the last); ``fill``: crossbars on it;
+    ``end``: stage coordinate where the next stage begins; ``crossbars`` so far.
+    """
+
+    chip: int
+    fill: int
+    end: int
+    crossbars: int
+    option: int = -1
+    cuts: tuple[int, ...] = ()  # the cuts made at this stage (stage coordinates)
+    parent: _Node | None = None
+
+
+# A stage's candidates for a period: (option id, crossbars, copies), the cheapest first.
+Candidates = list[tuple[int, int, int]]
+
+
+def _search(place: Placement, candidates: list[Candidates], cap: Fraction, pareto: bool):
+    """The DP with link cap ``cap`` bits: the final states, or [] if none fits the chips."""
+    cuts = _Cuts.of(place)
+    chip, chips = place.chip_capacity, place.chips
+    # The least the stages after each one need: no state may leave less room than that.
+    after = [0] * (len(candidates) + 1)
+    for k in range(len(candidates) - 1, -1, -1):
+        after[k] = after[k + 1] + (candidates[k][0][1] if candidates[k] else 0)
+    layer = [_Node(0, 0, 0, 0)]
+    for k, options in enumerate(candidates):
+        if not options:
+            return []
+        cheap_id, cheap_x, _ = options[0]
+        nxt: list[_Node] = []
+        for node in layer:
+            room = (chips - node.chip) * chip - node.fill - after[k + 1]
+            options = [o for o in candidates[k] if o[1] <= room]  # the rest cannot fit
+            if not options:
+                continue
+            found: list[tuple[int, int, int, int, tuple[int, ...]]] = []  # chip, fill, id, x, cuts
+            if node.fill + cheap_x <= chip:
+                found.append((node.chip, node.fill + cheap_x, cheap_id, cheap_x, ()))
+            if node.fill > 0 and node.chip + 1 < chips and cuts_ok(cuts, k, cap):
+                # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
+                if cheap_x <= chip:
+                    found.append((node.chip + 1, cheap_x, cheap_id, cheap_x, (node.end,)))
+                found += _inside(
+                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,)
+                )
+            found += _inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, ())
+            for c, fill, o, x, made in found:
+                if c < chips:
+                    nxt.append(_Node(c, fill, node.end + x, node.crossbars + x, o, made, node))
+        layer = _prune(nxt, pareto)
+        if not layer:
+            return []
+    return layer
+
+
+def cuts_ok(cuts: _Cuts, k: int, cap: Fraction) -> bool:
+    """Whether the boundary before stage ``k`` may be cut (``k > 0``)."""
+    return k > 0 and cuts.boundary[k - 1] <= cap
+
+
+def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
+    """Stage ``k`` cut inside, for each candidate that does not fit whole."""
+    if place.atomic[k]:
+        return []
+    out = []
+    for o, x, d in options:
+        if fill + x <= place.chip_capacity:
+            continue  # it fits whole: a cut inside only leaves more for later
+        span = _span(cuts, k, d, place.per_copy[k], x, fill, place.chip_capacity, cap)
+        if span is not None:
+            last_fill, offsets = span
+            out.append(
+                (chip + len(offsets), last_fill, o, x, (*made, *(begin + t for t in offsets)))
+            )
+    return out
+
+
+def _prune(nodes: list[_Node], pareto: bool) -> list[_Node]:
+    """The states no other beats: fewer chips begun and less fill (and, with ``pareto``,
+    fewer crossbars) can do all a state can, since later cuts are priced by their
+    place in the stages alone."""
+    kept: list[_Node] = []
+    for node in sorted(nodes, key=lambda n: (n.chip, n.fill, n.crossbars)):
+        if not pareto:
+            if not kept or node.fill < kept[-1].fill:
+                kept.append(node)  # sorted by chips: kept only if it leaves more room
+            continue
+        if not any(k.fill <= node.fill and k.crossbars <= node.crossbars for k in kept):
+            kept.append(node)
+    return kept
+
+
+def _reconstruct(node: _Node, chips: int) -> tuple[list[int], list[int]]:
+    """Options per stage and the chips − 1 cuts of a final state."""
+    total = node.end
+    choice: list[int] = []
+    made: list[int] = []
+    while node.parent is not None:
+        choice.append(node.option)
+        made = [*node.cuts, *made]
+        node = node.parent
+    choice.reverse()
+    return choice, [*made, *([total] * (chips - 1 - len(made)))]
+
+
+def _candidates(problem: AllocationProblem, t: int) -> list[Candidates]:
+    """Per stage, the options meeting ``t``, the cheapest first."""
+    out = []
+    for stage in problem.stages:
+        ok = np.flatnonzero(stage.busy_ps <= t)
+        order = ok[np.argsort(stage.cost[ok, 0], kind="stable")]
+        out.append([(int(o), int(stage.cost[o, 0]), int(stage.copies[o, 0])) for o in order])
+    return out
+
+
+def _upper(place: Placement, busy: int) -> int:
+    """A period every placement meets: the slowest stage, or every bit over one link."""
+    total_bits = int(place.source.sum() + place.flow.sum() + place.state.sum())
+    bw = place.bandwidth
+    return max(busy, -(-total_bits * bw.denominator // bw.numerator))
+
+
+def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> SolveResult:
+    """The least period over copies and placement, then the fewest crossbars (exact)."""
+    start = time.perf_counter()
+    place = problem.placement
+    if place is None:  # pragma: no cover - callers check
+        raise ValueError("solve_placed needs a problem with a placement")
+    if len(problem.resources) > 1:
+        return SolveResult(
+            method,
+            Status.ERROR,
+            seconds=time.perf_counter() - start,
+            message="placement with several budgeted resources is not supported yet: budget"
+            " crossbars or chips only, or set interconnect: ideal",
+        )
+    if np.any(problem.naive_cost() > problem.capacity):
+        return SolveResult(method, Status.INFEASIBLE, seconds=time.perf_counter() - start)
+
+    def feasible(t: int) -> bool:
+        candidates, cap = _candidates(problem, t), _cap(place, t)
+        # Each stage's cheapest option alone often fits already: a quick proof of feasibility.
+        if _search(place, [c[:1] for c in candidates], cap, pareto=False):
+            return True
+        return bool(_search(place, candidates, cap, pareto=False))
+
+    lo = max(int(s.busy_ps.min()) for s in problem.stages)
+    blind = solve_blind(problem)  # any placed design bounds the least period from above
+    hi = blind.bottleneck_ps or _upper(place, max(int(s.busy_ps.max()) for s in problem.stages))
+    if blind.bottleneck_ps is None and not feasible(hi):
+        return SolveResult(
+            method,
+            Status.INFEASIBLE,
+            seconds=time.perf_counter() - start,
+            message=f"the stages cannot be laid out on {place.chips} chip"
+            f"{'s' if place.chips != 1 else ''} of {place.chip_capacity:,} crossbars"
+            " (a decoder loop must fit one chip)",
+        )
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    candidates, cap = _candidates(problem, lo), _cap(place, lo)
+    # If every stage's cheapest option fits, that is the fewest crossbars at this period.
+    final = _search(place, [c[:1] for c in candidates], cap, pareto=True)
+    final = final or _search(place, candidates, cap, pareto=True)
+    node = min(final, key=lambda n: (n.crossbars, n.chip, n.fill))
+    choice, cuts = _reconstruct(node, place.chips)
+    stages = problem.stages
+    busy = [int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True)]
+    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, choice, strict=True)]
+    copies = [int(s.copies[o, 0]) for s, o in zip(stages, choice, strict=True)]
+    t, _ = period(place, busy, crossbars, copies, cuts)
+    if t != lo:  # pragma: no cover - the search and the model must agree
+        raise AssertionError(f"placed search reached {lo} ps but the model prices {t} ps")
+    cost = np.sum([s.cost[o] for s, o in zip(stages, choice, strict=True)], axis=0)
+    return SolveResult(
+        method,
+        Status.OPTIMAL,
+        choice=tuple(choice),
+        bottleneck_ps=lo,
+        cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
+        bound_ps=lo,
+        seconds=time.perf_counter() - start,
+        cuts=tuple(cuts),
+    )
+
+
+def fill_cuts(place: Placement, crossbars: list[int]) -> list[int] | None:
+    """The placement that ignores traffic: chips filled in stage order, a loop moved whole.
+
+    None if the stages do not fit the chips that way.
+    """
+    cuts: list[int] = []
+    fill = position = 0
+    for k, x in enumerate(crossbars):
+        if place.atomic[k] and fill + x > place.chip_capacity:
+            if fill > 0:
+                cuts.append(position)  # the loop starts a chip of its own
+                fill = 0
+            if x > place.chip_capacity:
+                return None
+        remaining = x
+        while fill + remaining > place.chip_capacity:
+            take = place.chip_capacity - fill
+            position += take
+            remaining -= take
+            cuts.append(position)
+            fill = 0
+        fill += remaining
+        position += remaining
+    if len(cuts) > place.chips - 1:
+        return None
+    return cuts + [position] * (place.chips - 1 - len(cuts))
+
+
+def best_cuts(
+    place: Placement, busy: list[int], crossbars: list[int], copies: list[int]
+) -> list[int] | None:
+    """For fixed crossbars and copies per stage, the cuts with the least period (exact).
+
+    None if they do not fit the chips at all.
+    """
+    fixed = [[(0, x, d)] for x, d in zip(crossbars, copies, strict=True)]
+
+    def layout(t: int) -> list[int] | None:
+        final = _search(place, fixed, _cap(place, t), pareto=False)
+        if not final:
+            return None
+        return _reconstruct(min(final, key=lambda n: (n.chip, n.fill)), place.chips)[1]
+
+    lo = max(busy, default=0)
+    hi = _upper(place, lo)
+    if layout(hi) is None:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if layout(mid) is not None:
+            hi = mid
+        else:
+            lo = mid + 1
+    return layout(lo)
+
+
+def solve_blind(problem: AllocationProblem) -> SolveResult:
+    """The placement-blind baseline: the crossbar-only optimum, chips filled in stage order.
+
+    What a design that ignores data movement does: copies chosen as if links
+    were free (the paper's DP), then laid out chip after chip and priced with
+    the traffic its cuts carry. Never assumed optimal.
+    """
+    from hitm.optimize.dp import solve_dp
+
+    start = time.perf_counter()
+    place = problem.placement
+    if place is None:  # pragma: no cover - callers check
+        raise ValueError("solve_blind needs a problem with a placement")
+    blind = solve_dp(problem)
+    if blind.choice is None:
+        return SolveResult(Method.GREEDY, blind.status, seconds=time.perf_counter() - start,
+                           message=blind.message)  # fmt: skip
+    stages = problem.stages
+    busy = [int(s.busy_ps[o]) for s, o in zip(stages, blind.choice, strict=True)]
+    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, blind.choice, strict=True)]
+    copies = [int(s.copies[o, 0]) for s, o in zip(stages, blind.choice, strict=True)]
+    cuts = fill_cuts(place, crossbars)
+    if cuts is None:
+        return SolveResult(
+            Method.GREEDY,
+            Status.ERROR,
+            seconds=time.perf_counter() - start,
+            message="the crossbar-only design does not fit the chips filled in order"
+            " (a decoder loop straddles a chip)",
+        )
+    t, _ = period(place, busy, crossbars, copies, cuts)
+    return SolveResult(
+        Method.GREEDY,
+        Status.FEASIBLE,
+        choice=blind.choice,
+        bottleneck_ps=t,
+        cost=blind.cost,
+        seconds=time.perf_counter() - start,
+        message="placement-blind: the crossbar-only optimum, chips filled in order",
+        cuts=tuple(cuts),
+    )
