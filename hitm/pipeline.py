@@ -98,7 +98,9 @@ class Metrics:
     links: tuple[LinkMetrics, ...] = ()
     cuts: tuple[int, ...] = ()
     chip_crossbars: tuple[int, ...] = ()
-    bottleneck_kind: str = "stage"  # or "link": a chip-to-chip link sets the period
+    # What sets the period: "stage" (its crossbars), "edram" (its tiles' eDRAM
+    # bandwidth) or "link" (a chip-to-chip link).
+    bottleneck_kind: str = "stage"
     noc_bits: float = 0  # bits through on-chip routers per inference
 
     @property
@@ -279,6 +281,8 @@ def _score(
     totals = dict.fromkeys(("power_uw", "area_um2", "adcs"), 0)
     edram_bits = _stage_edram_bits(problem) if hw.moves_data else None
     rows = []
+    compute_of: dict[str, int] = {}
+    edram_of: dict[str, int] = {}
     for k, stage in enumerate(problem.stages):
         busy = crossbars = tiles = 0
         for m in stage.members:
@@ -292,6 +296,7 @@ def _score(
                 totals[key] += int(costs[key][0])
         edram = edram_busy_ps(hw, edram_bits[k], crossbars) if edram_bits is not None else 0
         rows.append((stage, max(busy, edram), crossbars, tiles, edram))
+        compute_of[stage.name], edram_of[stage.name] = busy, edram
     stage_period = max((busy for _, busy, _, _, _ in rows), default=0)
     links, cuts = _links(problem, copies, rows, cuts)
     period = max([stage_period, *(link.busy_ps for link in links)])
@@ -309,7 +314,10 @@ def _score(
     # Of stages tied at T, name one nothing can speed up: it is what caps the pipeline.
     # A link binds only if it is slower than every stage.
     if tied:
-        bottleneck, kind = next((s.name for s in tied if capped(s)), tied[0].name), "stage"
+        first = next((s for s in tied if capped(s)), tied[0])
+        # A stage whose eDRAM takes longer than its crossbars: its tiles' buffers bind.
+        kind = "edram" if edram_of[first.name] == period > compute_of[first.name] else "stage"
+        bottleneck = first.name
     else:
         bottleneck, kind = next(link.name for link in links if link.busy_ps == period), "link"
     stages = tuple(

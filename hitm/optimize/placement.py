@@ -17,8 +17,11 @@ room only helps). From a state, a stage is placed
 - after a cut at its start (the boundary before it must carry at most T × bandwidth);
 - or cut inside, for each option meeting ``T`` (its copy count decides what the
   cuts inside carry): each cut as late as the chip's room and the cut's traffic
-  allow. The latest feasible cut leaves the least for the next chip, and
-  whether an offset is feasible depends on the offset only, so it is optimal.
+  allow. Whether an offset is feasible depends on the offset only, so the
+  latest feasible cut reaches furthest and the fewest cuts leave the least on
+  the last chip; the same with one cut more (as late as it may lie) begins one
+  more chip with even less on it, a state the first does not dominate. More
+  cuts than that only begin more chips for the same least fill.
 
 ``T`` is feasible iff some state fits the chips; feasibility is monotone in
 ``T``, so bisection on integer ``T`` finds the least. At that ``T`` a second
@@ -113,22 +116,30 @@ def _latest_inside(cuts: _Cuts, k: int, d: int, p: int, x: int, limit: int, cap:
 
 def _span(
     cuts: _Cuts, k: int, d: int, p: int, x: int, fill: int, chip: int, cap: Fraction
-) -> tuple[int, list[int]] | None:
+) -> list[tuple[int, list[int]]]:
     """Stage ``k`` (``x`` crossbars) begun at ``fill`` of a chip, cut inside as late as allowed.
 
-    Returns the fill of the last chip it reaches and the cuts (offsets inside
-    the stage), or None if no cut fits.
+    Returns up to two ways, each the fill of the last chip reached and the cuts
+    (offsets inside the stage): the fewest cuts that lay the stage out (none if
+    it fits), and the same with one more cut, as late as it may lie, which
+    begins one more chip but leaves less on it. More cuts than that only
+    begin more chips for the same least fill.
     """
+    ways: list[tuple[int, list[int]]] = []
     offsets: list[int] = []
     start = 0  # offset where the current chip's share of the stage begins
     room = chip - fill
     while x - start > room:
         t = _latest_inside(cuts, k, d, p, x, start + room, cap)
         if t <= start:
-            return None
+            return []
         offsets.append(t)
         start, room = t, chip
-    return x - start, offsets
+    ways.append((x - start, offsets))
+    t = _latest_inside(cuts, k, d, p, x, start + room, cap)
+    if t > start:
+        ways.append((x - t, [*offsets, t]))
+    return ways
 
 
 @dataclass(frozen=True)
@@ -152,8 +163,20 @@ class _Node:
 Candidates = list[tuple[int, int, int]]
 
 
-def _search(place: Placement, candidates: list[Candidates], cap: Fraction, pareto: bool):
-    """The DP with link cap ``cap`` bits: the final states, or [] if none fits the chips."""
+def _search(
+    place: Placement,
+    candidates: list[Candidates],
+    cap: Fraction,
+    pareto: bool,
+    budget: int | None = None,
+) -> list[_Node]:
+    """The DP with link cap ``cap`` bits: the final states, or [] if none fits the chips.
+
+    ``budget`` caps the crossbars in all when it is less than the chips hold
+    (a crossbar budget that is not a whole number of chips); the pruning must
+    then keep crossbars too (``pareto``).
+    """
+    budget = place.chips * place.chip_capacity if budget is None else budget
     cuts = _Cuts.of(place)
     chip, chips = place.chip_capacity, place.chips
     # The least the stages after each one need: no state may leave less room than that.
@@ -167,7 +190,9 @@ def _search(place: Placement, candidates: list[Candidates], cap: Fraction, paret
         cheap_id, cheap_x, _ = options[0]
         nxt: list[_Node] = []
         for node in layer:
-            room = (chips - node.chip) * chip - node.fill - after[k + 1]
+            room = (
+                min((chips - node.chip) * chip - node.fill, budget - node.crossbars) - after[k + 1]
+            )
             options = [o for o in candidates[k] if o[1] <= room]  # the rest cannot fit
             if not options:
                 continue
@@ -197,19 +222,21 @@ def cuts_ok(cuts: _Cuts, k: int, cap: Fraction) -> bool:
 
 
 def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
-    """Stage ``k`` cut inside, for each candidate that does not fit whole."""
+    """Stage ``k`` cut inside (:func:`_span`), for each candidate option.
+
+    Laying a stage out whole is left to the caller (the cheapest option does it best).
+    """
     if place.atomic[k]:
         return []
     out = []
     for o, x, d in options:
-        if fill + x <= place.chip_capacity:
-            continue  # it fits whole: a cut inside only leaves more for later
-        span = _span(cuts, k, d, place.per_copy[k], x, fill, place.chip_capacity, cap)
-        if span is not None:
-            last_fill, offsets = span
-            out.append(
-                (chip + len(offsets), last_fill, o, x, (*made, *(begin + t for t in offsets)))
-            )
+        for last_fill, offsets in _span(
+            cuts, k, d, place.per_copy[k], x, fill, place.chip_capacity, cap
+        ):
+            if offsets:
+                out.append(
+                    (chip + len(offsets), last_fill, o, x, (*made, *(begin + t for t in offsets)))
+                )
     return out
 
 
@@ -275,12 +302,15 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
     if np.any(problem.naive_cost() > problem.capacity):
         return SolveResult(method, Status.INFEASIBLE, seconds=time.perf_counter() - start)
 
+    budget = int(problem.capacity[0])
+    tight = budget < place.chips * place.chip_capacity  # the chips hold more than the budget
+
     def feasible(t: int) -> bool:
         candidates, cap = _candidates(problem, t), _cap(place, t)
         # Each stage's cheapest option alone often fits already: a quick proof of feasibility.
-        if _search(place, [c[:1] for c in candidates], cap, pareto=False):
+        if _search(place, [c[:1] for c in candidates], cap, tight, budget):
             return True
-        return bool(_search(place, candidates, cap, pareto=False))
+        return bool(_search(place, candidates, cap, tight, budget))
 
     lo = max(int(s.busy_ps.min()) for s in problem.stages)
     blind = solve_blind(problem)  # any placed design bounds the least period from above
@@ -302,8 +332,8 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
             lo = mid + 1
     candidates, cap = _candidates(problem, lo), _cap(place, lo)
     # If every stage's cheapest option fits, that is the fewest crossbars at this period.
-    final = _search(place, [c[:1] for c in candidates], cap, pareto=True)
-    final = final or _search(place, candidates, cap, pareto=True)
+    final = _search(place, [c[:1] for c in candidates], cap, True, budget)
+    final = final or _search(place, candidates, cap, True, budget)
     node = min(final, key=lambda n: (n.crossbars, n.chip, n.fill))
     choice, cuts = _reconstruct(node, place.chips)
     stages = problem.stages

@@ -1,0 +1,288 @@
+"""Placement on a chain of chips: hand-worked designs and the exact DP against brute force.
+
+Unless a test says otherwise the chips are tiny, so that a handful of layers
+spread over several: 2 crossbars per IMA, 2 IMAs per tile, 2 tiles per chip
+(8 crossbars of 128 × 128 per chip). Weights are ISAAC's 16 bits in 2-bit
+cells, 8 slices packed along the columns: a linear layer ``n → m`` takes
+``ceil(n/128) × ceil(8m/128)`` crossbars; a 128 → 128 layer fills a chip.
+Activations are 16 bits. Links: ``links_per_chip / 2`` links of
+``link_gbps`` GB/s towards each neighbour, in bits per ps
+``links/2 × GB/s × 8 / 1000``; with 4 links of 0.0032 GB/s that is
+5.12e-5 bits/ps, so 64 bits take 1.25 µs and 2,048 bits take 40 µs. A linear
+layer is busy one MVM, 1.6 µs (16 bit-slices × 100 ns).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+import pytest
+from helpers import MVM, problem_from
+
+from formulations.placement import period
+from hitm.movement import copy_crossbars, working_set_bits
+from hitm.optimize import solve
+from hitm.pipeline import evaluate, verified
+from hitm.problem import AllocationProblem
+
+SMALL = {
+    "interconnect": "isaac",
+    "crossbars_per_ima": 2,
+    "imas_per_tile": 2,
+    "tiles_per_chip": 2,
+    "link_gbps": 0.0032,
+}
+US = 1_000_000  # ps
+
+
+def linear(name: str, source: str, out: int) -> dict[str, Any]:
+    return {"name": name, "op": "linear", "input": source, "out_features": out}
+
+
+def placed(layers, inputs, chips: int, **hardware: Any) -> AllocationProblem:
+    return problem_from(inputs, layers, {**SMALL, **hardware}, budget={"chips": chips})
+
+
+def design(problem: AllocationProblem, method: str = "bisect"):
+    result = solve(problem, method)
+    return result, verified(problem, result)
+
+
+def test_two_chip_chain_whose_link_binds():
+    """x (128) → fc1 128 → 128 (8 crossbars) → fc2 128 → 128 (8 crossbars), two chips of 8.
+
+    The only layout: fc1 fills chip 0, fc2 chip 1. The link carries fc1's
+    output, 128 × 16 = 2,048 bits, in 2,048 / 5.12e-5 = 40 µs: it binds (the
+    stages take 1.6 µs). With ``interconnect: ideal`` the period is 1.6 µs.
+    """
+    layers = [linear("fc1", "x", 128), linear("fc2", "fc1", 128)]
+    problem = placed(layers, {"x": {"shape": [128]}}, chips=2)
+    result, metrics = design(problem)
+    assert result.bottleneck_ps == metrics.bottleneck_ps == 40 * US
+    assert (metrics.bottleneck_kind, metrics.bottleneck_stage) == ("link", "link 0-1")
+    assert metrics.cuts == (8,)
+    assert metrics.chip_crossbars == (8, 8)
+    assert [(link.bits, link.busy_ps) for link in metrics.links] == [(2_048, 40 * US)]
+    ideal = placed(layers, {"x": {"shape": [128]}}, chips=2, interconnect="ideal")
+    assert ideal.placement is None
+    assert design(ideal)[1].bottleneck_ps == MVM
+
+
+BOTTLENECK = [  # 4 + 1 + 4 + 4 = 13 crossbars on two chips of 8
+    linear("fc1", "x", 64),  # 128 → 64: 1 × ceil(512/128) = 4 crossbars, 1,024 bits out
+    linear("fc2", "fc1", 4),  # 64 → 4: 1 crossbar, 64 bits out
+    linear("fc3", "fc2", 64),  # 4 → 64: 4 crossbars, 1,024 bits out
+    linear("fc4", "fc3", 64),  # 64 → 64: 4 crossbars
+]
+
+
+def test_the_cut_moves_to_the_small_activation():
+    """fc1 (4) → fc2 (1) → fc3 (4) → fc4 (4): 13 crossbars, two chips of 8.
+
+    Filled in order (the placement-blind baseline), chip 0 takes fc1, fc2 and
+    3 of fc3's 4 crossbars, a copy split by output columns: that part reads
+    the whole input (64 bits) and 3/4 of fc3's output crosses
+    (1,024 × 3/4 = 768 bits): 832 bits, 16.25 µs. Link-aware, the cut falls
+    after fc2, where only fc2's 64 bits cross (1.25 µs): the period is the
+    stages' 1.6 µs. Chips hold 5 and 8 crossbars.
+    """
+    problem = placed(BOTTLENECK, {"x": {"shape": [128]}}, chips=2)
+    aware, metrics = design(problem)
+    assert aware.bottleneck_ps == MVM
+    assert metrics.bottleneck_kind == "stage"
+    assert metrics.cuts == (5,)
+    assert metrics.chip_crossbars == (5, 8)
+    assert [(link.bits, link.busy_ps) for link in metrics.links] == [(64, 1_250_000)]
+    blind, blind_metrics = design(problem, "greedy")
+    assert blind.cuts == (8,)
+    assert [(link.bits, link.busy_ps) for link in blind_metrics.links] == [(832, 16_250_000)]
+    assert blind.bottleneck_ps == blind_metrics.bottleneck_ps == 16_250_000
+    # Scoring the blind copies with the best cuts finds the aware design's period.
+    assert evaluate(problem, blind_metrics.copies).bottleneck_ps == MVM
+
+
+def test_a_skip_connection_crosses_two_links():
+    """fc1 → fc2 → fc3, each 128 → 128 (8 crossbars, one chip each), and out = fc3 + fc1.
+
+    Without the skip each link carries one 2,048-bit activation (40 µs). The
+    add runs with fc3 on chip 2, so fc1's output also travels to chip 2 over
+    both links: 4,096 bits each, 80 µs.
+    """
+    chain = [linear("fc1", "x", 128), linear("fc2", "fc1", 128), linear("fc3", "fc2", 128)]
+    inputs = {"x": {"shape": [128]}}
+    plain = design(placed(chain, inputs, chips=3))[1]
+    assert [link.bits for link in plain.links] == [2_048, 2_048]
+    skip = [*chain, {"name": "out", "op": "add", "inputs": ["fc3", "fc1"]}]
+    metrics = design(placed(skip, inputs, chips=3))[1]
+    assert metrics.cuts == (8, 16)
+    assert [(link.bits, link.busy_ps) for link in metrics.links] == [
+        (4_096, 80 * US),
+        (4_096, 80 * US),
+    ]
+    assert metrics.bottleneck_ps == 80 * US
+
+
+def test_a_stage_split_across_a_boundary():
+    """x (1, 16, 16) → conv 3×3 pad 1 to 16 channels (1 crossbar a copy) → fc 4,096 → 4.
+
+    The conv has 256 windows; 12 copies make it ceil(256/12) = 22 MVMs,
+    35.2 µs. The fc takes ceil(4096/128) × ceil(32/128) = 32 crossbars: with
+    chips of 8 (here 11 chips), 12 + 32 = 44 crossbars. Cuts at the fixed
+    positions 8, 16, ..., 40 (stage coordinates): the first falls inside the
+    conv after 8 of its 12 copies. It carries the share of the input the 4
+    copies beyond it read, 4,096 × 4/12, and the share of the output the 8
+    copies before it made, 65,536 × 8/12: 45,056 bits in all (exact). The
+    next, at 16, lies inside the fc, a copy split by columns: the part beyond
+    it reads the whole input, 65,536 bits; the fc's output is the network's
+    and leaves from the chip that makes it, over no link of the chain.
+    """
+    layers = [
+        {"name": "c", "op": "conv2d", "input": "x", "out_channels": 16, "kernel": 3, "padding": 1},
+        {"name": "f", "op": "flatten", "input": "c"},
+        linear("fc", "f", 4),
+    ]
+    problem = placed(layers, {"x": {"shape": [1, 16, 16]}}, chips=11)
+    assert problem.placement.chips == 11
+    cuts = (8, 16, 24, 32, 40, 44, 44, 44, 44, 44)
+    metrics = evaluate(problem, {"c": 12, "fc": 1}, cuts=cuts)
+    assert metrics.stages[0].busy_ps == 22 * MVM
+    bits = [link.bits for link in metrics.links]
+    assert bits[0] == 4_096 * 4 / 12 + 65_536 * 8 / 12 == 45_056
+    assert bits[1:5] == [65_536] * 4
+    assert bits[5:] == [0] * 5  # chips 6 to 10 are empty
+    assert metrics.chip_crossbars == (8, 8, 8, 8, 8, 4, 0, 0, 0, 0, 0)
+    assert metrics.chips_used == 6
+    assert metrics.link_bits == sum(bits)
+
+
+def test_the_buffer_of_a_window_that_does_not_fit_one_tile():
+    """VGG-16's conv1_2 on ISAAC tiles: x (64, 224, 224), 3×3 to 64 channels.
+
+    A copy's working set is the 3 input rows under the window:
+    3 × 224 × 64 values × 16 bits = 688,128 bits, more than one tile's eDRAM
+    (64 KB = 524,288 bits). Its weights take ceil(576/128) × ceil(512/128) =
+    20 crossbars; a crossbar's share of a tile's eDRAM is 524,288 / 96
+    bits, so a copy reserves 688,128 × 96 / 524,288 = 126 crossbars (1.3
+    tiles), idle but for their buffer. With ``interconnect: ideal`` buffers
+    are not modelled and a copy is its 20 crossbars.
+    """
+    layers = [{"name": "c", "op": "conv2d", "input": "x", "out_channels": 64, "kernel": 3,
+               "padding": 1}]  # fmt: skip
+    inputs = {"x": {"shape": [64, 224, 224]}}
+    problem = problem_from(inputs, layers, {"interconnect": "isaac"}, budget={"chips": 1})
+    analysis = problem.analysis
+    assert working_set_bits(analysis, "c") == 688_128 > analysis.hardware.edram_bits == 524_288
+    assert analysis.layer("c").crossbars == 20
+    assert copy_crossbars(analysis, "c") == 126
+    # An ISAAC chip's 168 tiles × 96 = 16,128 crossbars hold exactly 128 such copies.
+    metrics = design(problem)[1]
+    assert metrics.copies["c"] == 128
+    assert metrics.crossbars_used == 126 * 128 == 168 * 96
+    ideal = problem_from(inputs, layers, {"interconnect": "ideal"}, budget={"chips": 1})
+    assert copy_crossbars(ideal.analysis, "c") == 20
+
+
+def test_a_tiles_edram_binds():
+    """fc 128 → 128 on an ISAAC chip with a 16-bit eDRAM bus.
+
+    The layer moves 2 bytes × (128 inputs read + 128 outputs written) = 4,096
+    bits through eDRAM per inference. A tile's bus carries 16 bits × 1.28 GHz
+    = 20.48 bits/ns; the layer's 8 crossbars hold 8/96 of a tile, so 1.7067
+    bits/ns: 2,400 ns, longer than its 1.6 µs MVM. More copies cannot help (one
+    input vector, ``parallel`` = 1). With ISAAC's 384-bit bus it is 100 ns.
+    """
+    layers = [linear("fc", "x", 128)]
+    inputs = {"x": {"shape": [128]}}
+    narrow = problem_from(inputs, layers, {"interconnect": "isaac", "bus_bits": 16})
+    metrics = design(narrow)[1]
+    assert metrics.bottleneck_ps == 2_400_000
+    assert (metrics.bottleneck_kind, metrics.bottleneck_stage) == ("edram", "fc")
+    assert metrics.stages[0].edram_ps == 2_400_000
+    wide = design(problem_from(inputs, layers, {"interconnect": "isaac"}))[1]
+    assert (wide.bottleneck_ps, wide.bottleneck_kind, wide.stages[0].edram_ps) == (
+        MVM,
+        "stage",
+        100_000,
+    )
+
+
+# --- the exact DP against brute force ----------------------------------------------------------
+
+
+def brute(problem: AllocationProblem) -> tuple[int, int] | None:
+    """The least (period, crossbars) over every option per stage and every placement."""
+    place = problem.placement
+    budget = int(problem.capacity[0])
+    best = None
+    for choice in itertools.product(*(range(s.n_options) for s in problem.stages)):
+        xs = [int(s.cost[o, 0]) for s, o in zip(problem.stages, choice, strict=True)]
+        total = sum(xs)
+        if total > budget:
+            continue
+        busy = [int(s.busy_ps[o]) for s, o in zip(problem.stages, choice, strict=True)]
+        copies = [int(s.copies[o, 0]) for s, o in zip(problem.stages, choice, strict=True)]
+        for cuts in itertools.combinations_with_replacement(range(total + 1), place.chips - 1):
+            try:
+                t, _ = period(place, busy, xs, copies, cuts)
+            except ValueError:
+                continue  # over a chip's capacity, or an atomic stage cut
+            if best is None or (t, total) < best:
+                best = (t, total)
+    return best
+
+
+def random_problem(rng: random.Random) -> AllocationProblem:
+    """2–4 weight layers (convolutions with copies to choose, linear layers, skips), 2–3 chips."""
+    rows = rng.choice([16, 32, 32])
+    channels, h = rng.choice([1, 2]), rng.choice([4, 6])
+    layers: list[dict[str, Any]] = []
+    source = "x"
+    for i in range(rng.randint(2, 4)):
+        if i > 0 and rng.random() < 0.25:
+            out = rng.choice([2, 4, 8])
+            layers.append({"name": f"f{i}", "op": "flatten", "input": source})
+            layers.append({"name": f"c{i}", "op": "linear", "input": f"f{i}", "out_features": out})
+            layers.append({"name": f"u{i}", "op": "reshape", "input": f"c{i}",
+                           "shape": [out, 1, 1]})  # fmt: skip
+            source, channels, h = f"u{i}", out, 1
+            continue
+        out, k = rng.choice([1, 2, 4]), rng.choice([1, 3])
+        layers.append({"name": f"c{i}", "op": "conv2d", "input": source, "out_channels": out,
+                       "kernel": k, "padding": k // 2})  # fmt: skip
+        if out == channels and source != "x" and rng.random() < 0.5:
+            layers.append({"name": f"s{i}", "op": "add", "inputs": [f"c{i}", source]})
+            source = f"s{i}"
+        else:
+            source = f"c{i}"
+        channels = out
+    hardware = {
+        "interconnect": "isaac",
+        "rows": rows,
+        "cols": rows,
+        "crossbars_per_ima": 2,
+        "imas_per_tile": 1,
+        "tiles_per_chip": 2,
+        "link_gbps": rng.choice([0.002, 0.005, 0.02]),
+        "edram_kb": rng.choice([1, 64]),
+    }
+    chips = rng.choice([2, 3])
+    budget = {"chips": chips} if rng.random() < 0.7 else {"crossbars": 4 * chips - 1}
+    return problem_from({"x": {"shape": [rng.choice([1, 2]), h, h]}}, layers, hardware,
+                        budget=budget)  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_bisect_with_placement_matches_brute_force(seed):
+    problem = random_problem(random.Random(seed))
+    expected = brute(problem)
+    result = solve(problem, "bisect")
+    if expected is None:
+        assert result.choice is None
+        return
+    assert (result.bottleneck_ps, result.cost["crossbars"]) == expected
+    assert verified(problem, result).bottleneck_ps == expected[0]
+    blind = solve(problem, "greedy")
+    if blind.bottleneck_ps is not None:
+        assert blind.bottleneck_ps >= expected[0]
