@@ -103,9 +103,7 @@ BUDGET_SECTION = Section(
         "chips": Integer(1, 4096, "Whole chips: their crossbars and tiles."),
         "crossbars": Integer(1, 1 << 26, "A cap on crossbars."),
         "tiles": Integer(1, 1 << 22, "A cap on tiles."),
-        "power_w": Number(
-            0.0, 1e6, closed_max=True, description="A cap on provisioned power, W."
-        ),
+        "power_w": Number(0.0, 1e6, closed_max=True, description="A cap on provisioned power, W."),
         "area_mm2": Number(0.0, 1e7, closed_max=True, description="A cap on area, mm²."),
     },
     hints={"power": "unknown field (use power_w)", "area": "unknown field (use area_mm2)"},

@@ -149,8 +149,10 @@ class Number(Field):
     unit: str = ""
 
     def _rule(self) -> str:
-        low = f"at least {_fmt(self.minimum)}" if self.closed_min else (
-            "positive" if self.minimum == 0 else f"above {_fmt(self.minimum)}"
+        low = (
+            f"at least {_fmt(self.minimum)}"
+            if self.closed_min
+            else ("positive" if self.minimum == 0 else f"above {_fmt(self.minimum)}")
         )
         high = f"at most {_fmt(self.maximum)}" if self.closed_max else f"below {_fmt(self.maximum)}"
         return f"must be {low} and {high}"
@@ -242,7 +244,9 @@ class Text(Field):
         return BAD
 
     def schema(self) -> dict[str, Any]:
-        return self._described({"type": "string"} if self.ref else {"type": "string", "minLength": 1})
+        return self._described(
+            {"type": "string"} if self.ref else {"type": "string", "minLength": 1}
+        )
 
 
 def Ref(description: str = "") -> Text:
@@ -292,7 +296,12 @@ class IntList(Field):
 
     def schema(self) -> dict[str, Any]:
         return self._described(
-            {"type": "array", "minItems": 1, "maxItems": self.max_items, "items": self.item.schema()}
+            {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": self.max_items,
+                "items": self.item.schema(),
+            }
         )
 
 
@@ -311,7 +320,9 @@ class IntSet(Field):
             and all(_is_int(v) and low <= v <= high for v in value)
         )
         if not ok:
-            problems.append(f"{where}: expected a list of integers from {low} to {high}, got {value!r}")
+            problems.append(
+                f"{where}: expected a list of integers from {low} to {high}, got {value!r}"
+            )
             return BAD
         return tuple(sorted(set(value)))
 

@@ -104,6 +104,21 @@ class Metrics:
     noc_bits: float = 0  # bits through on-chip routers per inference
 
     @property
+    def stage_chips(self) -> tuple[tuple[int, int], ...]:
+        """Per stage, the first and last chip its crossbars lie on (placed designs only)."""
+        if not self.chip_crossbars:
+            return ()
+        ends = list(itertools.accumulate(self.chip_crossbars))
+        spans, start = [], 0
+        for stage in self.stages:
+            end = start + stage.crossbars
+            first = next(c for c, e in enumerate(ends) if e > start or c == len(ends) - 1)
+            last = next(c for c, e in enumerate(ends) if e >= end)
+            spans.append((first, max(first, last)))
+            start = end
+        return tuple(spans)
+
+    @property
     def link_bits(self) -> Fraction:
         """Bits per inference over chip-to-chip links (a bit crossing two links counts twice)."""
         return sum((link.bits for link in self.links), Fraction(0))
@@ -382,6 +397,10 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
     crossbars = [x for _, _, x, _, _ in rows]
     per_stage = [int(copies[s.members[0]]) if len(s.members) == 1 else 1 for s, *_ in rows]
     if cuts is None:
+        if sum(crossbars) > place.chips * place.chip_capacity:
+            # More than the chain holds (the unlimited design): no cuts to price, the
+            # stages alone bound it.
+            return (), None
         cuts = best_cuts(place, busy, crossbars, per_stage)
         if cuts is None:
             raise DescriptionError(

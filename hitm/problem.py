@@ -374,6 +374,7 @@ def build_problem(
 
     stages: list[Stage] = []
     stage_of: dict[str, int] = {}
+
     def options(m: LayerDemand):
         return _layer_options(m, per_copy[m.name], hw, resources, adc_cycles, limit(m))
 

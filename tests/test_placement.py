@@ -15,13 +15,17 @@ layer is busy one MVM, 1.6 µs (16 bit-slices × 100 ns).
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from typing import Any
 
 import pytest
+import yaml
 from helpers import MVM, problem_from
+from typer.testing import CliRunner
 
 from formulations.placement import period
+from hitm.cli import app
 from hitm.movement import copy_crossbars, working_set_bits
 from hitm.optimize import solve
 from hitm.pipeline import evaluate, verified
@@ -286,3 +290,48 @@ def test_bisect_with_placement_matches_brute_force(seed):
     blind = solve(problem, "greedy")
     if blind.bottleneck_ps is not None:
         assert blind.bottleneck_ps >= expected[0]
+
+
+# --- what the user sees -------------------------------------------------------------------------
+
+
+def _cli_instance(tmp_path, interconnect: str):
+    doc = {
+        "network": {"inputs": {"x": {"shape": [128]}}, "layers": BOTTLENECK},
+        "hardware": {**SMALL, "interconnect": interconnect},
+        "budget": {"chips": 2},
+    }
+    path = tmp_path / f"{interconnect}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_solve_reports_chips_links_and_what_binds(tmp_path):
+    """The BOTTLENECK network of the test above, from the command line: tables, then JSON."""
+    path = _cli_instance(tmp_path, "isaac")
+    result = CliRunner().invoke(app, ["solve", str(path), "-m", "bisect"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "placement: period set by stage" in result.stdout
+    assert "fc1 … fc2 (2)" in result.stdout  # chip 0 holds fc1 and fc2
+    assert "1.25 µs" in result.stdout  # the link's busy time
+    doc = json.loads(CliRunner().invoke(app, ["solve", str(path), "-m", "bisect", "--json"]).stdout)
+    assert doc["bottleneck_kind"] == "stage"
+    place = doc["placement"]
+    assert place["cuts"] == [5]
+    assert [c["crossbars"] for c in place["chips"]] == [5, 8]
+    assert place["chips"][1]["stages"] == ["fc3", "fc4"]
+    assert place["links"] == [{"link": "0-1", "cut": 5, "bits": 64.0, "busy_ps": 1_250_000}]
+    assert doc["energy"]["split_pj"]["link"] > 0
+    blind = CliRunner().invoke(app, ["solve", str(path), "-m", "greedy", "--json"])
+    assert json.loads(blind.stdout)["bottleneck_kind"] == "link"
+
+
+def test_ideal_reports_no_placement(tmp_path):
+    path = _cli_instance(tmp_path, "ideal")
+    result = CliRunner().invoke(app, ["solve", str(path), "--json"])
+    doc = json.loads(result.stdout)
+    assert "placement" not in doc
+    assert doc["bottleneck_kind"] == "stage"
+    assert "link" not in doc["energy"]["split_pj"]
+    tables = CliRunner().invoke(app, ["solve", str(path)], env={"COLUMNS": "200"}).stdout
+    assert "placement:" not in tables

@@ -60,6 +60,7 @@ from hitm.report.tables import (
     frontier_table,
     hardware_peak_table,
     hardware_table,
+    placement_table,
 )
 from hitm.resources import FRONTIER_RESOURCES
 from hitm.resources import resource as find_resource
@@ -188,6 +189,8 @@ def _print_design(
 ) -> None:
     """A design's stages, then it beside the naive and unlimited designs, then their costs."""
     out.print(design_table(design, title, adcs=problem.design is not None))
+    if design.links or design.chip_crossbars:
+        out.print(placement_table(design))
     designs = {label: design, "naive": naive, "unlimited": unlimited}
     out.print(baselines_table(problem, designs, unlimited))
     out.print(costs_table(designs))
@@ -296,7 +299,9 @@ def compare_cmd(
         emit_json(compare_json(problem, comparison, unlimited), warnings)
     else:
         warn(warnings)
-        out.print(compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited))
+        out.print(
+            compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited)
+        )
         out.print(costs_table(comparison.designs))
         agree = comparison.agree
         verdict = "all proven optima agree" if agree else "DISAGREEMENT between proven optima"
@@ -532,7 +537,8 @@ def sweep_report_cmd(
     pareto: Annotated[
         str,
         typer.Option(
-            "--pareto", help="Objectives of the front: throughput, area, power, energy, crossbars, efficiency."
+            "--pareto",
+            help="Objectives of the front: throughput, area, power, energy, crossbars, efficiency.",
         ),
     ] = "throughput,area",
     plot: PlotOpt = None,

@@ -159,13 +159,15 @@ def budget_options(func: F) -> F:
     own = [p for p in signature.parameters.values() if p.name != "flags"]
     defaults = {f.name: f.default for f in dataclasses.fields(BudgetFlags)}
     added = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name], annotation=kind)
+        inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name], annotation=kind
+        )
         for name, kind in _FLAGS.items()
     ]
     at = next((i for i, p in enumerate(own) if p.default is not inspect.Parameter.empty), len(own))
-    params = [
-        p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own[:at]
-    ] + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*added, *own[at:])]
+    params = [p.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in own[:at]] + [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*added, *own[at:])
+    ]
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -59,7 +59,10 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except HitmError as exc:
             err.print(
-                f"[bold red]error:[/] {escape(_message(exc))}", highlight=False, markup=True, soft_wrap=True
+                f"[bold red]error:[/] {escape(_message(exc))}",
+                highlight=False,
+                markup=True,
+                soft_wrap=True,
             )
             raise typer.Exit(exc.exit_code) from None
 

@@ -217,7 +217,9 @@ _RNN = {
     "hidden": Attr(Integer(1, description="Hidden units per direction.")),
     "bias": Attr(_BOOL, True),
     "bias_vectors": Attr(
-        Choice((1, 2), description="2 as PyTorch/ONNX (input and recurrent biases), 1 as Caffe/TF."),
+        Choice(
+            (1, 2), description="2 as PyTorch/ONNX (input and recurrent biases), 1 as Caffe/TF."
+        ),
         2,
     ),
     "bidirectional": Attr(_BOOL, False),
@@ -269,7 +271,10 @@ OPS: dict[str, OpSpec] = {
     "mul": OpSpec(
         {}, _elementwise, min_inputs=2, max_inputs=64, description="Elementwise product."
     ),
-    **{op: OpSpec({}, _same, description=_SAME) for op in ("relu", "relu6", "sigmoid", "tanh", "softmax")},
+    **{
+        op: OpSpec({}, _same, description=_SAME)
+        for op in ("relu", "relu6", "sigmoid", "tanh", "softmax")
+    },
     "batchnorm": OpSpec({}, _same, description=_SAME),
     "dropout": OpSpec(
         {"rate": Attr(Number(0.0, 1.0, closed_min=True), 0.5)}, _same, description=_SAME

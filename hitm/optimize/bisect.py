@@ -51,7 +51,9 @@ def solve_bisect(problem: AllocationProblem) -> SolveResult:
     if not fits(int(candidates[hi])):
         status = Status.INFEASIBLE if exact else Status.ERROR
         message = "" if exact else "no scaled-cost choice fits every budget"
-        return SolveResult(Method.BISECT, status, seconds=time.perf_counter() - start, message=message)
+        return SolveResult(
+            Method.BISECT, status, seconds=time.perf_counter() - start, message=message
+        )
     while lo < hi:
         mid = (lo + hi) // 2
         if fits(int(candidates[mid])):
@@ -62,7 +64,9 @@ def solve_bisect(problem: AllocationProblem) -> SolveResult:
     choice = tuple(int(i - o) for i, o in zip(idx, offsets, strict=True))
     t = max(int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True))
     if exact:
-        return allocation_result(problem, Method.BISECT, Status.OPTIMAL, choice, t, start, bound_ps=t)
+        return allocation_result(
+            problem, Method.BISECT, Status.OPTIMAL, choice, t, start, bound_ps=t
+        )
     return allocation_result(
         problem,
         Method.BISECT,

@@ -115,7 +115,8 @@ def solver(method: str) -> Solver:
             return s
     known = [str(m) for m in SOLVERS]
     raise ParameterError(
-        "method", f"unknown method '{method}'{suggest(str(method), known)}; known: {', '.join(known)}"
+        "method",
+        f"unknown method '{method}'{suggest(str(method), known)}; known: {', '.join(known)}",
     )
 
 

@@ -65,8 +65,7 @@ def analysis_json(analysis: Analysis, flows: Traffic) -> dict[str, Any]:
             for layer in analysis.layers
         ],
         "edges": [
-            {"from": e.source, "to": e.target, "bits": e.bits, "kind": e.kind}
-            for e in flows.edges
+            {"from": e.source, "to": e.target, "bits": e.bits, "kind": e.kind} for e in flows.edges
         ],
         "loops": [
             {
@@ -112,11 +111,52 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
             for s in metrics.stages
         ],
     }
+    doc["bottleneck_kind"] = metrics.bottleneck_kind
+    if metrics.chip_crossbars:
+        doc["placement"] = placement_json(metrics)
     if unlimited is not None:
         doc["throughput_pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
         doc["budget_pct_used"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
     doc["energy"] = costs_json(metrics.costs)
     return doc
+
+
+def placement_json(metrics: Metrics) -> dict[str, Any]:
+    """Where a placed design's stages sit and what its links carry.
+
+    ``cuts`` are the chip boundaries in stage coordinates (crossbars counted
+    from the first stage's); per chip its crossbars and the stages on it; per
+    link its cut, bits per inference (a float of the exact fraction) and
+    busy time; per stage its chips and eDRAM time.
+    """
+    names = [s.name for s in metrics.stages]
+    spans = metrics.stage_chips
+    return {
+        "cuts": list(metrics.cuts),
+        "chips": [
+            {
+                "chip": c,
+                "crossbars": n,
+                "stages": [names[k] for k, (a, b) in enumerate(spans) if n and a <= c <= b],
+            }
+            for c, n in enumerate(metrics.chip_crossbars)
+        ],
+        "links": [
+            {
+                "link": link.name.removeprefix("link "),
+                "cut": link.cut,
+                "bits": float(link.bits),
+                "busy_ps": link.busy_ps,
+            }
+            for link in metrics.links
+        ],
+        "stages": [
+            {"name": s.name, "chips": list(span), "edram_ps": s.edram_ps}
+            for s, span in zip(metrics.stages, spans, strict=True)
+        ],
+        "link_bits": float(metrics.link_bits),
+        "noc_bits": float(metrics.noc_bits),
+    }
 
 
 def costs_json(costs: DesignCosts) -> dict[str, Any]:

@@ -70,9 +70,7 @@ def save_figure(fig: Figure, path: Path) -> Path:
 
     def draw(handle: BinaryIO) -> None:
         with matplotlib.rc_context(_STYLE):
-            fig.savefig(
-                handle, format=fmt, dpi=150, metadata=_METADATA.get(fmt)
-            )
+            fig.savefig(handle, format=fmt, dpi=150, metadata=_METADATA.get(fmt))
 
     try:
         return write_whole(path, draw)

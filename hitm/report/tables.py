@@ -42,6 +42,7 @@ __all__ = [
     "frontier_table",
     "hardware_peak_table",
     "hardware_table",
+    "placement_table",
 ]
 
 
@@ -119,26 +120,92 @@ def edges_table(flows: Traffic) -> Table:
 
 
 def design_table(metrics: Metrics, title: str, adcs: bool = False) -> Table:
-    """Per-stage table of one design, the bottleneck marked (ADCs per crossbar if ``adcs``)."""
+    """Per-stage table of one design, the bottleneck marked (ADCs per crossbar if ``adcs``).
+
+    A placed design (data movement priced) also shows each stage's chips and
+    the time its tiles' eDRAM needs.
+    """
     t = Table(title=title, title_justify="left")
-    cols = ("stage", "kind", "copies", *(("ADCs",) if adcs else ()), "crossbars", "busy")
+    spans = metrics.stage_chips
+    cols = (
+        "stage",
+        "kind",
+        "copies",
+        *(("ADCs",) if adcs else ()),
+        "crossbars",
+        *(("chips", "eDRAM") if spans else ()),
+        "busy",
+    )
     for col in (*cols, "utilisation"):
         t.add_column(col, justify="left" if col in ("stage", "kind") else "right")
-    for s in metrics.stages:
+    for k, s in enumerate(metrics.stages):
         mark = s.name == metrics.bottleneck_stage
         copies = "+".join(f"{d:,}" for d in s.copies)
         per = ("+".join(str(a) for a in s.adcs),) if adcs else ()
+        placed = ()
+        if spans:
+            first, last = spans[k]
+            placed = (f"{first}" if first == last else f"{first}–{last}", fmt_time(s.edram_ps))
         t.add_row(
             ("▶ " if mark else "  ") + s.name,
             s.kind,
             copies,
             *per,
             f"{s.crossbars:,}",
+            *placed,
             fmt_time(s.busy_ps),
             f"{100 * s.utilisation:.1f}%",
             style="bold red" if mark else None,
         )
     return t
+
+
+def placement_table(metrics: Metrics) -> Table:
+    """A placed design's chips and links: crossbars per chip, each link's cut, traffic and busy.
+
+    One row per chip: its crossbars, how full it is, the stages on it; then the
+    link to the next chip: the bits per inference crossing it, its busy time
+    and its share of the period. The link that sets the period is marked;
+    unused chips at the end of the chain share one row.
+    """
+    t = Table(title=f"placement: period set by {_bound_by(metrics)}", title_justify="left")
+    for col in ("chip", "crossbars", "full", "stages", "link →", "traffic", "busy", "% of T"):
+        t.add_column(col, justify="left" if col == "stages" else "right")
+    capacity = metrics.analysis.hardware.crossbars_per_chip
+    names = [s.name for s in metrics.stages]
+    chips = len(metrics.chip_crossbars)
+    used = max((c + 1 for c, n in enumerate(metrics.chip_crossbars) if n), default=1)
+    for c in range(used):
+        n = metrics.chip_crossbars[c]
+        on = [names[k] for k, (a, b) in enumerate(metrics.stage_chips) if a <= c <= b]
+        stages = on[0] if len(on) == 1 else f"{on[0]} … {on[-1]} ({len(on)})" if on else ""
+        link = metrics.links[c] if c < len(metrics.links) and c < used - 1 else None
+        mark = metrics.bottleneck_kind == "link" and link is not None
+        mark = mark and link.name == metrics.bottleneck_stage
+        cells = ("", "", "", "")
+        if link is not None:
+            share = link.busy_ps / metrics.bottleneck_ps if metrics.bottleneck_ps else 0.0
+            cells = (
+                f"{'▶ ' if mark else ''}{c}-{c + 1}",
+                fmt_bits(float(link.bits)),
+                fmt_time(link.busy_ps),
+                fmt_pct(share),
+            )
+        t.add_row(f"{c}", f"{n:,}", fmt_pct(n / capacity), stages, *cells,
+                  style="bold red" if mark else None)  # fmt: skip
+    if used < chips:
+        rest = f"{used}" if used == chips - 1 else f"{used}–{chips - 1}"
+        t.add_row(rest, "0", fmt_pct(0), "(unused)", "", "", "", "")
+    return t
+
+
+def _bound_by(metrics: Metrics) -> str:
+    """What sets the period, in words: a stage's crossbars, its tiles' eDRAM, or a link."""
+    if metrics.bottleneck_kind == "link":
+        return metrics.bottleneck_stage
+    if metrics.bottleneck_kind == "edram":
+        return f"the eDRAM of {metrics.bottleneck_stage}'s tiles"
+    return f"stage {metrics.bottleneck_stage}"
 
 
 def baselines_table(
@@ -166,7 +233,7 @@ def baselines_table(
         t.add_row(
             name,
             fmt_time(m.bottleneck_ps),
-            m.bottleneck_stage,
+            m.bottleneck_stage + (" (eDRAM)" if m.bottleneck_kind == "edram" else ""),
             fmt_rate(m.throughput_per_s),
             fmt_pct(unlimited.bottleneck_ps / m.bottleneck_ps),
             f"{m.crossbars_used:,}",
@@ -188,7 +255,6 @@ _GROUP_TITLES = {
     "noc": "routers",
     "static": "static",
 }
-
 
 
 def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and area") -> Table:
@@ -262,7 +328,9 @@ def hardware_table(table: CostTable) -> Table:
                 c.note,
             )
         power, area = totals[level]
-        t.add_row(f"total {within[level]}", "", "", fmt_num(power), "", fmt_num(area), "", style="bold")
+        t.add_row(
+            f"total {within[level]}", "", "", fmt_num(power), "", fmt_num(area), "", style="bold"
+        )
         t.add_section()
     return t
 
