@@ -30,7 +30,7 @@ import numpy as np
 from hitm.analysis import Analysis
 from hitm.budget import Budget, DesignSpace
 from hitm.costs import crossbar_share
-from hitm.errors import ParameterError, SolverError
+from hitm.errors import DescriptionError, ParameterError, SolverError
 from hitm.optimize import Method, Status, solve
 from hitm.pipeline import (
     PS_PER_S,
@@ -294,6 +294,12 @@ def frontier(
     ParameterError
         If the resource is unknown or ``up_to`` is below the frontier's first point.
     """
+    if analysis.hardware.moves_data:
+        # The staircase prices stages only; a frontier with links would need a placement per point.
+        raise DescriptionError(
+            "hardware.interconnect: the frontier does not model data movement yet;"
+            " use interconnect: ideal, or solve at each budget (hitm sweep)"
+        )
     spec = find_resource(resource, frontier=True)
     problem = frontier_problem(analysis, spec.name, design)
     column = problem.resources.index(spec.key)

@@ -21,15 +21,19 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import MVM, problem_from
+from helpers import INSTANCES, MVM, problem_from
 from typer.testing import CliRunner
 
+import hitm
 from formulations.placement import period
+from hitm.budget import Budget
 from hitm.cli import app
+from hitm.description.load import load_instance
+from hitm.hardware import load_hardware
 from hitm.movement import copy_crossbars, working_set_bits
 from hitm.optimize import solve
 from hitm.pipeline import evaluate, verified
-from hitm.problem import AllocationProblem
+from hitm.problem import AllocationProblem, build_problem
 
 SMALL = {
     "interconnect": "isaac",
@@ -335,3 +339,32 @@ def test_ideal_reports_no_placement(tmp_path):
     assert "link" not in doc["energy"]["split_pj"]
     tables = CliRunner().invoke(app, ["solve", str(path)], env={"COLUMNS": "200"}).stdout
     assert "placement:" not in tables
+
+
+def test_pareto_refuses_data_movement_in_one_line(tmp_path):
+    result = CliRunner().invoke(app, ["pareto", str(_cli_instance(tmp_path, "isaac"))])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in result.output
+    assert message.startswith("error: hardware.interconnect: the frontier does not model")
+
+
+def test_a_sweep_over_the_interconnect_places_each_budget():
+    """ideal vs isaac in one sweep: ideal rows from the staircase, isaac rows from the placed DP."""
+
+    spec = {
+        "networks": ["s2vt"],
+        "hardware": {"axes": {"interconnect": ["ideal", "isaac"]}},
+        "budgets": {"chips": [8, 16]},
+        "methods": ["dp"],
+    }
+    frame = hitm.sweep(spec).set_index(["interconnect", "budget_chips"])
+    inst = load_instance(INSTANCES / "s2vt.yaml")
+    for interconnect in ("ideal", "isaac"):
+        hw = load_hardware({"preset": "isaac", "interconnect": interconnect})
+        analysis = hitm.analyze(inst.network, hw)
+        for chips in (8, 16):
+            result = solve(build_problem(analysis, Budget(chips=chips)), "dp")
+            assert frame.loc[(interconnect, chips), "bottleneck_ps"] == result.bottleneck_ps
+    assert frame.loc[("isaac", 16), "bottleneck_ps"] > frame.loc[("ideal", 16), "bottleneck_ps"]
