@@ -31,6 +31,7 @@ the allocation with the fewest crossbars. Both passes are exact.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,6 +39,7 @@ from fractions import Fraction
 import numpy as np
 
 from formulations.placement import Placement, period
+from hitm.optimize.arrays import monotone
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
@@ -268,14 +270,30 @@ def _reconstruct(node: _Node, chips: int) -> tuple[list[int], list[int]]:
     return choice, [*made, *([total] * (chips - 1 - len(made)))]
 
 
-def _candidates(problem: AllocationProblem, t: int) -> list[Candidates]:
-    """Per stage, the options meeting ``t``, the cheapest first."""
-    out = []
-    for stage in problem.stages:
-        ok = np.flatnonzero(stage.busy_ps <= t)
-        order = ok[np.argsort(stage.cost[ok, 0], kind="stable")]
-        out.append([(int(o), int(stage.cost[o, 0]), int(stage.copies[o, 0])) for o in order])
-    return out
+class _Options:
+    """Each stage's options as the placement search reads them, for any period.
+
+    Options run slow → fast; for a period ``T`` a stage's candidates are those
+    with busy ≤ T, cheapest (fewest crossbars) first.
+    """
+
+    def __init__(self, problem: AllocationProblem) -> None:
+        self.busy = [s.busy_ps for s in problem.stages]
+        self.sorted = monotone(problem)  # cost grows as busy falls: a suffix, cheapest first
+        self.rows = [
+            [(o, int(s.cost[o, 0]), int(s.copies[o, 0])) for o in range(s.n_options)]
+            for s in problem.stages
+        ]
+
+    def at(self, t: int) -> list[Candidates]:
+        out = []
+        for busy, rows in zip(self.busy, self.rows, strict=True):
+            if self.sorted:
+                out.append(rows[int(np.searchsorted(-busy, -t, side="left")) :])
+            else:
+                ok = [row for row, b in zip(rows, busy, strict=True) if b <= t]
+                out.append(sorted(ok, key=lambda row: row[1]))
+        return out
 
 
 def _upper(place: Placement, busy: int) -> int:
@@ -285,8 +303,35 @@ def _upper(place: Placement, busy: int) -> int:
     return max(busy, -(-total_bits * bw.denominator // bw.numerator))
 
 
+def _period_of(problem: AllocationProblem, choice: list[int], cuts: list[int]) -> int:
+    """The period of options ``choice`` placed with ``cuts``."""
+    stages = problem.stages
+    busy = [int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True)]
+    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, choice, strict=True)]
+    copies = [int(s.copies[o, 0]) for s, o in zip(stages, choice, strict=True)]
+    return period(problem.placement, busy, crossbars, copies, cuts)[0]
+
+
+def _relaxed(problem: AllocationProblem) -> SolveResult:
+    """The crossbar-only optimum (links free, chips pooled): a lower bound on the placed period."""
+    free = dataclasses.replace(problem, placement=None)
+    if monotone(free):
+        from hitm.optimize.bisect import solve_bisect
+
+        return solve_bisect(free)
+    from hitm.optimize.dp import solve_dp
+
+    return solve_dp(free)
+
+
 def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> SolveResult:
-    """The least period over copies and placement, then the fewest crossbars (exact)."""
+    """The least period over copies and placement, then the fewest crossbars (exact).
+
+    The period lies between the crossbar-only optimum (a relaxation: the same
+    problem without chip boundaries or links) and the placement-blind design's
+    period (one valid placement). The search gallops up from the first and
+    bisects once it has passed the least feasible period.
+    """
     start = time.perf_counter()
     place = problem.placement
     if place is None:  # pragma: no cover - callers check
@@ -299,38 +344,63 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
             message="placement with several budgeted resources is not supported yet: budget"
             " crossbars or chips only, or set interconnect: ideal",
         )
-    if np.any(problem.naive_cost() > problem.capacity):
-        return SolveResult(method, Status.INFEASIBLE, seconds=time.perf_counter() - start)
-
+    relaxed = _relaxed(problem)
+    if relaxed.bottleneck_ps is None:
+        return SolveResult(method, relaxed.status, seconds=time.perf_counter() - start,
+                           message=relaxed.message)  # fmt: skip
     budget = int(problem.capacity[0])
     tight = budget < place.chips * place.chip_capacity  # the chips hold more than the budget
+    options = _Options(problem)
 
-    def feasible(t: int) -> bool:
-        candidates, cap = _candidates(problem, t), _cap(place, t)
+    def achieved(t: int) -> int | None:
+        """The period of a design meeting ``t`` (at most ``t``), or None if none does."""
+        candidates, cap = options.at(t), _cap(place, t)
         # Each stage's cheapest option alone often fits already: a quick proof of feasibility.
-        if _search(place, [c[:1] for c in candidates], cap, tight, budget):
-            return True
-        return bool(_search(place, candidates, cap, tight, budget))
+        final = _search(place, [c[:1] for c in candidates], cap, tight, budget)
+        final = final or _search(place, candidates, cap, tight, budget)
+        if not final:
+            return None
+        choice, cuts = _reconstruct(final[0], place.chips)
+        return _period_of(problem, choice, cuts)
 
-    lo = max(int(s.busy_ps.min()) for s in problem.stages)
-    blind = solve_blind(problem)  # any placed design bounds the least period from above
+    lo = relaxed.bottleneck_ps
+    blind = _blind(problem, relaxed)
     hi = blind.bottleneck_ps or _upper(place, max(int(s.busy_ps.max()) for s in problem.stages))
-    if blind.bottleneck_ps is None and not feasible(hi):
+    top = achieved(hi)
+    if top is None:
         return SolveResult(
             method,
             Status.INFEASIBLE,
             seconds=time.perf_counter() - start,
             message=f"the stages cannot be laid out on {place.chips} chip"
-            f"{'s' if place.chips != 1 else ''} of {place.chip_capacity:,} crossbars"
-            " (a decoder loop must fit one chip)",
+            f"{'s' if place.chips != 1 else ''} of {place.chip_capacity:,} crossbars",
         )
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if feasible(mid):
-            hi = mid
+    hi = top
+    # The least period is a stage's busy time or a link's. First the least busy value that
+    # is feasible (the options a period admits change only there), then, between it and
+    # the busy value below, the periods only links can set.
+    values = np.unique(np.concatenate([st.busy_ps for st in problem.stages]))
+    values = [int(v) for v in values[(values >= lo) & (values < hi)]] + [hi]
+    first, last = 0, len(values) - 1
+    while first < last:
+        mid = (first + last) // 2
+        found = achieved(values[mid])
+        if found is None:
+            first = mid + 1
         else:
-            lo = mid + 1
-    candidates, cap = _candidates(problem, lo), _cap(place, lo)
+            last = int(np.searchsorted(values, found, side="left"))
+            hi = min(hi, found)
+    hi = min(hi, values[first])
+    lo = max(lo, values[first - 1] + 1 if first > 0 else lo)
+    probe = hi - 1  # often nothing is faster than the best design so far: that ends it
+    while lo < hi:
+        found = achieved(probe)
+        if found is None:
+            lo = probe + 1
+        else:
+            hi = found
+        probe = (lo + hi) // 2
+    candidates, cap = options.at(lo), _cap(place, lo)
     # If every stage's cheapest option fits, that is the fewest crossbars at this period.
     final = _search(place, [c[:1] for c in candidates], cap, True, budget)
     final = final or _search(place, candidates, cap, True, budget)
@@ -416,29 +486,31 @@ def solve_blind(problem: AllocationProblem) -> SolveResult:
     """The placement-blind baseline: the crossbar-only optimum, chips filled in stage order.
 
     What a design that ignores data movement does: copies chosen as if links
-    were free (the paper's DP), then laid out chip after chip and priced with
-    the traffic its cuts carry. Never assumed optimal.
+    were free (the crossbar-only optimum, as the paper's DP finds it), then
+    laid out chip after chip and priced with the traffic its cuts carry. Never
+    assumed optimal.
     """
-    from hitm.optimize.dp import solve_dp
-
     start = time.perf_counter()
-    place = problem.placement
-    if place is None:  # pragma: no cover - callers check
+    if problem.placement is None:  # pragma: no cover - callers check
         raise ValueError("solve_blind needs a problem with a placement")
-    blind = solve_dp(problem)
-    if blind.choice is None:
-        return SolveResult(Method.GREEDY, blind.status, seconds=time.perf_counter() - start,
-                           message=blind.message)  # fmt: skip
+    result = _blind(problem, _relaxed(problem))
+    return dataclasses.replace(result, seconds=time.perf_counter() - start)
+
+
+def _blind(problem: AllocationProblem, relaxed: SolveResult) -> SolveResult:
+    """The crossbar-only optimum ``relaxed`` laid out in order and priced."""
+    place = problem.placement
+    if relaxed.choice is None:
+        return SolveResult(Method.GREEDY, relaxed.status, message=relaxed.message)
     stages = problem.stages
-    busy = [int(s.busy_ps[o]) for s, o in zip(stages, blind.choice, strict=True)]
-    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, blind.choice, strict=True)]
-    copies = [int(s.copies[o, 0]) for s, o in zip(stages, blind.choice, strict=True)]
+    busy = [int(s.busy_ps[o]) for s, o in zip(stages, relaxed.choice, strict=True)]
+    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, relaxed.choice, strict=True)]
+    copies = [int(s.copies[o, 0]) for s, o in zip(stages, relaxed.choice, strict=True)]
     cuts = fill_cuts(place, crossbars)
     if cuts is None:
         return SolveResult(
             Method.GREEDY,
             Status.ERROR,
-            seconds=time.perf_counter() - start,
             message="the crossbar-only design does not fit the chips filled in order"
             " (a decoder loop straddles a chip)",
         )
@@ -446,10 +518,9 @@ def solve_blind(problem: AllocationProblem) -> SolveResult:
     return SolveResult(
         Method.GREEDY,
         Status.FEASIBLE,
-        choice=blind.choice,
+        choice=relaxed.choice,
         bottleneck_ps=t,
-        cost=blind.cost,
-        seconds=time.perf_counter() - start,
+        cost=relaxed.cost,
         message="placement-blind: the crossbar-only optimum, chips filled in order",
         cuts=tuple(cuts),
     )
