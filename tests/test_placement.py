@@ -368,3 +368,17 @@ def test_a_sweep_over_the_interconnect_places_each_budget():
             result = solve(build_problem(analysis, Budget(chips=chips)), "dp")
             assert frame.loc[(interconnect, chips), "bottleneck_ps"] == result.bottleneck_ps
     assert frame.loc[("isaac", 16), "bottleneck_ps"] > frame.loc[("ideal", 16), "bottleneck_ps"]
+
+
+def test_the_interconnect_flag_overrides_the_file():
+    """captioner.yaml has no interconnect (ideal); --interconnect isaac places it on its chip."""
+    path = str(INSTANCES / "captioner.yaml")
+    plain = json.loads(CliRunner().invoke(app, ["solve", path, "--json"]).stdout)
+    assert "placement" not in plain
+    result = CliRunner().invoke(app, ["solve", path, "--json", "--interconnect", "isaac"])
+    placed = json.loads(result.stdout)
+    assert placed["placement"]["cuts"] == []  # one chip: no links
+    assert placed["bottleneck_ps"] >= plain["bottleneck_ps"]
+    bad = CliRunner().invoke(app, ["solve", path, "--interconnect", "ring"])
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == "error: --interconnect: expected ideal or isaac, got 'ring'"

@@ -83,10 +83,22 @@ class BudgetFlags:
     area_mm2: float | None = None
     design: bool = False
     adcs: str | None = None
+    interconnect: str | None = None
 
     def load(self, file: Path) -> Instance:
-        """Load an instance and apply these flags to its budget and design space."""
+        """Load an instance and apply these flags to its budget, design space and hardware."""
         instance = load_instance(file)
+        if self.interconnect is not None:
+            if self.interconnect not in INTERCONNECTS:
+                raise UsageError(
+                    f"--interconnect: expected {' or '.join(INTERCONNECTS)},"
+                    f" got {self.interconnect!r}"
+                )
+            hw = instance.hardware
+            if hw.interconnect != self.interconnect:
+                name = hw.name if hw.name.endswith("*") else f"{hw.name}*"
+                hw = dataclasses.replace(hw, interconnect=self.interconnect, name=name)
+                instance = dataclasses.replace(instance, hardware=hw)
         budget = instance.budget
         if self.chips is not None or self.crossbars is not None:
             budget = dataclasses.replace(budget, chips=self.chips, crossbars=self.crossbars)
@@ -146,7 +158,16 @@ _FLAGS: dict[str, Any] = {
             "--adcs", help="Design mode's ADCs per crossbar, e.g. 1,2,4,8 (implies --design)."
         ),
     ],
+    "interconnect": Annotated[
+        str | None,
+        typer.Option(
+            "--interconnect",
+            help="isaac: price chip links, routers and eDRAM and place stages on chips;"
+            " ideal: data moves free (overrides the file).",
+        ),
+    ],
 }
+INTERCONNECTS = ("ideal", "isaac")
 
 
 def budget_options(func: F) -> F:
