@@ -232,9 +232,7 @@ def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
         return []
     out = []
     for o, x, d in options:
-        for last_fill, offsets in _span(
-            cuts, k, d, place.per_copy[k], x, fill, place.chip_capacity, cap
-        ):
+        for last_fill, offsets in _span(cuts, k, d, x // d, x, fill, place.chip_capacity, cap):
             if offsets:
                 out.append(
                     (chip + len(offsets), last_fill, o, x, (*made, *(begin + t for t in offsets)))
