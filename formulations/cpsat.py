@@ -10,6 +10,7 @@ propagation: 90 stages x 50 options prove optimal in about half a second.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Sequence
@@ -17,15 +18,21 @@ from collections.abc import Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
+from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
+    Placed,
     Problem,
     Reduced,
+    check_cuts,
     check_hint,
+    check_placed,
     check_problem,
     reduce_options,
 )
 from formulations.result import FormulationResult, make_result
+
+__all__ = ["solve_cpsat"]
 
 _MIN_SECONDS = 1e-3  # never hand CP-SAT a zero or negative limit
 
@@ -48,6 +55,8 @@ def solve_cpsat(
     hint: Sequence[int] | None = None,
     workers: int = 1,
     seed: int = 0,
+    placement: Placement | None = None,
+    hint_cuts: Sequence[int] | None = None,
 ) -> FormulationResult:
     """Solve the lexicographic min-max multiple-choice knapsack with CP-SAT.
 
@@ -70,6 +79,12 @@ def solve_cpsat(
         CP-SAT ``num_workers``; 1 keeps the search deterministic.
     seed : int, default 0
         CP-SAT ``random_seed``.
+    placement : Placement, optional
+        Also place the stages on a chain of chips (``README.md``, "Placement"):
+        the model chooses the chip boundaries too, and the bottleneck becomes
+        the period (every stage's and every link's busy time).
+    hint_cuts : sequence of int, optional
+        With a placement, ``chips - 1`` chip boundaries used as a hint with ``hint``.
 
     Returns
     -------
@@ -79,15 +94,25 @@ def solve_cpsat(
     Raises
     ------
     ValueError
-        On malformed arrays (shape mismatch, negative cost, empty stage) or hint.
+        On malformed arrays (shape mismatch, negative cost, empty stage),
+        placement or hint.
     """
     t0 = time.perf_counter()
     problem = check_problem(busy, cost, capacity, secondary, time_limit)
     hint = check_hint(problem, hint)
-    red = reduce_options(problem)
+    placed = check_placed(problem, placement) if placement is not None else None
+    hint_cuts = check_cuts(placed, hint_cuts)
+    red = reduce_options(problem, placed)
 
-    def done(status: str, choice: Sequence[int] | None, bound: int | None, msg: str):
-        return make_result(problem, status, choice, bound, time.perf_counter() - t0, msg)
+    def done(
+        status: str,
+        choice: Sequence[int] | None,
+        bound: int | None,
+        msg: str,
+        cuts: Sequence[int] | None = None,
+    ):
+        seconds = time.perf_counter() - t0
+        return make_result(problem, status, choice, bound, seconds, msg, placed, cuts)
 
     if red.empty_stage is not None:
         return done(
@@ -96,12 +121,21 @@ def solve_cpsat(
             None,
             f"infeasible: every option of stage {red.empty_stage} alone exceeds the capacity",
         )
+    if placed is not None:
+        x = [problem.cost[s][k, 0] for s, k in enumerate(red.keep)]
+        short = placed.shortfall([int(v.min()) for v in x], [int(v.max()) for v in x])
+        if short is not None:
+            return done("infeasible", None, None, short)
 
-    m = _Model(problem, red)
-    m.set_hint(red.hint_local(hint))
+    m = _Model(problem, red, placed)
+    m.set_hint(red.hint_local(hint), hint_cuts)
 
-    # Phase 1: maximise the number of levels T is below == minimise T.
-    m.model.maximize(cp_model.LinearExpr.sum(m.t))
+    # Phase 1: minimise the period T; without a placement, maximise the number
+    # of levels the bottleneck is below (the same thing, T being a busy value).
+    if placed is None:
+        m.model.maximize(cp_model.LinearExpr.sum(m.t))
+    else:
+        m.model.minimize(m.period)
     left1 = max(time_limit - (time.perf_counter() - t0), _MIN_SECONDS)
     st1, sol1 = m.solve(left1, workers, seed)
     name1 = _STATUS.get(st1, str(st1))
@@ -109,50 +143,73 @@ def solve_cpsat(
         return done("error", None, None, f"CP-SAT MODEL_INVALID: {m.model.validate()}")
     if st1 == cp_model.INFEASIBLE:
         return done("infeasible", None, None, "infeasible: CP-SAT proved no choice fits")
-    bound = m.level_bound(sol1.best_bound)
+    bound = m.phase1_bound(sol1.best_bound, st1)
     if st1 == cp_model.UNKNOWN:
         return done("timeout", None, bound, f"CP-SAT UNKNOWN after {left1:.3g} s (phase 1)")
     choice1 = m.choice(sol1.values)
     if st1 != cp_model.OPTIMAL:
-        return done("feasible", choice1, bound, f"CP-SAT phase 1 {name1}: bottleneck not proven")
+        return done(
+            "feasible",
+            choice1,
+            bound,
+            f"CP-SAT phase 1 {name1}: bottleneck not proven",
+            sol1.cuts,
+        )
 
     # Phase 2: freeze T at its optimum, minimise the secondary resource.
-    t_star, _ = problem.evaluate(choice1)
+    if placed is None:
+        t_star, _ = problem.evaluate(choice1)
+    else:
+        t_star = placed.period(problem, choice1, sol1.cuts)
     m.fix_bottleneck(t_star)
-    m.set_hint_from_values(sol1.values)
+    m.set_hint_from_values(sol1)
     m.model.minimize(cp_model.LinearExpr.sum(m.c[problem.secondary]))
     left = max(time_limit - (time.perf_counter() - t0), min(MIN_PHASE2_SECONDS, time_limit))
     st2, sol2 = m.solve(left, workers, seed)
     name2 = _STATUS.get(st2, str(st2))
     if st2 == cp_model.OPTIMAL:
-        return done("optimal", m.choice(sol2.values), t_star, "CP-SAT OPTIMAL in both phases")
-    best = choice1
+        return done(
+            "optimal",
+            m.choice(sol2.values),
+            t_star,
+            "CP-SAT OPTIMAL in both phases",
+            sol2.cuts,
+        )
+    best, best_cuts = choice1, sol1.cuts
     if st2 == cp_model.FEASIBLE:
         choice2 = m.choice(sol2.values)
         sec = problem.secondary
         if problem.evaluate(choice2)[1][sec] <= problem.evaluate(choice1)[1][sec]:
-            best = choice2
+            best, best_cuts = choice2, sol2.cuts
     extra = f": {m.model.validate()}" if st2 == cp_model.MODEL_INVALID else ""
     return done(
         "feasible",
         best,
         t_star,
         f"bottleneck optimal; CP-SAT phase 2 {name2} after {left:.3g} s{extra}",
+        best_cuts,
     )
 
 
 class _Solution:
-    def __init__(self, values: list[list[bool]] | None, best_bound: float | None) -> None:
+    def __init__(
+        self,
+        values: list[list[bool]] | None,
+        best_bound: float | None,
+        cuts: list[int] | None = None,
+    ) -> None:
         self.values = values
         self.best_bound = best_bound
+        self.cuts = cuts  # chip boundaries, with a placement
 
 
 class _Model:
     """Order-encoded CP-SAT model on the reduced options (see README.md)."""
 
-    def __init__(self, problem: Problem, red: Reduced) -> None:
+    def __init__(self, problem: Problem, red: Reduced, placed: Placed | None = None) -> None:
         self.problem = problem
         self.red = red
+        self.placed = placed
         model = cp_model.CpModel()
         self.model = model
         self.busy = [problem.busy[s][k] for s, k in enumerate(red.keep)]
@@ -200,9 +257,21 @@ class _Model:
             if top > int(cap):  # else never binding
                 model.add(cp_model.LinearExpr.sum(row) <= int(cap))
 
-        # Search: decide the levels in bisection order (the chain fixes half of
-        # the remaining levels per decision, so this is a binary search on T),
-        # then take each stage's cheapest allowed option in the secondary resource.
+        if placed is not None:
+            self._add_chain(placed)
+
+        # Search: with a placement, first each chip boundary as far along the
+        # chain as it goes, in chain order (its place, latest first, then its
+        # position); then decide the levels in bisection order (the chain fixes
+        # half of the remaining levels per decision, so this is a binary search
+        # on T), then take each stage's cheapest allowed option in the secondary
+        # resource.
+        if placed is not None:
+            for spot, q in zip(self.spot_lits, self.q, strict=True):
+                model.add_decision_strategy(
+                    spot[::-1], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
+                )
+                model.add_decision_strategy([q], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
         model.add_decision_strategy(
             _bisection_order(self.t), cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
         )
@@ -213,7 +282,102 @@ class _Model:
             by_cost += [zs[i] for i in np.lexsort(keys)]
         model.add_decision_strategy(by_cost, cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
 
-    def set_hint(self, local: list[int | None] | None) -> None:
+    def _add_chain(self, placed: Placed) -> None:
+        """The period T, the chip boundaries and every link's bound (README.md, "Placement").
+
+        Boundary ``q_c`` lies at the start (``q = 0``), at the end (``q = Q``) or
+        in one stage ``k`` (``Q_{k-1} < q <= Q_k``, ``q < Q``), at offset
+        ``n·p + r``; then for the chosen option (``d`` copies of ``p``
+        crossbars), with the traffic multiplied by ``d·p`` and the bandwidth's
+        denominator, ``den·((A+I)·d·p + p·(O−I)·n + (O+σ)·r) <= num·d·p·T``.
+        ``n = d, r = 0`` is the stage's end, where this is the boundary traffic.
+        """
+        model, problem, place = self.model, self.problem, placed.place
+        n_stages, chip = problem.n_stages, placed.chip_capacity
+        x = self.c[0]  # crossbars of each stage's chosen option
+        x_lo = [int(c[:, 0].min()) for c in self.cost]
+        x_hi = [int(c[:, 0].max()) for c in self.cost]
+        copies = [place.copies[s][k] for s, k in enumerate(self.red.keep)]
+
+        t_lo = max(int(b.min()) for b in self.busy)
+        t_hi = max(int(self.values[0]), placed.max_link_ps())
+        self.period = model.new_int_var(t_lo, t_hi, "T")
+        for v, t in zip(self.values, self.t, strict=True):
+            if int(v) > t_lo:
+                model.add(self.period >= int(v)).only_enforce_if(t.Not())
+
+        # Running totals Q_k of the chosen crossbars.
+        self.q_end: list[cp_model.IntVar] = []
+        lo = hi = 0
+        for s in range(n_stages):
+            lo, hi = lo + x_lo[s], hi + x_hi[s]
+            var = model.new_int_var(lo, hi, f"Q_{s}")
+            model.add(var == (self.q_end[-1] + x[s] if s else x[s]))
+            self.q_end.append(var)
+        total = self.q_end[-1]
+        chain = place.chips * chip
+        if hi > chain:  # implied by the chips below; stated for propagation
+            model.add(cp_model.LinearExpr.sum(x) <= chain)
+
+        self.q = [model.new_int_var(0, min(c * chip, hi), f"q_{c}") for c in range(1, place.chips)]
+        ends: list[cp_model.LinearExprT] = [0, *self.q, total]
+        for a, b in itertools.pairwise(ends):
+            model.add(b - a <= chip)
+            if not isinstance(a, int):
+                model.add(a <= b)
+
+        # Where each boundary lies: one literal per place, in chain order.
+        self.spot_lits: list[list[cp_model.IntVar]] = []
+        self.spot_of: list[dict[int, cp_model.IntVar]] = []  # key -1 start, S end, else stage
+        self.offset: list[dict[int, tuple[cp_model.IntVar, cp_model.IntVar]]] = []
+        index = []
+        for c, (spot, q) in enumerate(zip(placed.spots(x_lo, x_hi), self.q, strict=True), 1):
+            lits: dict[int, cp_model.IntVar] = {}
+            offsets: dict[int, tuple[cp_model.IntVar, cp_model.IntVar]] = {}
+            if spot.at_start:
+                lits[-1] = model.new_bool_var(f"start_{c}")
+                model.add(q == 0).only_enforce_if(lits[-1])
+            for k in spot.stages:
+                w = lits[k] = model.new_bool_var(f"in_{c}_{k}")
+                model.add(q <= total - 1).only_enforce_if(w)
+                before = self.q_end[k - 1] if k else 0
+                if place.atomic[k]:
+                    model.add(q == self.q_end[k]).only_enforce_if(w)
+                    if x_lo[k] < 1:
+                        model.add(x[k] >= 1).only_enforce_if(w)
+                    busy = link_busy(place, placed.boundary[k])
+                    if busy > t_lo:
+                        model.add(self.period >= busy).only_enforce_if(w)
+                    continue
+                p = place.per_copy[k]
+                n = model.new_int_var(0, int(copies[k].max()), f"n_{c}_{k}")
+                r = model.new_int_var(0, p - 1, f"r_{c}_{k}")
+                offsets[k] = (n, r)
+                model.add(q == before + p * n + r).only_enforce_if(w)
+                model.add(p * n + r >= 1).only_enforce_if(w)
+                model.add(p * n + r <= x[k]).only_enforce_if(w)
+                for o, d in enumerate(copies[k]):
+                    row = placed.link_row(k, int(d), t_lo)
+                    if row is not None:
+                        a_n, a_r, a_t, const = row
+                        model.add(a_n * n + a_r * r + const <= a_t * self.period).only_enforce_if(
+                            [w, self.z[k][o]]
+                        )
+            if spot.at_end:
+                lits[n_stages] = model.new_bool_var(f"end_{c}")
+                model.add(q == total).only_enforce_if(lits[n_stages])
+            model.add_exactly_one(list(lits.values()))
+            index.append(
+                cp_model.LinearExpr.weighted_sum(list(lits.values()), [k + 1 for k in lits])
+            )
+            self.spot_lits.append(list(lits.values()))
+            self.spot_of.append(lits)
+            self.offset.append(offsets)
+        # Redundant: later boundaries lie in later (or the same) places.
+        for a, b in itertools.pairwise(index):
+            model.add(a <= b)
+
+    def set_hint(self, local: list[int | None] | None, cuts: Sequence[int] | None = None) -> None:
         self.model.clear_hints()
         if local is None:
             return
@@ -225,17 +389,43 @@ class _Model:
             t_hint = max(int(b[h]) for b, h in zip(self.busy, local, strict=True))
             for v, t in zip(self.values, self.t, strict=True):
                 self.model.add_hint(t, t_hint < int(v))
+            if self.placed is not None and cuts is not None:
+                self._hint_chain([int(h) for h in local if h is not None], cuts)
 
-    def set_hint_from_values(self, values: list[list[bool]]) -> None:
-        self.set_hint([int(np.flatnonzero(row)[0]) for row in values])
+    def _hint_chain(self, local: list[int], cuts: Sequence[int]) -> None:
+        placed, problem = self.placed, self.problem
+        assert placed is not None
+        choice = [int(self.red.keep[s][h]) for s, h in enumerate(local)]
+        crossbars = placed.layout(problem, choice)[1]
+        for q, cut in zip(self.q, cuts, strict=True):
+            self.model.add_hint(q, int(cut))
+        for var, end in zip(self.q_end, itertools.accumulate(crossbars), strict=True):
+            self.model.add_hint(var, int(end))
+        try:
+            self.model.add_hint(self.period, placed.period(problem, choice, cuts))
+        except ValueError:  # not a valid placement: the boundaries stay a plain hint
+            return
+        for cut, lits, offsets in zip(cuts, self.spot_of, self.offset, strict=True):
+            k, n, r = placed.locate(crossbars, int(cut))
+            for key, lit in lits.items():
+                self.model.add_hint(lit, key == k)
+            for key, (n_var, r_var) in offsets.items():
+                self.model.add_hint(n_var, n if key == k else 0)
+                self.model.add_hint(r_var, r if key == k else 0)
+
+    def set_hint_from_values(self, sol: _Solution) -> None:
+        assert sol.values is not None
+        self.set_hint([int(np.flatnonzero(row)[0]) for row in sol.values], sol.cuts)
 
     def fix_bottleneck(self, t_star: int) -> None:
-        """Forbid options slower than ``t_star`` and pin every level literal."""
+        """Forbid options slower than ``t_star`` and pin every level literal (and the period)."""
         for zs, b in zip(self.z, self.busy, strict=True):
             for i in np.flatnonzero(b > t_star):
                 self.model.add(zs[i] == 0)
         for v, t in zip(self.values, self.t, strict=True):
             self.model.add(t == int(t_star < int(v)))
+        if self.placed is not None:
+            self.model.add(self.period == int(t_star))
 
     def solve(self, seconds: float, workers: int, seed: int) -> tuple[int, _Solution]:
         solver = cp_model.CpSolver()
@@ -243,15 +433,24 @@ class _Model:
         p.max_time_in_seconds = float(seconds)
         p.num_workers = int(workers)
         p.random_seed = int(seed)
-        p.search_branching = cp_model.FIXED_SEARCH
+        # With a placement, refuting a period takes more than propagation (where
+        # the boundaries go interacts with the options): the automatic search,
+        # which interleaves the strategies above with CP-SAT's own heuristics and
+        # its LP, proved 20-stage, 8-chip instances in ~0.1–4 s where the fixed
+        # search timed out.
+        p.search_branching = (
+            cp_model.FIXED_SEARCH if self.placed is None else cp_model.AUTOMATIC_SEARCH
+        )
         # Presolve and probing spend seconds on this model (thousands of
         # Booleans, each probed) and gain nothing that propagation lacks.
         p.cp_model_presolve = False
         p.cp_model_probing_level = 0
         status = solver.solve(self.model)
-        values = None
+        values = cuts = None
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = [[bool(solver.boolean_value(v)) for v in zs] for zs in self.z]
+            if self.placed is not None:
+                cuts = [int(solver.value(q)) for q in self.q]
         best = None
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             best = solver.best_objective_bound
@@ -259,7 +458,15 @@ class _Model:
             # Stopped before the first propagation, the response holds the
             # proto default 0 (which would claim T >= max busy): not a bound.
             best = solver.best_objective_bound
-        return status, _Solution(values, best)
+        return status, _Solution(values, best, cuts)
+
+    def phase1_bound(self, best_bound: float | None, status: int) -> int | None:
+        """Phase 1's objective bound as a lower bound on T (levels, or the period itself)."""
+        if self.placed is None:
+            return self.level_bound(best_bound)
+        if best_bound is None or not math.isfinite(best_bound):
+            return None
+        return math.ceil(best_bound - 1e-6)
 
     def level_bound(self, best_bound: float | None) -> int | None:
         """Translate the phase-1 bound (max number of true levels) into a T lower bound.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 import os
 import re
@@ -17,18 +18,27 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pulp
 
+from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
+    Placed,
+    Problem,
+    Reduced,
+    check_cuts,
     check_hint,
+    check_placed,
     check_problem,
     reduce_options,
 )
-from formulations.result import FormulationResult, make_result
+from formulations.result import FormulationResult, Status, make_result
+
+__all__ = ["available_backends", "solve_ilp"]
 
 # Objectives are integral in model units (scaled busy / integer cost), so any
 # absolute gap below 1 proves optimality; 0.5 leaves room for float tolerances.
@@ -36,6 +46,39 @@ _GAP_ABS = 0.5
 # Relative slack applied to solver-reported bounds before rounding them up, to
 # absorb LP tolerances and CBC's printed precision (keeps the bound valid).
 _BOUND_RTOL = 1e-6
+
+# HiGHS's integrality and primal feasibility tolerances (see _solve_highs).
+_HIGHS_TOL = 1e-10
+
+
+@dataclass(frozen=True)
+class _Tol:
+    """What a solve is asked to resolve: HiGHS's tolerances, the absolute gap."""
+
+    integrality: float = _HIGHS_TOL
+    feasibility: float = _HIGHS_TOL
+    gap_abs: float = _GAP_ABS
+
+
+def _placed_tol(cost: Sequence[np.ndarray], gap_abs: float = _GAP_ABS) -> _Tol:
+    """HiGHS's tolerances with a placement.
+
+    At 1e-10 HiGHS 1.16 returned wrong "Optimal" periods (and once
+    "Infeasible") on 4 of 1,500 tiny placed models, and at 1e-9 integrality it
+    took 3.5 times as long as at 1e-6 on a 20-stage, 8-chip one. So rows are
+    kept to 1e-9, and integrality only as tight as the costs need: a binary
+    off by the tolerance in every stage hides under half a unit of any budget.
+    """
+    top = max(int(c.max()) for c in cost) if cost else 1
+    hidden = 0.5 / (len(cost) * max(top, 1))
+    return _Tol(min(1e-6, max(1e-9, hidden)), 1e-9, gap_abs)
+
+
+# With a placement phase 1's T is continuous and its optimum is rounded up to
+# whole ps, so the gap is closed to a thousandth of a ps and the bound is
+# trusted to a relative 1e-9 (the feasibility tolerance), not 1e-6.
+_PLACED_GAP_PS = 1e-3
+_BOUND_RTOL_PLACED = 1e-9
 
 # Largest busy coefficient (after dividing by the gcd) handed to the MILP as is.
 _MAX_COEF = 10**6
@@ -69,6 +112,8 @@ def solve_ilp(
     time_limit: float = 10.0,
     backend: str = "highs",
     hint: Sequence[int] | None = None,
+    placement: Placement | None = None,
+    hint_cuts: Sequence[int] | None = None,
 ) -> FormulationResult:
     """Solve the lexicographic min-max multiple-choice knapsack as a MILP.
 
@@ -89,6 +134,12 @@ def solve_ilp(
     hint : sequence of int, optional
         One option index per stage (need not be feasible), passed to CBC as a
         MIP start; ignored by HiGHS (see ``README.md``).
+    placement : Placement, optional
+        Also place the stages on a chain of chips (``README.md``, "Placement"):
+        the model chooses the chip boundaries too, and the bottleneck becomes
+        the period (every stage's and every link's busy time).
+    hint_cuts : sequence of int, optional
+        With a placement, ``chips - 1`` chip boundaries completing ``hint``'s MIP start.
 
     Returns
     -------
@@ -99,20 +150,29 @@ def solve_ilp(
     Raises
     ------
     ValueError
-        On malformed arrays or hint, or an unknown backend name.
+        On malformed arrays, placement or hint, or an unknown backend name.
     """
     t0 = time.perf_counter()
     if backend not in _PULP_NAMES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {list(_PULP_NAMES)}")
     problem = check_problem(busy, cost, capacity, secondary, time_limit)
     hint = check_hint(problem, hint)
+    placed = check_placed(problem, placement) if placement is not None else None
+    hint_cuts = check_cuts(placed, hint_cuts)
 
-    def done(status: str, choice: Sequence[int] | None, bound: int | None, msg: str):
-        return make_result(problem, status, choice, bound, time.perf_counter() - t0, msg)
+    def done(
+        status: str,
+        choice: Sequence[int] | None,
+        bound: int | None,
+        msg: str,
+        cuts: Sequence[int] | None = None,
+    ):
+        seconds = time.perf_counter() - t0
+        return make_result(problem, status, choice, bound, seconds, msg, placed, cuts)
 
     if backend not in _available():
         return done("error", None, None, f"ILP backend {backend!r} is not available")
-    red = reduce_options(problem)
+    red = reduce_options(problem, placed)
     if red.empty_stage is not None:
         return done(
             "infeasible",
@@ -120,6 +180,13 @@ def solve_ilp(
             None,
             f"infeasible: every option of stage {red.empty_stage} alone exceeds the capacity",
         )
+    if placed is not None:
+        x = [problem.cost[s][k, 0] for s, k in enumerate(red.keep)]
+        short = placed.shortfall([int(v.min()) for v in x], [int(v.max()) for v in x])
+        if short is not None:
+            return done("infeasible", None, None, short)
+        clock = (t0, time_limit)
+        return done(*_solve_placed(problem, red, placed, backend, clock, hint, hint_cuts))
 
     keep = red.keep
     busy_k = [problem.busy[s][k] for s, k in enumerate(keep)]
@@ -270,6 +337,381 @@ def _lift_bound(bound: float | None, unit: int, levels: np.ndarray) -> int | Non
     return int(levels[min(i, len(levels) - 1)])
 
 
+# --------------------------------------------------------------------------- placement
+
+# (status, choice, bound, message, cuts), as make_result takes them.
+_Outcome = tuple[Status, list[int] | None, int | None, str, list[int] | None]
+
+
+def _solve_placed(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed,
+    backend: str,
+    clock: tuple[float, float],
+    hint: Sequence[int] | None,
+    hint_cuts: Sequence[int] | None,
+) -> _Outcome:
+    """Both phases with a placement (README.md, "Placement", MILP).
+
+    Phase 1 minimises a continuous T (the period before rounding up), so its
+    answer is re-scored exactly and then proven by asking for a period one
+    picosecond shorter: "infeasible" proves it, a solution is a better design
+    (repeat), and a solution no better than the last means the solver's
+    tolerances cannot decide (reported as ``feasible``).
+    """
+    t0, time_limit = clock
+    tag = f"ILP/{backend}"
+    keep = red.keep
+    model = _Chain("period", problem, placed, keep)
+    tol1 = _placed_tol(problem.cost, _PLACED_GAP_PS / model.unit)
+    local = red.hint_local(hint)
+    start = None
+    if local is not None and all(h is not None for h in local):
+        start = model.start([int(h) for h in local if h is not None], hint_cuts)
+
+    best: tuple[int, list[int], list[int]] | None = None  # period, choice, cuts
+    bound: int | None = None
+    while True:
+        left = max(time_limit - (time.perf_counter() - t0), 1e-3)
+        run = _solve(model.prob, backend, left, start, tol1)
+        msg = f"{tag} phase 1: {run.detail}"
+        cap = model.cap_ps
+        if run.error or run.infeasible or run.sol_status not in _SOLVED:
+            if run.infeasible and best is None:
+                return "infeasible", None, None, f"infeasible: {msg}", None
+            if run.infeasible:  # nothing shorter than the best: proven
+                bound = best[0]
+                break
+            if best is None:
+                status: Status = "timeout" if run.timed_out and not run.error else "error"
+                return status, None, _bound_below(run.bound, model.unit, cap), msg, None
+            return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
+        lb = _bound_below(run.bound, model.unit, cap)
+        if lb is not None:
+            bound = lb if bound is None else max(bound, lb)
+        sol = model.read()
+        if sol is None:
+            return "error", None, bound, f"{msg}; solution is not one-hot", None
+        choice = [int(keep[s][i]) for s, i in enumerate(sol[0])]
+        try:
+            found = placed.period(problem, choice, sol[1])
+        except ValueError as exc:
+            if best is None:
+                return "error", None, bound, f"{msg}; invalid chip boundaries ({exc})", None
+            return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
+        if best is not None and found >= best[0]:
+            # Tolerances let a design with the same period pass as shorter.
+            return "feasible", best[1], bound, f"{msg}; tolerances cannot prove the period", best[2]
+        best = (found, choice, sol[1])
+        if run.sol_status != pulp.LpSolutionOptimal:
+            return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
+        if bound is not None and bound >= found:
+            break
+        model.cap_period(found - 1)
+        start = None
+
+    # ---- phase 2: period <= T* (constant rows), minimise the secondary resource
+    t_star, choice1, cuts1 = best
+    allowed = [np.flatnonzero(problem.busy[s][k] <= t_star) for s, k in enumerate(keep)]
+    keep2 = [k[a] for k, a in zip(keep, allowed, strict=True)]
+    model2 = _Chain("secondary", problem, placed, keep2, cap_ps=t_star)
+    sec = problem.secondary
+    model2.prob += pulp.LpAffineExpression(
+        [
+            (v, int(problem.cost[s][o, sec]))
+            for s, (zs, k) in enumerate(zip(model2.z, keep2, strict=True))
+            for v, o in zip(zs, k, strict=True)
+        ]
+    )
+    local1 = [int(np.flatnonzero(k == o)[0]) for k, o in zip(keep2, choice1, strict=True)]
+    left = max(time_limit - (time.perf_counter() - t0), min(MIN_PHASE2_SECONDS, time_limit))
+    run2 = _solve(
+        model2.prob, backend, left, model2.start(local1, cuts1), _placed_tol(problem.cost)
+    )
+    msg2 = f"{tag} phase 2: {run2.detail}"
+    sol2 = None
+    if not run2.error and run2.sol_status in _SOLVED:
+        sol2 = model2.read()
+    if sol2 is not None:
+        choice2 = [int(keep2[s][i]) for s, i in enumerate(sol2[0])]
+        try:
+            ok = placed.period(problem, choice2, sol2[1]) <= t_star
+        except ValueError:
+            ok = False
+        if not ok:
+            sol2 = None
+    if sol2 is None:
+        return "feasible", choice1, t_star, f"period optimal; {msg2}", cuts1
+    if run2.sol_status == pulp.LpSolutionOptimal:
+        return "optimal", choice2, t_star, f"{tag} optimal in both phases", sol2[1]
+    if problem.evaluate(choice1)[1][sec] < problem.evaluate(choice2)[1][sec]:
+        return "feasible", choice1, t_star, f"period optimal; {msg2}", cuts1
+    return "feasible", choice2, t_star, f"period optimal; {msg2}", sol2[1]
+
+
+_SOLVED = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+
+
+def _bound_below(bound: float | None, unit: int, cap_ps: int) -> int | None:
+    """An integer period bound from phase 1's bound on T (``unit`` ps), below ``cap_ps``.
+
+    A bound found with the period capped at ``cap_ps`` holds for the designs
+    under the cap; those over it are at least ``cap_ps + 1``.
+    """
+    if bound is None or not math.isfinite(bound):
+        return None
+    ps = bound * unit
+    return min(max(math.ceil(ps - _BOUND_RTOL_PLACED * max(1.0, abs(ps))), 0), cap_ps + 1)
+
+
+class _Chain:
+    """The one-hot MILP with the chain of chips (README.md, "Placement", MILP).
+
+    Without ``cap_ps`` the period is a continuous variable ``T`` (in units of
+    ``unit`` ps) and the objective; with it, every link row has the constant
+    right side ``cap_ps`` and the caller sets the objective.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        problem: Problem,
+        placed: Placed,
+        keep: Sequence[np.ndarray],
+        cap_ps: int | None = None,
+    ) -> None:
+        self.problem, self.placed, self.keep = problem, placed, keep
+        place = placed.place
+        prob = pulp.LpProblem(name, pulp.LpMinimize)
+        self.prob = prob
+        busy = [problem.busy[s][k] for s, k in enumerate(keep)]
+        cost = [problem.cost[s][k] for s, k in enumerate(keep)]
+        self.z = _one_hot(prob, keep, cost, problem.capacity)
+        self.x = [c[:, 0] for c in cost]
+        self.copies = [place.copies[s][k] for s, k in enumerate(keep)]
+        x_lo = [int(x.min()) for x in self.x]
+        x_hi = [int(x.max()) for x in self.x]
+        crossbars = [
+            pulp.LpAffineExpression([(v, int(w)) for v, w in zip(zs, x, strict=True) if w])
+            for zs, x in zip(self.z, self.x, strict=True)
+        ]
+        chip, n_stages = placed.chip_capacity, problem.n_stages
+        if sum(x_hi) > place.chips * chip:  # implied by the chips below; stated for the LP
+            prob += pulp.lpSum(crossbars) <= place.chips * chip, "chain"
+
+        t_lo = max(int(b.min()) for b in busy)
+        if cap_ps is None:
+            t_hi = max(max(int(b.max()) for b in busy), placed.max_link_ps())
+        else:
+            t_hi = cap_ps
+        self.unit = _period_unit(busy, t_hi)
+        self.cap_ps = t_hi
+        self.t_var = None
+        if cap_ps is None:
+            self.t_var = _new_var(prob, "T", t_lo / self.unit, t_hi / self.unit, pulp.LpContinuous)
+            prob += self.t_var
+            for s, (zs, b) in enumerate(zip(self.z, busy, strict=True)):
+                terms = [(v, int(w) / self.unit) for v, w in zip(zs, b, strict=True) if w]
+                prob += pulp.LpAffineExpression(terms) <= self.t_var, f"T_{s}"
+        floor = t_lo if cap_ps is None else cap_ps  # rows below this never bind
+
+        # Where each boundary lies, without big-M (README.md): binaries
+        # y[c][k] = "boundary c lies after stage k" (k = -1: after the start),
+        # nonincreasing in k; it lies in stage k iff y[c][k-1] - y[c][k] = 1.
+        # Its position is sum_k X_k·y[c][k] plus the offset in its stage; the
+        # products are eta = z·y (sum_o eta_o = y, eta_o <= z_o). Inside a stage
+        # the offset and the option are disaggregated per option (v, nv, rv
+        # vanish unless that option holds the boundary), so each link row is
+        # exact with no big-M either.
+        total = pulp.lpSum(crossbars)
+        self.after: list[dict[int, Any]] = []
+        self.parts: list[dict[int, list[tuple[Any, Any, Any]]]] = []
+        self.eta: list[dict[int, list[Any]]] = []
+        self.offsets: list[dict[int, tuple[Any, Any]]] = []
+        self.q: list[pulp.LpAffineExpression] = []
+        for c, spot in enumerate(placed.spots(x_lo, x_hi), 1):
+            places = [
+                *([-1] if spot.at_start else []),
+                *spot.stages,
+                *([n_stages] if spot.at_end else []),
+            ]
+            after: dict[int, Any] = {}
+            for k in range(-1, n_stages):
+                if places[0] > k:
+                    after[k] = 1
+                elif places[-1] <= k:
+                    after[k] = 0
+                elif k >= 0 and k not in spot.stages:  # not in stage k: after k iff after k - 1
+                    after[k] = after[k - 1]
+                else:
+                    after[k] = _new_var(prob, f"y_{c}_{k}", 0, 1, pulp.LpBinary)
+                    if k > -1 and not isinstance(after[k - 1], int):
+                        prob += after[k] <= after[k - 1], f"y_{c}_{k}"
+            eta: dict[int, list[Any]] = {}
+            position = []
+            for k in range(n_stages):
+                y = after[k]
+                if isinstance(y, int):
+                    if y:
+                        position += [
+                            (zv, int(w)) for zv, w in zip(self.z[k], self.x[k], strict=True)
+                        ]
+                    continue
+                e = [
+                    _new_var(prob, f"eta_{c}_{k}_{o}", 0, 1, pulp.LpContinuous)
+                    for o in range(len(self.z[k]))
+                ]
+                for o, (ev, zv) in enumerate(zip(e, self.z[k], strict=True)):
+                    prob += ev <= zv, f"eta_{c}_{k}_{o}"
+                prob += pulp.lpSum(e) == y, f"eta_{c}_{k}"
+                eta[k] = e
+                position += [(ev, int(w)) for ev, w in zip(e, self.x[k], strict=True)]
+            parts: dict[int, list[tuple[Any, Any, Any]]] = {}
+            offsets: dict[int, tuple[Any, Any]] = {}
+            traffic: list[tuple[Any, float]] = []  # the link's busy time in ps
+            for k in spot.stages:
+                w = after[k - 1] - after[k]
+                per_option = []
+                for o, (zv, d, xo) in enumerate(
+                    zip(self.z[k], self.copies[k], self.x[k], strict=True)
+                ):
+                    d, tag = int(d), f"{c}_{k}_{o}"
+                    v = _new_var(prob, f"v_{tag}", 0, 1 if xo else 0, pulp.LpContinuous)
+                    prob += v <= zv, f"vz_{tag}"
+                    if place.atomic[k]:  # at its end: offset X_k, the boundary traffic
+                        position.append((v, int(xo)))
+                        per_option.append((v, None, None))
+                        continue
+                    p = place.per_copy[k]
+                    nv = _new_var(prob, f"nv_{tag}", 0, d, pulp.LpContinuous)
+                    rv = _new_var(prob, f"rv_{tag}", 0, p - 1, pulp.LpContinuous)
+                    prob += nv <= d * v, f"nmax_{tag}"
+                    prob += rv <= (p - 1) * v, f"rmax_{tag}"
+                    prob += p * nv + rv >= v, f"umin_{tag}"
+                    prob += p * nv + rv <= d * p * v, f"umax_{tag}"
+                    position += [(nv, p), (rv, 1)]
+                    a_n, a_r, a_t, const = placed.link_row(k, d)
+                    traffic += [(nv, a_n / a_t), (rv, a_r / a_t), (v, const / a_t)]
+                    if placed.link_row(k, d, floor) is not None:
+                        left = a_n * nv + a_r * rv
+                        if self.t_var is None:
+                            prob += left + (const - a_t * cap_ps) * v <= 0, f"link_{tag}"
+                        else:
+                            prob += left + const * v <= a_t * self.unit * self.t_var, f"link_{tag}"
+                    per_option.append((v, nv, rv))
+                parts[k] = per_option
+                prob += pulp.lpSum(t[0] for t in per_option) == w, f"one_{c}_{k}"
+                if place.atomic[k]:
+                    bits = placed.boundary[k]
+                    ps = float(Fraction(placed.den * bits, placed.num))
+                    traffic += [(t[0], ps) for t in per_option]
+                    if link_busy(place, bits) > floor:
+                        if self.t_var is None:
+                            # the cut after it is too slow
+                            prob += pulp.lpSum(t[0] for t in per_option) <= 0, f"link_{c}_{k}"
+                        else:
+                            prob += (
+                                placed.den * bits * w <= placed.num * self.unit * self.t_var,
+                                f"link_{c}_{k}",
+                            )
+                    continue
+                # Integer offsets: the disaggregated ones are integral once one option holds.
+                p = place.per_copy[k]
+                n = _new_var(prob, f"n_{c}_{k}", 0, int(self.copies[k].max()), pulp.LpInteger)
+                r = _new_var(prob, f"r_{c}_{k}", 0, p - 1, pulp.LpInteger)
+                prob += n == pulp.lpSum(t[1] for t in per_option), f"n_{c}_{k}"
+                prob += r == pulp.lpSum(t[2] for t in per_option), f"r_{c}_{k}"
+                offsets[k] = (n, r)
+            # Redundant, for the LP: the link's busy time summed over the places
+            # (one holds in an integer solution, a convex mix in the LP, which the
+            # separate exact rows above would let each see only its share of).
+            traffic = [(v, x) for v, x in traffic if x]
+            if traffic:
+                busy = pulp.LpAffineExpression(traffic)
+                if self.t_var is None:
+                    prob += busy <= cap_ps, f"link_{c}"
+                else:
+                    prob += busy <= self.unit * self.t_var, f"link_{c}"
+            self.q.append(pulp.LpAffineExpression(position))
+            self.after.append(after)
+            self.eta.append(eta)
+            self.parts.append(parts)
+            self.offsets.append(offsets)
+
+        ends = [0, *self.q, total]
+        for c, (a, b) in enumerate(itertools.pairwise(ends)):
+            prob += b - a <= chip, f"chip_{c}"
+            if 0 < c < len(self.q):
+                prob += a <= b, f"order_{c}"
+        for c, (a, b) in enumerate(itertools.pairwise(self.after)):  # redundant: places in order
+            for k in range(-1, n_stages):
+                if not (isinstance(a[k], int) and isinstance(b[k], int)):
+                    prob += a[k] <= b[k], f"places_{c}_{k}"
+
+    def cap_period(self, cap_ps: int) -> None:
+        """Ask for a period of at most ``cap_ps``: bound T, forbid slower options."""
+        assert self.t_var is not None
+        self.cap_ps = cap_ps
+        self.t_var.upBound = cap_ps / self.unit
+        for s, (zs, k) in enumerate(zip(self.z, self.keep, strict=True)):
+            for v, b in zip(zs, self.problem.busy[s][k], strict=True):
+                if int(b) > cap_ps:
+                    v.upBound = 0
+
+    def read(self) -> tuple[list[int], list[int]] | None:
+        """Chosen option positions and chip boundaries, or None if not one-hot."""
+        local = _read_choice(self.z)
+        if local is None:
+            return None
+        return local, [round(pulp.value(q) or 0.0) for q in self.q]
+
+    def start(self, local: list[int], cuts: Sequence[int] | None) -> dict[pulp.LpVariable, float]:
+        """A MIP start: the options, and with valid ``cuts`` every chain variable."""
+        values = _start_values(self.z, local)
+        choice = [int(k[i]) for k, i in zip(self.keep, local, strict=True)]
+        crossbars = [int(x[i]) for x, i in zip(self.x, local, strict=True)]
+        period = None
+        if cuts is not None:
+            with contextlib.suppress(ValueError):  # not a valid placement: options only
+                period = self.placed.period(self.problem, choice, cuts)
+        if self.t_var is not None:
+            slowest = max(int(self.problem.busy[s][o]) for s, o in enumerate(choice))
+            t = (period if period is not None else slowest) / self.unit
+            values[self.t_var] = min(max(t, self.t_var.lowBound), self.t_var.upBound)
+        if period is None or cuts is None:
+            return values
+        for cut, after, eta, parts, offsets in zip(
+            cuts, self.after, self.eta, self.parts, self.offsets, strict=True
+        ):
+            k, n, r = self.placed.locate(crossbars, int(cut))
+            for j, y in after.items():
+                if not isinstance(y, int):
+                    values[y] = float(k > j)
+            for j, e in eta.items():
+                for o, ev in enumerate(e):
+                    values[ev] = float(k > j and o == local[j])
+            for j, per_option in parts.items():
+                for o, (v, nv, rv) in enumerate(per_option):
+                    on = j == k and o == local[j]
+                    values[v] = float(on)
+                    if nv is not None:
+                        values[nv], values[rv] = (float(n), float(r)) if on else (0.0, 0.0)
+            for j, (n_var, r_var) in offsets.items():
+                values[n_var], values[r_var] = (float(n), float(r)) if j == k else (0.0, 0.0)
+        return values
+
+
+def _period_unit(busy: Sequence[np.ndarray], t_hi: int) -> int:
+    """Picoseconds per unit of T: the busy times' gcd if that keeps T below ``_MAX_COEF``,
+    else a power of two (dividing by it is exact in floating point)."""
+    levels = np.unique(np.concatenate(busy))
+    g = int(np.gcd.reduce(levels)) or 1
+    if t_hi // g <= _MAX_COEF:
+        return g
+    return 1 << max(0, math.ceil(math.log2(max(t_hi, 1) / _MAX_COEF)))
+
+
 # --------------------------------------------------------------------------- backends
 
 
@@ -297,13 +739,14 @@ def _solve(
     backend: str,
     seconds: float,
     start: dict[pulp.LpVariable, float] | None,
+    tol: _Tol = _Tol(),
 ) -> _Run:
     t = time.perf_counter()
     try:
         if backend == "highs":
-            run = _solve_highs(prob, seconds)
+            run = _solve_highs(prob, seconds, tol)
         else:
-            run = _solve_cbc(prob, seconds, start)
+            run = _solve_cbc(prob, seconds, start, tol)
     except (pulp.PulpSolverError, OSError) as exc:
         return _Run(
             pulp.LpSolutionNoSolutionFound, False, None, False, True, f"solver failed: {exc}"
@@ -312,20 +755,21 @@ def _solve(
     return run
 
 
-def _solve_highs(prob: pulp.LpProblem, seconds: float) -> _Run:
+def _solve_highs(prob: pulp.LpProblem, seconds: float, tol: _Tol) -> _Run:
     # No MIP start: PuLP's HiGHS wrapper ignores warmStart, and handing highspy
     # a start via setSolution made HiGHS 1.16 return a wrong "Optimal" (objective
     # below the true optimum, solution = the start) on a two-resource instance.
     # Resource rows carry coefficients up to ~1e7 (power in µW): at HiGHS's default
     # integrality tolerance (1e-6) a "binary" of 1 − 1e-6 hides 10 units of a row, and
-    # the rounded choice can break a tight budget. 1e-10 keeps that below one unit.
+    # the rounded choice can break a tight budget. 1e-10 keeps that below one unit
+    # (with a placement see _placed_tol).
     solver = pulp.HiGHS(
         msg=False,
         timeLimit=float(seconds),
         gapRel=0.0,
-        gapAbs=_GAP_ABS,
-        mip_feasibility_tolerance=1e-10,
-        primal_feasibility_tolerance=1e-10,
+        gapAbs=tol.gap_abs,
+        mip_feasibility_tolerance=tol.integrality,
+        primal_feasibility_tolerance=tol.feasibility,
     )
     with _silent_stdout():
         prob.solve(solver)
@@ -374,7 +818,10 @@ def _system_cbc() -> bool:
 
 
 def _solve_cbc(
-    prob: pulp.LpProblem, seconds: float, start: dict[pulp.LpVariable, float] | None
+    prob: pulp.LpProblem,
+    seconds: float,
+    start: dict[pulp.LpVariable, float] | None,
+    tol: _Tol,
 ) -> _Run:
     if start:
         for v in prob.variables():
@@ -385,7 +832,7 @@ def _solve_cbc(
             msg=False,
             timeLimit=float(seconds),
             gapRel=0.0,
-            gapAbs=_GAP_ABS,
+            gapAbs=tol.gap_abs,
             warmStart=bool(start),
             logPath=log_path,
         )

@@ -106,7 +106,9 @@ def check_placement(place: Placement, n_options: Sequence[int]) -> None:
         raise ValueError("bandwidth must be positive")
 
 
-def cut_traffic(place: Placement, crossbars: Sequence[int], copies: Sequence[int], q: int) -> Fraction:
+def cut_traffic(
+    place: Placement, crossbars: Sequence[int], copies: Sequence[int], q: int
+) -> Fraction:
     """Exact bits per inference crossing the cut at stage coordinate ``q``.
 
     ``crossbars`` and ``copies`` are each stage's chosen crossbars and copies.

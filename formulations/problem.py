@@ -9,12 +9,28 @@ part of the public API.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["MIN_PHASE2_SECONDS", "Problem", "Reduced", "check_hint", "check_problem", "reduce_options"]
+from formulations.placement import Placement, check_placement, link_busy, period
+
+__all__ = [
+    "MIN_PHASE2_SECONDS",
+    "CutSpot",
+    "Placed",
+    "Problem",
+    "Reduced",
+    "check_cuts",
+    "check_hint",
+    "check_placed",
+    "check_problem",
+    "reduce_options",
+]
 
 # Phase 2 always gets at least this much wall time (capped by the total limit),
 # so a phase-1 optimum is not thrown away by a zero-second phase 2.
@@ -110,6 +126,223 @@ def check_hint(problem: Problem, hint: Sequence[int] | None) -> list[int] | None
 
 
 @dataclass(frozen=True)
+class CutSpot:
+    """Where one chip boundary may lie: in which stages, and whether at either end.
+
+    ``stages`` are the stages ``k`` with possibly ``Q_{k-1} < q <= Q_k < Q``
+    (strictly inside the stage or at its end); ``at_start`` is ``q = 0`` and
+    ``at_end`` is ``q = Q`` (an unused chip on that side, no traffic).
+    """
+
+    stages: tuple[int, ...]
+    at_start: bool
+    at_end: bool
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A validated placement and the exact per-stage traffic terms both models read.
+
+    Bits per inference (README.md, "Placement"): ``through[k]`` is ``A_k``
+    (passing over stage ``k``), ``into[k]`` is ``I_k``, ``out_of[k]`` is
+    ``O_k``, ``boundary[k]`` the cut right after stage ``k``. The bandwidth is
+    ``num / den`` bits per ps.
+    """
+
+    place: Placement
+    num: int
+    den: int
+    through: tuple[int, ...]
+    into: tuple[int, ...]
+    out_of: tuple[int, ...]
+    state: tuple[int, ...]
+    boundary: tuple[int, ...]
+    total_bits: int  # no cut carries more: every cut's traffic is at most this
+
+    @property
+    def n_cuts(self) -> int:
+        return self.place.chips - 1
+
+    @property
+    def chip_capacity(self) -> int:
+        return self.place.chip_capacity
+
+    def max_link_ps(self) -> int:
+        """Busy time of a link carrying every bit there is: bounds every link's."""
+        return link_busy(self.place, Fraction(self.total_bits))
+
+    def link_row(
+        self, k: int, d: int, cap_ps: int | None = None
+    ) -> tuple[int, int, int, int] | None:
+        """A boundary inside stage ``k`` with ``d`` copies: the integer row ``a_n·n + a_r·r + c <= a_t·T``.
+
+        It is "traffic ≤ T × bandwidth" multiplied by ``d·per_copy`` and the
+        bandwidth's denominator, at offset ``n·per_copy + r`` (``n = d, r = 0``
+        is the stage's end). Returns ``(a_n, a_r, a_t, c)`` divided by their
+        gcd, or None if the row holds for every offset once ``T >= cap_ps``.
+        """
+        p = self.place.per_copy[k]
+        a, i, o, st = self.through[k], self.into[k], self.out_of[k], self.state[k]
+        # The state term (np + r)(d − n)/d² reduces to r/p: a state implies d = 1.
+        a_n, a_r = self.den * p * (o - i), self.den * (o + st)
+        const, a_t = self.den * (a + i) * d * p, self.num * d * p
+        largest = const + max(a_n * d, 0) + a_r * (p - 1)  # a bound on the left side
+        if cap_ps is not None and largest <= a_t * cap_ps:
+            return None
+        g = math.gcd(a_n, a_r, const, a_t)
+        return a_n // g, a_r // g, a_t // g, const // g
+
+    def layout(
+        self, problem: Problem, choice: Sequence[int]
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Busy time, crossbars and copies of every stage's chosen option."""
+        busy = [int(b[o]) for b, o in zip(problem.busy, choice, strict=True)]
+        crossbars = [int(c[o, 0]) for c, o in zip(problem.cost, choice, strict=True)]
+        copies = [int(d[o]) for d, o in zip(self.place.copies, choice, strict=True)]
+        return busy, crossbars, copies
+
+    def period(self, problem: Problem, choice: Sequence[int], cuts: Sequence[int]) -> int:
+        """Exact period of ``choice`` placed with ``cuts`` (``placement.period``).
+
+        Raises
+        ------
+        ValueError
+            If the cuts are not a valid placement of the choice.
+        """
+        return period(self.place, *self.layout(problem, choice), cuts)[0]
+
+    def locate(self, crossbars: Sequence[int], q: int) -> tuple[int, int, int]:
+        """Where stage coordinate ``q`` lies, as ``(k, n, r)``.
+
+        ``k = -1`` for ``q = 0``, ``k = S`` for ``q = Q`` (all the crossbars),
+        else the stage with ``Q_{k-1} < q <= Q_k``, at offset
+        ``q - Q_{k-1} = n·per_copy + r`` (``n = r = 0`` for an atomic stage).
+        """
+        total = int(sum(crossbars))
+        if q <= 0:
+            return -1, 0, 0
+        if q >= total:
+            return len(crossbars), 0, 0
+        start = 0
+        for k, x in enumerate(crossbars):
+            if start < q <= start + int(x):
+                if self.place.atomic[k]:
+                    return k, 0, 0
+                n, r = divmod(q - start, self.place.per_copy[k])
+                return k, n, r
+            start += int(x)
+        raise AssertionError("unreachable: 0 < q < Q lies in some stage")  # pragma: no cover
+
+    def shortfall(self, x_lo: Sequence[int], x_hi: Sequence[int]) -> str | None:
+        """Why no layout fits the chain, if the least crossbars already do not (else None)."""
+        need, room = int(sum(x_lo)), self.place.chips * self.chip_capacity
+        if need > room:
+            return (
+                f"infeasible: the stages need at least {need} crossbars, the chain of"
+                f" {self.place.chips} chips holds {room} (short by {need - room})"
+            )
+        for c, spot in enumerate(self.spots(x_lo, x_hi), start=1):
+            if not (spot.stages or spot.at_start or spot.at_end):
+                return f"infeasible: no position fits the boundary between chips {c - 1} and {c}"
+        return None
+
+    def spots(self, x_lo: Sequence[int], x_hi: Sequence[int]) -> list[CutSpot]:
+        """Where each chip boundary ``q_1..q_{M-1}`` may lie, given each stage's crossbar range.
+
+        Chips before boundary ``c`` hold ``q_c <= c·C``, those after hold
+        ``Q - q_c <= (M - c)·C``; a stage starting at or beyond ``c·C`` or
+        followed by more than ``(M - c)·C`` crossbars cannot hold the boundary.
+        """
+        m, cap, s = self.place.chips, self.place.chip_capacity, len(x_lo)
+        before = np.concatenate([[0], np.cumsum(x_lo)])  # least Q_{k-1}
+        after_lo = np.concatenate([np.cumsum(np.asarray(x_lo)[::-1])[::-1], [0]])[1:]
+        after_hi = np.concatenate([np.cumsum(np.asarray(x_hi)[::-1])[::-1], [0]])[1:]
+        out = []
+        for c in range(1, m):
+            room_before, room_after = c * cap, (m - c) * cap
+            stages = []
+            for k in range(s):
+                if x_hi[k] < 1 or after_lo[k] > room_after:
+                    continue
+                if self.place.atomic[k]:
+                    ok = before[k] + x_lo[k] <= room_before and after_hi[k] >= 1
+                else:
+                    ok = before[k] + 1 <= room_before
+                if ok:
+                    stages.append(k)
+            out.append(
+                CutSpot(tuple(stages), int(before[s]) <= room_after, int(before[s]) <= room_before)
+            )
+        return out
+
+
+def _as_rational(x: object, what: str) -> Fraction:
+    if isinstance(x, numbers.Rational) and not isinstance(x, bool):
+        return Fraction(int(x.numerator), int(x.denominator))
+    raise ValueError(f"{what} must be exact (a Fraction or an int), got {type(x).__name__}")
+
+
+def check_placed(problem: Problem, placement: Placement) -> Placed:
+    """Validate a placement against the problem; raise ``ValueError`` on malformed input.
+
+    Beyond :func:`check_placement`: traffic must be integer bits, the bandwidth
+    exact, and a non-atomic stage's crossbars (resource 0) ``copies × per_copy``
+    for every option (the offset of a cut inside it is read in copies).
+    """
+    n_opt = [b.size for b in problem.busy]
+    s = problem.n_stages
+    if len(placement.per_copy) != s or len(placement.copies) != s or len(placement.atomic) != s:
+        raise ValueError(f"the placement must cover the problem's {s} stages")
+    copies = []
+    for k, d in enumerate(placement.copies):
+        d = _as_int_array(d, f"copies[{k}]")
+        if d.ndim != 1:
+            raise ValueError(f"copies[{k}] must be 1-D, got shape {d.shape}")
+        copies.append(d)
+    place = Placement(
+        chips=int(placement.chips),
+        chip_capacity=int(placement.chip_capacity),
+        copies=tuple(copies),
+        per_copy=tuple(int(p) for p in placement.per_copy),
+        atomic=tuple(bool(a) for a in placement.atomic),
+        source=_as_int_array(placement.source, "source"),
+        flow=_as_int_array(placement.flow, "flow"),
+        state=_as_int_array(placement.state, "state"),
+        bandwidth=_as_rational(placement.bandwidth, "bandwidth"),
+    )
+    check_placement(place, n_opt)
+    for k in range(s):
+        if not place.atomic[k] and np.any(problem.cost[k][:, 0] != copies[k] * place.per_copy[k]):
+            raise ValueError(
+                f"stage {k} can be cut, so its crossbars (resource 0) must be copies × per_copy"
+            )
+    bw = place.bandwidth
+    return Placed(
+        place,
+        bw.numerator,
+        bw.denominator,
+        tuple(place.through(k) for k in range(s)),
+        tuple(place.into(k) for k in range(s)),
+        tuple(place.out_of(k) for k in range(s)),
+        tuple(int(v) for v in place.state),
+        tuple(place.boundary(k) for k in range(s)),
+        int(place.source.sum() + place.flow.sum() + place.state.sum()),
+    )
+
+
+def check_cuts(placed: Placed | None, cuts: Sequence[int] | None) -> list[int] | None:
+    """Validate hinted chip boundaries (``chips - 1`` integers; their validity is not required)."""
+    if cuts is None:
+        return None
+    if placed is None:
+        raise ValueError("hint_cuts needs a placement")
+    cuts = [int(q) for q in cuts]
+    if len(cuts) != placed.n_cuts:
+        raise ValueError(f"hint_cuts has {len(cuts)} entries, expected {placed.n_cuts}")
+    return cuts
+
+
+@dataclass(frozen=True)
 class Reduced:
     """Options that survive the exact reduction, per stage.
 
@@ -133,7 +366,7 @@ class Reduced:
         return out
 
 
-def reduce_options(problem: Problem) -> Reduced:
+def reduce_options(problem: Problem, placed: Placed | None = None) -> Reduced:
     """Drop options that cannot matter, exactly.
 
     An option is dropped if (a) its own cost exceeds the capacity in some
@@ -141,6 +374,15 @@ def reduce_options(problem: Problem) -> Reduced:
     of the same stage has busy <= and cost <= in every resource (swapping to the
     dominating option keeps feasibility and never worsens either objective).
     Exact duplicates keep the lowest index.
+
+    With a placement, (a) also drops an option larger than the chain (or, for
+    an atomic stage, than one chip), and (b) also asks for the same footprint
+    on the chain, since the traffic of a cut inside a stage depends on its
+    copies. For a stage that can be cut the dominator must have the same
+    copies (hence the same crossbars and the same traffic at every offset);
+    for an atomic stage it may be smaller but not empty (shifting the later
+    stages left keeps every cut's traffic and no chip grows; an empty stage
+    would move the cut at its end onto an earlier stage's boundary).
     """
     keep, rep = [], []
     empty = None
@@ -148,14 +390,22 @@ def reduce_options(problem: Problem) -> Reduced:
         n = b.size
         r = np.full(n, -1, dtype=np.int64)
         fits = np.all(c <= problem.capacity, axis=1)
+        if placed is not None:
+            chain = placed.place.chips * placed.chip_capacity
+            limit = placed.chip_capacity if placed.place.atomic[s] else chain
+            fits &= c[:, 0] <= limit
         cand = np.flatnonzero(fits)
         # Lexicographic sweep by (busy, cost_0, ..., cost_{R-1}, index): any
-        # dominator of an option comes before it, so the kept set is final.
+        # dominator of an option comes before it, so the kept set is final
+        # (the footprint conditions are transitive too).
         order = cand[np.lexsort((cand, *c[cand].T[::-1], b[cand]))]
         kept: list[int] = []
         kept_cost = np.empty((order.size, c.shape[1]), dtype=np.int64)
         for o in order:
-            dom = np.flatnonzero(np.all(kept_cost[: len(kept)] <= c[o], axis=1))
+            dom = np.all(kept_cost[: len(kept)] <= c[o], axis=1)
+            if placed is not None and kept:
+                dom &= _same_footprint(placed, s, np.asarray(kept), int(o), c)
+            dom = np.flatnonzero(dom)
             if dom.size:
                 r[o] = kept[int(dom[0])]
                 continue
@@ -167,3 +417,13 @@ def reduce_options(problem: Problem) -> Reduced:
         keep.append(np.asarray(kept, dtype=np.int64))
         rep.append(r)
     return Reduced(tuple(keep), tuple(rep), empty)
+
+
+def _same_footprint(
+    placed: Placed, s: int, kept: np.ndarray, o: int, cost: np.ndarray
+) -> np.ndarray:
+    """Which kept options of stage ``s`` may stand in for option ``o`` on the chain."""
+    if placed.place.atomic[s]:
+        return (cost[kept, 0] >= 1) | (cost[o, 0] == 0)
+    copies = placed.place.copies[s]
+    return copies[kept] == copies[o]

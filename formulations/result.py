@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from formulations.problem import Problem
+from formulations.problem import Placed, Problem
 
 __all__ = ["FormulationResult", "Status", "make_result", "relative_gap"]
 
@@ -35,7 +35,9 @@ class FormulationResult:
     choice : tuple of int or None
         Chosen option index per stage, in the caller's original indexing.
     bottleneck : int or None
-        ``max_s busy[s][choice[s]]``, recomputed exactly from the arrays.
+        ``max_s busy[s][choice[s]]``, recomputed exactly from the arrays; with
+        a placement, the period (every stage's and every link's busy time,
+        :func:`formulations.placement.period`).
     cost : tuple of int or None
         Total cost per resource of ``choice``, recomputed exactly.
     bound : int or None
@@ -45,6 +47,9 @@ class FormulationResult:
         Wall time of the whole call.
     message : str
         Solver detail for humans.
+    cuts : tuple of int or None
+        With a placement, the chosen chip boundaries ``q_1..q_{chips-1}`` in
+        stage coordinates (crossbars); None without one or without a choice.
     """
 
     status: Status
@@ -54,6 +59,7 @@ class FormulationResult:
     bound: int | None
     seconds: float
     message: str = ""
+    cuts: tuple[int, ...] | None = None
 
     @property
     def gap(self) -> float | None:
@@ -74,8 +80,15 @@ def make_result(
     bound: int | None,
     seconds: float,
     message: str,
+    placed: Placed | None = None,
+    cuts: Sequence[int] | None = None,
 ) -> FormulationResult:
-    """Build a result, recomputing bottleneck and cost exactly from the arrays."""
+    """Build a result, recomputing bottleneck (or period) and cost exactly from the arrays.
+
+    With a placement the choice needs its ``cuts``, and the bottleneck is the
+    placed design's period; cuts that do not place the choice validly are, like
+    a choice over the capacity, a modelling or numerics bug reported as ``"error"``.
+    """
     if choice is None:
         return FormulationResult(status, None, None, None, bound, seconds, message)
     bottleneck, total = problem.evaluate(choice)
@@ -83,6 +96,24 @@ def make_result(
         return FormulationResult(
             "error", None, None, None, bound, seconds, f"solver choice violates capacity; {message}"
         )
+    if placed is not None:
+        if cuts is None:
+            raise ValueError("a placed result needs its cuts")
+        cuts = tuple(int(q) for q in cuts)
+        try:
+            bottleneck = placed.period(problem, choice, cuts)
+        except ValueError as exc:
+            return FormulationResult(
+                "error",
+                None,
+                None,
+                None,
+                bound,
+                seconds,
+                f"solver cuts are invalid ({exc}); {message}",
+            )
     if bound is not None:
         bound = min(int(bound), bottleneck)
-    return FormulationResult(status, tuple(choice), bottleneck, total, bound, seconds, message)
+    return FormulationResult(
+        status, tuple(choice), bottleneck, total, bound, seconds, message, cuts
+    )

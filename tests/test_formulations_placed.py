@@ -1,0 +1,411 @@
+"""Exact formulations with a placement on a chain of chips: hand cases and brute force.
+
+The brute force enumerates every choice and every valid vector of chip
+boundaries and scores each with the specification (``formulations.placement``);
+the solvers' answers are re-scored the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from formulations import FormulationResult, available_backends, solve_cpsat, solve_ilp
+from formulations.placement import Placement, cut_traffic, link_busy, period
+from formulations.problem import check_placed, check_problem, reduce_options
+
+BACKENDS = available_backends()
+Solver = Callable[..., FormulationResult]
+
+
+def _ilp(backend: str) -> Solver:
+    def solve(*args, **kwargs):
+        return solve_ilp(*args, backend=backend, **kwargs)
+
+    return solve
+
+
+SOLVERS = [pytest.param(solve_cpsat, id="cpsat")] + [
+    pytest.param(_ilp(b), id=f"ilp-{b}") for b in BACKENDS
+]
+
+
+def placement(
+    chips, chip_capacity, copies, per_copy, atomic=None, source=None, flow=None, state=None,
+    bandwidth=Fraction(1),
+):  # fmt: skip
+    s = len(per_copy)
+    return Placement(
+        chips=chips,
+        chip_capacity=chip_capacity,
+        copies=tuple(np.asarray(d, dtype=np.int64) for d in copies),
+        per_copy=tuple(per_copy),
+        atomic=tuple(atomic or [False] * s),
+        source=np.asarray(source if source is not None else [0] * s, dtype=np.int64),
+        flow=np.asarray(flow if flow is not None else np.zeros((s, s)), dtype=np.int64),
+        state=np.asarray(state if state is not None else [0] * s, dtype=np.int64),
+        bandwidth=Fraction(bandwidth),
+    )
+
+
+def layout(busy, cost, place, choice):
+    return (
+        [int(b[o]) for b, o in zip(busy, choice, strict=True)],
+        [int(c[o, 0]) for c, o in zip(cost, choice, strict=True)],
+        [int(d[o]) for d, o in zip(place.copies, choice, strict=True)],
+    )
+
+
+def allowed_cuts(place, crossbars):
+    """Stage coordinates a chip boundary may take: any but inside an atomic stage."""
+    ends = list(itertools.accumulate(crossbars))
+    return [
+        q
+        for q in range(sum(crossbars) + 1)
+        if not any(
+            a and e - x < q < e for a, x, e in zip(place.atomic, crossbars, ends, strict=True)
+        )
+    ]
+
+
+def cut_vectors(place, crossbars):
+    """Every valid vector of chip boundaries: nondecreasing, chips within capacity, atomic uncut."""
+    total, cap = sum(crossbars), place.chip_capacity
+    allowed = allowed_cuts(place, crossbars)
+
+    def extend(prefix, left):
+        last = prefix[-1] if prefix else 0
+        if left == 0:
+            if total - last <= cap:
+                yield tuple(prefix)
+            return
+        for q in allowed:
+            if last <= q <= last + cap:
+                yield from extend([*prefix, q], left - 1)
+
+    yield from extend([], place.chips - 1)
+
+
+def brute(busy, cost, cap, place, secondary=0):
+    """Lexicographic optimum (period, secondary cost) by enumeration, or None."""
+    best = None
+    for choice in itertools.product(*(range(len(b)) for b in busy)):
+        total = sum(c[o] for c, o in zip(cost, choice, strict=True))
+        if np.any(total > cap):
+            continue
+        b, x, d = layout(busy, cost, place, choice)
+        links = {q: link_busy(place, cut_traffic(place, x, d, q)) for q in allowed_cuts(place, x)}
+        for cuts in cut_vectors(place, x):
+            key = (max([*b, *(links[q] for q in cuts)]), int(total[secondary]))
+            best = key if best is None or key < best else best
+    return best
+
+
+def check_valid(res: FormulationResult, busy, cost, cap, place) -> None:
+    """Invariants every placed result must satisfy, whatever its status."""
+    assert res.status in ("optimal", "feasible", "infeasible", "timeout", "error")
+    if res.choice is None:
+        assert res.bottleneck is None and res.cost is None and res.cuts is None
+        return
+    assert res.cuts is not None and len(res.cuts) == place.chips - 1
+    total = tuple(int(v) for v in sum(c[o] for c, o in zip(cost, res.choice, strict=True)))
+    assert res.cost == total and np.all(np.asarray(total) <= cap)
+    assert res.bottleneck == period(place, *layout(busy, cost, place, res.choice), res.cuts)[0]
+    if res.bound is not None:
+        assert res.bound <= res.bottleneck
+
+
+def arrays(busy, cost):
+    return (
+        [np.asarray(b, dtype=np.int64) for b in busy],
+        [
+            np.asarray(c, dtype=np.int64).reshape(len(b), -1)
+            for b, c in zip(busy, cost, strict=True)
+        ],
+    )
+
+
+def solve_and_check(solve, busy, cost, cap, place, secondary=0, **kw):
+    res = solve(busy, cost, cap, secondary=secondary, placement=place, time_limit=20.0, **kw)
+    check_valid(res, busy, cost, cap, place)
+    return res
+
+
+# --------------------------------------------------------------------------- hand cases
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_link_binds_on_two_chips(solve):
+    # Two stages of one 4-crossbar copy on chips of 4: the only cut is at 4 and
+    # carries stage 0's 30 bits; at 1 bit/ps the period is the link's 30 ps.
+    busy, cost = arrays([[10], [12]], [[4], [4]])
+    place = placement(2, 4, [[1], [1]], [4, 4], source=[8, 0], flow=[[0, 30], [0, 0]])
+    res = solve_and_check(solve, busy, cost, np.array([8]), place)
+    assert (res.status, res.bottleneck, res.cuts, res.bound) == ("optimal", 30, (4,), 30)
+    res = solve_and_check(solve, busy, cost, np.array([8]), with_bandwidth(place, 2))
+    assert (res.status, res.bottleneck) == ("optimal", 15)
+    # 30 / 4 rounds up to 8 ps: stage 1's 12 ps is the period again.
+    res = solve_and_check(solve, busy, cost, np.array([8]), with_bandwidth(place, 4))
+    assert (res.status, res.bottleneck) == ("optimal", 12)
+
+
+def with_bandwidth(place, bandwidth):
+    return Placement(**{**place.__dict__, "bandwidth": bandwidth})
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_cut_inside_a_stage(solve):
+    # 2 + 6 crossbars on two chips of 4: the boundary must fall inside stage 1
+    # (3 copies of 2) at offset 2, after its first copy: two thirds of its
+    # 12-bit input cross, 8 bits.
+    busy, cost = arrays([[1], [1]], [[2], [6]])
+    place = placement(2, 4, [[1], [3]], [2, 2], flow=[[0, 12], [0, 0]])
+    res = solve_and_check(solve, busy, cost, np.array([8]), place)
+    assert (res.status, res.cuts, res.bottleneck) == ("optimal", (4,), 8)
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_atomic_stage_is_never_cut(solve):
+    # 3 + 3 crossbars on two chips of 4, stage 0 atomic: the cut is at 3 (all
+    # 50 bits) or at 4, inside stage 1 after one of its three copies (2/3 of them).
+    busy, cost = arrays([[1], [1]], [[3], [3]])
+    flow = [[0, 50], [0, 0]]
+    free = placement(2, 4, [[1], [3]], [0, 1], atomic=[True, False], flow=flow)
+    res = solve_and_check(solve, busy, cost, np.array([6]), free)
+    assert (res.status, res.cuts, res.bottleneck) == ("optimal", (4,), 34)
+    stuck = placement(2, 4, [[1], [1]], [0, 0], atomic=[True, True], flow=flow)
+    res = solve_and_check(solve, busy, cost, np.array([6]), stuck)
+    assert (res.status, res.cuts, res.bottleneck) == ("optimal", (3,), 50)
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_more_crossbars_than_the_chain_is_infeasible(solve):
+    busy, cost = arrays([[1, 2], [1]], [[5, 4], [5]])
+    place = placement(2, 4, [[5, 4], [5]], [1, 1])
+    res = solve_and_check(solve, busy, cost, np.array([100]), place)
+    assert res.status == "infeasible"
+    assert "short by 1" in res.message
+    # The chain holds 9, but the atomic stage 0 fits no chip of 3.
+    place = placement(3, 3, [[1, 1], [5]], [0, 1], atomic=[True, False])
+    res = solve_and_check(solve, busy, cost, np.array([100]), place)
+    assert res.status == "infeasible"
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_one_chip_and_hints(solve):
+    busy, cost = arrays([[4, 2], [3]], [[1, 2], [2]])
+    place = placement(1, 4, [[1, 2], [2]], [1, 1], source=[9, 0])
+    res = solve_and_check(solve, busy, cost, np.array([9]), place)
+    assert (res.status, res.choice, res.cuts, res.bottleneck) == ("optimal", (1, 0), (), 3)
+    place = placement(2, 3, [[1, 2], [2]], [1, 1], source=[9, 0], flow=[[0, 2], [0, 0]])
+    expected = brute(busy, cost, np.array([9]), place)
+    for hint, hint_cuts in (([0, 0], [1]), ([1, 0], [4]), ([1, 0], [2]), (None, [0])):
+        res = solve_and_check(
+            solve, busy, cost, np.array([9]), place, hint=hint, hint_cuts=hint_cuts
+        )
+        assert (res.status, res.bottleneck, res.cost[0]) == ("optimal", *expected)
+
+
+def test_reduction_keeps_other_copy_counts():
+    # Stage 0 (2 crossbars a copy): (busy, copies, ADCs) = (5, 1, 1), (5, 2, 3), (6, 1, 2);
+    # stage 1 atomic with 2, 1 or 0 crossbars and nothing else.
+    busy, cost = arrays(
+        [[5, 5, 6], [3, 3, 3]], [[[2, 1], [4, 3], [2, 2]], [[2, 0], [1, 0], [0, 0]]]
+    )
+    problem = check_problem(busy, cost, np.array([100, 100]), 0, 1.0)
+    assert [sorted(k.tolist()) for k in reduce_options(problem).keep] == [[0], [2]]
+    place = placement(2, 4, [[1, 2, 1], [1, 1, 1]], [2, 0], atomic=[False, True])
+    keep = reduce_options(problem, check_placed(problem, place)).keep
+    assert sorted(keep[0].tolist()) == [0, 1]  # two copies stay; (6, 1 copy) does not
+    assert sorted(keep[1].tolist()) == [1, 2]  # 1 crossbar stands in for 2, not the empty one
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_cut_between_copies_carries_part_of_the_input(solve):
+    # Stage 1 reads 40 bits from the atomic stage 0 and is one copy of 2
+    # crossbars (slow) or two (fast, dearer in ADCs). On two chips of 3 the
+    # two-copy layout (1 + 4) is cut at 2, inside the first copy (all 40 bits
+    # cross), or at 3, between the copies: only the second copy reads past the
+    # cut, 20 bits. The one-copy layout fits on one chip but is slow.
+    busy, cost = arrays([[1], [100, 8]], [[[1, 0]], [[2, 1], [4, 5]]])
+    place = placement(2, 3, [[1], [1, 2]], [0, 2], atomic=[True, False], flow=[[0, 40], [0, 0]])
+    res = solve_and_check(solve, busy, cost, np.array([6, 10]), place)
+    assert (res.status, res.choice, res.cuts, res.bottleneck) == ("optimal", (0, 1), (3,), 20)
+    assert cut_traffic(place, [1, 4], [1, 2], 2) == 40
+    res = solve_and_check(solve, busy, cost, np.array([6, 4]), place)  # no ADCs for two copies
+    assert (res.status, res.choice, res.bottleneck) == ("optimal", (0, 0), 100)
+
+
+def test_placement_validation():
+    busy, cost = arrays([[1], [1]], [[2], [2]])
+    cap = np.array([4])
+    good = placement(2, 2, [[1], [1]], [2, 2])
+    for solve in (solve_cpsat, _ilp("highs")):
+        with pytest.raises(ValueError, match="copies × per_copy"):
+            solve(busy, cost, cap, placement=placement(2, 2, [[2], [1]], [2, 2]))
+        with pytest.raises(ValueError, match="hint_cuts"):
+            solve(busy, cost, cap, placement=good, hint_cuts=[1, 2])
+        with pytest.raises(ValueError, match="hint_cuts"):
+            solve(busy, cost, cap, hint_cuts=[1])
+        with pytest.raises(ValueError, match="exact"):
+            solve(busy, cost, cap, placement=with_bandwidth(good, 0.5))
+        with pytest.raises(ValueError, match="upper triangular"):
+            solve(busy, cost, cap, placement=placement(2, 2, [[1], [1]], [2, 2], flow=[[0, 0], [1, 0]]))  # fmt: skip
+        with pytest.raises(ValueError, match="state"):
+            solve(busy, cost, cap, placement=placement(2, 2, [[2], [1]], [1, 2], state=[3, 0]))
+
+
+# --------------------------------------------------------------------------- brute force
+
+BANDWIDTHS = [Fraction(1), Fraction(2), Fraction(1, 2), Fraction(3, 7), Fraction(5, 3)]
+
+
+def random_instance(rng: np.random.Generator):
+    """2–4 stages, 1–3 options, 1–3 copies of 1–3 crossbars, 2–3 chips; traffic that matters."""
+    n_stages = int(rng.integers(2, 5))
+    n_res = int(rng.integers(1, 3))
+    busy, cost, copies, per_copy, atomic, state = [], [], [], [], [], []
+    for _ in range(n_stages):
+        n = int(rng.integers(1, 4))
+        is_atomic = bool(rng.random() < 0.25)
+        recurrent = not is_atomic and rng.random() < 0.25
+        p = 0 if is_atomic else int(rng.integers(1, 4))
+        d = np.ones(n, dtype=np.int64) if recurrent else rng.integers(1, 4, n)
+        x = rng.integers(0, 5, n) if is_atomic else d * p
+        c = np.column_stack([x, *(rng.integers(0, 6, n) for _ in range(n_res - 1))])
+        busy.append(rng.integers(0, 30, n).astype(np.int64))
+        cost.append(c.astype(np.int64))
+        copies.append(d.astype(np.int64))
+        per_copy.append(p)
+        atomic.append(is_atomic)
+        state.append(int(rng.integers(0, 30)) if recurrent else 0)
+    flow = np.triu(
+        rng.integers(0, 40, (n_stages, n_stages)) * (rng.random((n_stages,) * 2) < 0.6), 1
+    )
+    source = rng.integers(0, 40, n_stages) * (rng.random(n_stages) < 0.4)
+    chips = int(rng.integers(2, 4))
+    lo = sum(int(c[:, 0].min()) for c in cost)
+    hi = sum(int(c[:, 0].max()) for c in cost)
+    chip_capacity = int(rng.integers(max(1, -(-lo // chips) - 1), max(2, -(-hi // chips) + 2)))
+    place = Placement(
+        chips=chips,
+        chip_capacity=chip_capacity,
+        copies=tuple(copies),
+        per_copy=tuple(per_copy),
+        atomic=tuple(atomic),
+        source=source.astype(np.int64),
+        flow=flow.astype(np.int64),
+        state=np.asarray(state, dtype=np.int64),
+        bandwidth=BANDWIDTHS[int(rng.integers(len(BANDWIDTHS)))],
+    )
+    low = sum(c.min(axis=0) for c in cost)
+    top = sum(c.max(axis=0) for c in cost)
+    cap = np.array([int(rng.integers(int(a), int(b) + 2)) for a, b in zip(low, top, strict=True)])
+    secondary = int(rng.integers(n_res))
+    return busy, cost, cap, place, secondary
+
+
+N_RANDOM = {"cpsat": 150, "ilp-highs": 150, "ilp-cbc": 50}
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_matches_brute_force(solve, request):
+    name = request.node.callspec.id
+    rng = np.random.default_rng(20240611)
+    for i in range(N_RANDOM[name]):
+        busy, cost, cap, place, secondary = random_instance(rng)
+        res = solve_and_check(solve, busy, cost, cap, place, secondary)
+        expected = brute(busy, cost, cap, place, secondary)
+        if expected is None:
+            assert res.status == "infeasible", (i, res.message)
+        else:
+            assert res.status == "optimal", (i, res.message)
+            assert (res.bottleneck, res.cost[secondary]) == expected, i
+            assert res.bound == res.bottleneck
+
+
+def test_without_placement_nothing_changes():
+    busy, cost = arrays([[10, 5, 3], [8, 4]], [[1, 2, 4], [1, 3]])
+    for solve in (solve_cpsat, _ilp("highs")):
+        res = solve(busy, cost, np.array([6]))
+        assert (res.status, res.choice, res.bottleneck, res.cuts) == ("optimal", (1, 1), 5, None)
+
+
+# --------------------------------------------------------------------------- bigger cases
+
+
+def chain_like(seed: int, n_stages: int, chips: int, bandwidth=Fraction(1, 20)):
+    """Stages of ``d`` copies (busy ∝ ceil(P / d)), a few atomic and recurrent ones,
+    links as slow as a middling stage, chips about a third of the way to the dearest design."""
+    rng = np.random.default_rng(seed)
+    busy, cost, copies, per_copy, atomic, state = [], [], [], [], [], []
+    for _ in range(n_stages):
+        if rng.random() < 0.2:
+            busy.append(np.array([int(rng.integers(1, 50)) * 1000]))
+            cost.append(np.array([[int(rng.integers(0, 4)), int(rng.integers(0, 3))]]))
+            copies.append(np.array([1]))
+            per_copy.append(0)
+            atomic.append(True)
+            state.append(0)
+            continue
+        p, work, steps = (
+            int(rng.integers(2, 30)),
+            int(rng.integers(50, 800)),
+            int(rng.integers(1, 20)),
+        )
+        recurrent = rng.random() < 0.1
+        ds = (
+            np.array([1]) if recurrent else np.unique(np.concatenate([[1], rng.integers(1, 33, 7)]))
+        )
+        busy.append(np.array([steps * -(-work // int(d)) * 1000 for d in ds]))
+        cost.append(np.column_stack([ds * p, ds * int(rng.integers(1, 4))]))
+        copies.append(ds)
+        per_copy.append(p)
+        atomic.append(False)
+        state.append(int(rng.integers(1000, 20000)) if recurrent else 0)
+    flow = np.zeros((n_stages, n_stages), dtype=np.int64)
+    for k in range(n_stages - 1):
+        flow[k, k + 1] = int(rng.integers(1000, 100000))
+        if k + 3 < n_stages and rng.random() < 0.2:
+            flow[k, k + 3] = int(rng.integers(1000, 50000))
+    source = np.zeros(n_stages, dtype=np.int64)
+    source[0] = 50000
+    lo = sum(int(c[:, 0].min()) for c in cost)
+    hi = sum(int(c[:, 0].max()) for c in cost)
+    biggest_atomic = max(
+        [int(c[:, 0].max()) for c, a in zip(cost, atomic, strict=True) if a] or [0]
+    )
+    chip = max(-(-(lo + (hi - lo) // 3) // chips), biggest_atomic, 1)
+    place = Placement(
+        chips, chip, tuple(copies), tuple(per_copy), tuple(atomic), source, flow,
+        np.array(state, dtype=np.int64), bandwidth,
+    )  # fmt: skip
+    cap = np.array([chips * chip, sum(int(c[:, 1].max()) for c in cost) // 2])
+    return busy, cost, cap, place
+
+
+def test_medium_chain_solvers_agree():
+    for seed in range(3):  # 10 stages, ~80 options, 4 chips; links bind in each
+        busy, cost, cap, place = chain_like(seed, n_stages=10, chips=4, bandwidth=Fraction(1, 100))
+        unplaced = solve_cpsat(busy, cost, cap)
+        results = {"cpsat": solve_and_check(solve_cpsat, busy, cost, cap, place)}
+        for b in BACKENDS:
+            if b == "highs" or seed == 2:  # CBC takes 3–8 s on each
+                results[f"ilp-{b}"] = solve_and_check(_ilp(b), busy, cost, cap, place)
+        for name, res in results.items():
+            assert res.status == "optimal", f"seed {seed} {name}: {res.message}"
+        assert len({(r.bottleneck, r.cost) for r in results.values()}) == 1, results
+        assert results["cpsat"].bottleneck > unplaced.bottleneck
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_tiny_time_limit_keeps_invariants(solve):
+    busy, cost, cap, place = chain_like(0, n_stages=20, chips=8)
+    res = solve(busy, cost, cap, placement=place, time_limit=0.01)
+    check_valid(res, busy, cost, cap, place)
+    assert res.status in ("timeout", "feasible", "optimal"), res.message
+    assert (res.choice is None) == (res.status == "timeout")
