@@ -349,15 +349,24 @@ class _Model:
                     if busy > t_lo:
                         model.add(self.period >= busy).only_enforce_if(w)
                     continue
-                p = place.per_copy[k]
+                units = [place.unit(k, int(xo)) for xo in self.cost[k][:, 0]]
                 n = model.new_int_var(0, int(copies[k].max()), f"n_{c}_{k}")
-                r = model.new_int_var(0, p - 1, f"r_{c}_{k}")
+                r = model.new_int_var(0, max(units) - 1, f"r_{c}_{k}")
                 offsets[k] = (n, r)
-                model.add(q == before + p * n + r).only_enforce_if(w)
-                model.add(p * n + r >= 1).only_enforce_if(w)
-                model.add(p * n + r <= x[k]).only_enforce_if(w)
-                for o, d in enumerate(copies[k]):
-                    row = placed.link_row(k, int(d), t_lo)
+                if place.per_copy[k]:
+                    p = place.per_copy[k]
+                    model.add(q == before + p * n + r).only_enforce_if(w)
+                    model.add(p * n + r >= 1).only_enforce_if(w)
+                    model.add(p * n + r <= x[k]).only_enforce_if(w)
+                else:  # a block: one copy of the option's crossbars
+                    for o, p in enumerate(units):
+                        holds = [w, self.z[k][o]]
+                        model.add(q == before + p * n + r).only_enforce_if(holds)
+                        model.add(r <= p - 1).only_enforce_if(holds)
+                        model.add(p * n + r <= p).only_enforce_if(holds)
+                    model.add(n + r >= 1).only_enforce_if(w)
+                for o, (d, p) in enumerate(zip(copies[k], units, strict=True)):
+                    row = placed.link_row(k, int(d), t_lo, x=p)
                     if row is not None:
                         a_n, a_r, a_t, const = row
                         model.add(a_n * n + a_r * r + const <= a_t * self.period).only_enforce_if(

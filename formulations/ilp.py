@@ -583,7 +583,7 @@ class _Chain:
                         position.append((v, int(xo)))
                         per_option.append((v, None, None))
                         continue
-                    p = place.per_copy[k]
+                    p = place.unit(k, int(xo))
                     nv = _new_var(prob, f"nv_{tag}", 0, d, pulp.LpContinuous)
                     rv = _new_var(prob, f"rv_{tag}", 0, p - 1, pulp.LpContinuous)
                     prob += nv <= d * v, f"nmax_{tag}"
@@ -591,9 +591,9 @@ class _Chain:
                     prob += p * nv + rv >= v, f"umin_{tag}"
                     prob += p * nv + rv <= d * p * v, f"umax_{tag}"
                     position += [(nv, p), (rv, 1)]
-                    a_n, a_r, a_t, const = placed.link_row(k, d)
+                    a_n, a_r, a_t, const = placed.link_row(k, d, x=p)
                     traffic += [(nv, a_n / a_t), (rv, a_r / a_t), (v, const / a_t)]
-                    if placed.link_row(k, d, floor) is not None:
+                    if placed.link_row(k, d, floor, x=p) is not None:
                         left = a_n * nv + a_r * rv
                         if self.t_var is None:
                             prob += left + (const - a_t * cap_ps) * v <= 0, f"link_{tag}"
@@ -617,7 +617,7 @@ class _Chain:
                             )
                     continue
                 # Integer offsets: the disaggregated ones are integral once one option holds.
-                p = place.per_copy[k]
+                p = max(place.unit(k, int(xo)) for xo in self.x[k])
                 n = _new_var(prob, f"n_{c}_{k}", 0, int(self.copies[k].max()), pulp.LpInteger)
                 r = _new_var(prob, f"r_{c}_{k}", 0, p - 1, pulp.LpInteger)
                 prob += n == pulp.lpSum(t[1] for t in per_option), f"n_{c}_{k}"
@@ -817,6 +817,38 @@ def _system_cbc() -> bool:
     return "COIN_CMD" in pulp.listSolvers(onlyAvailable=True)
 
 
+# CBC checks its time limit between nodes only: in its heuristics or cut loops
+# it has run minutes past it on placed models. A guard interrupts it (CBC then
+# stops and writes its best solution) this long after the limit, and kills it
+# as long again later.
+_GRACE_SECONDS = 2.0
+
+_GUARD = """#!{python}
+import os, signal, subprocess, sys
+p = subprocess.Popen([{cbc!r}, *sys.argv[1:]])
+for wait, sig in (({limit!r}, signal.SIGINT), ({grace!r}, signal.SIGKILL)):
+    try:
+        sys.exit(p.wait(wait))
+    except subprocess.TimeoutExpired:
+        open({marker!r}, "w").close()
+        p.send_signal(sig)
+sys.exit(p.wait())
+"""
+
+
+def _guard(tmp: str, cbc: str, seconds: float, marker: str) -> str:
+    """An executable in ``tmp`` that runs ``cbc`` and stops it past ``seconds`` (see above)."""
+    path = os.path.join(tmp, "cbc-guard")
+    limit = float(seconds) + _GRACE_SECONDS
+    text = _GUARD.format(
+        python=sys.executable, cbc=cbc, limit=limit, grace=_GRACE_SECONDS, marker=marker
+    )
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o700)
+    return path
+
+
 def _solve_cbc(
     prob: pulp.LpProblem,
     seconds: float,
@@ -842,15 +874,26 @@ def _solve_cbc(
             with warnings.catch_warnings():  # PuLP 3.x deprecates the bundled CBC
                 warnings.simplefilter("ignore", DeprecationWarning)
                 solver = pulp.PULP_CBC_CMD(**kw)
-        prob.solve(solver)
+        marker = os.path.join(tmp, "stopped")
+        solver.path = _guard(tmp, solver.path, seconds, marker)
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError:
+            if not os.path.exists(marker):
+                raise
+            return _Run(
+                pulp.LpSolutionNoSolutionFound, False, None, True, False,
+                f"CBC did not stop at its time limit and was killed {_GRACE_SECONDS} s later",
+            )  # fmt: skip
         with open(log_path, errors="replace") as f:
             log = f.read()
+        interrupted = os.path.exists(marker)
     # The summary line is "Result - ..." after branch and bound, or e.g.
     # "Problem is infeasible - 0.00 seconds" when the LP already decides.
     result = re.search(r"^(?:Result - (.*)|(Problem is .*?)(?: - [\d.]+ seconds)?)$", log, re.M)
     summary = (result.group(1) or result.group(2)).strip() if result else "status unknown"
     detail = f"CBC {summary}"
-    timed_out = bool(re.search(r"Stopped on (time|iterations|nodes)", log))
+    timed_out = interrupted or bool(re.search(r"Stopped on (time|iterations|nodes)", log))
     bound = None
     if prob.sol_status == pulp.LpSolutionOptimal:
         bound = pulp.value(prob.objective)

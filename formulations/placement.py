@@ -36,7 +36,9 @@ class Placement:
         ``copies × per_copy``).
     per_copy
         Per stage, crossbars of one copy: a non-atomic stage's option ``o``
-        holds ``copies[o] × per_copy`` crossbars (its cost in resource 0).
+        holds ``copies[o] × per_copy`` crossbars (its cost in resource 0). 0
+        for a *block* stage (not atomic, every option one copy): each option is
+        one block of its own crossbars, cut anywhere.
     atomic
         Per stage, whether it must lie within one chip (never cut); ``per_copy``
         is 0 and copies are not read for such a stage.
@@ -64,6 +66,10 @@ class Placement:
     @property
     def n_stages(self) -> int:
         return len(self.per_copy)
+
+    def unit(self, k: int, crossbars: int) -> int:
+        """Crossbars of one copy of stage ``k`` when its option holds ``crossbars``."""
+        return self.per_copy[k] or int(crossbars)
 
     def through(self, k: int) -> int:
         """Bits crossing stage ``k`` from earlier stages (or the inputs) to later ones."""
@@ -98,8 +104,10 @@ def check_placement(place: Placement, n_options: Sequence[int]) -> None:
     for k in range(s):
         if len(place.copies[k]) != n_options[k] or np.any(place.copies[k] < 1):
             raise ValueError(f"copies[{k}] must give a positive count for each option")
-        if not place.atomic[k] and place.per_copy[k] < 1:
-            raise ValueError(f"stage {k} can be cut but has no crossbars per copy")
+        if place.per_copy[k] < 0:
+            raise ValueError(f"per_copy[{k}] must be non-negative")
+        if not place.atomic[k] and place.per_copy[k] == 0 and np.any(place.copies[k] != 1):
+            raise ValueError(f"stage {k} is one block (per_copy 0) but has an option with copies")
         if place.state[k] and np.any(place.copies[k] != 1):
             raise ValueError(f"stage {k} has a state but an option with several copies")
     if not place.bandwidth > 0:
@@ -127,7 +135,7 @@ def cut_traffic(
         if q == end:
             return Fraction(place.boundary(k))
         if start < q < end:
-            d, c = int(copies[k]), place.per_copy[k]
+            d, c = int(copies[k]), place.unit(k, x)
             n, r = divmod(q - start, c)
             before = Fraction(n * c + r, d * c)
             reached = Fraction(d - n, d)

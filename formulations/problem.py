@@ -172,16 +172,17 @@ class Placed:
         return link_busy(self.place, Fraction(self.total_bits))
 
     def link_row(
-        self, k: int, d: int, cap_ps: int | None = None
+        self, k: int, d: int, cap_ps: int | None = None, *, x: int = 0
     ) -> tuple[int, int, int, int] | None:
         """A boundary inside stage ``k`` with ``d`` copies: the integer row ``a_n·n + a_r·r + c <= a_t·T``.
 
-        It is "traffic ≤ T × bandwidth" multiplied by ``d·per_copy`` and the
-        bandwidth's denominator, at offset ``n·per_copy + r`` (``n = d, r = 0``
-        is the stage's end). Returns ``(a_n, a_r, a_t, c)`` divided by their
-        gcd, or None if the row holds for every offset once ``T >= cap_ps``.
+        It is "traffic ≤ T × bandwidth" multiplied by ``d·p`` and the
+        bandwidth's denominator, at offset ``n·p + r`` (``n = d, r = 0`` is the
+        stage's end), ``p`` the crossbars per copy (a block stage's: the
+        option's crossbars ``x``). Returns ``(a_n, a_r, a_t, c)`` divided by
+        their gcd, or None if the row holds for every offset once ``T >= cap_ps``.
         """
-        p = self.place.per_copy[k]
+        p = self.place.unit(k, x)
         a, i, o, st = self.through[k], self.into[k], self.out_of[k], self.state[k]
         # The state term (np + r)(d − n)/d² reduces to r/p: a state implies d = 1.
         a_n, a_r = self.den * p * (o - i), self.den * (o + st)
@@ -228,7 +229,7 @@ class Placed:
             if start < q <= start + int(x):
                 if self.place.atomic[k]:
                     return k, 0, 0
-                n, r = divmod(q - start, self.place.per_copy[k])
+                n, r = divmod(q - start, self.place.unit(k, x))
                 return k, n, r
             start += int(x)
         raise AssertionError("unreachable: 0 < q < Q lies in some stage")  # pragma: no cover
@@ -287,7 +288,8 @@ def check_placed(problem: Problem, placement: Placement) -> Placed:
 
     Beyond :func:`check_placement`: traffic must be integer bits, the bandwidth
     exact, and a non-atomic stage's crossbars (resource 0) ``copies × per_copy``
-    for every option (the offset of a cut inside it is read in copies).
+    for every option (the offset of a cut inside it is read in copies), or at
+    least one for a block stage.
     """
     n_opt = [b.size for b in problem.busy]
     s = problem.n_stages
@@ -312,7 +314,12 @@ def check_placed(problem: Problem, placement: Placement) -> Placed:
     )
     check_placement(place, n_opt)
     for k in range(s):
-        if not place.atomic[k] and np.any(problem.cost[k][:, 0] != copies[k] * place.per_copy[k]):
+        if place.atomic[k]:
+            continue
+        if place.per_copy[k] == 0:
+            if np.any(problem.cost[k][:, 0] < 1):
+                raise ValueError(f"stage {k} is one block, so every option needs a crossbar")
+        elif np.any(problem.cost[k][:, 0] != copies[k] * place.per_copy[k]):
             raise ValueError(
                 f"stage {k} can be cut, so its crossbars (resource 0) must be copies × per_copy"
             )
@@ -425,5 +432,5 @@ def _same_footprint(
     """Which kept options of stage ``s`` may stand in for option ``o`` on the chain."""
     if placed.place.atomic[s]:
         return (cost[kept, 0] >= 1) | (cost[o, 0] == 0)
-    copies = placed.place.copies[s]
-    return copies[kept] == copies[o]
+    copies = placed.place.copies[s]  # and the same crossbars (a block stage's differ)
+    return (copies[kept] == copies[o]) & (cost[kept, 0] == cost[o, 0])

@@ -406,7 +406,6 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
             raise DescriptionError(
                 f"copies: the design's stages do not fit {place.chips} chip"
                 f"{'s' if place.chips != 1 else ''} of {place.chip_capacity:,} crossbars"
-                " (a decoder loop must fit one chip)"
             )
     try:
         _, link_busy = placed_period(place, busy, crossbars, per_stage, cuts)

@@ -392,9 +392,7 @@ def build_problem(
     if slack is not None:
         stages = _prune(stages, capacity)
         if placement is not None:
-            placement = dataclasses.replace(
-                placement, copies=tuple(s.copies[:, 0].copy() for s in stages)
-            )
+            placement = dataclasses.replace(placement, copies=_placed_copies(stages))
     return AllocationProblem(
         analysis,
         budget,
@@ -432,20 +430,24 @@ def _with_data_movement(
     placement = Placement(
         chips=max(1, -(-int(capacity[0]) // hw.crossbars_per_chip)),
         chip_capacity=hw.crossbars_per_chip,
-        copies=tuple(s.copies[:, 0].copy() for s in bounded),
-        # A loop with one option is one block (one "copy"), cut anywhere; with several it
-        # stays on one chip.
-        per_copy=tuple(
-            per_copy[m[0]] if len(m) == 1 else (int(s.cost[0, 0]) if s.n_options == 1 else 0)
-            for m, s in zip(members, bounded, strict=True)
-        ),
-        atomic=tuple(len(m) > 1 and s.n_options > 1 for m, s in zip(members, bounded, strict=True)),
+        copies=_placed_copies(bounded),
+        # A loop is one block of its option's crossbars (per_copy 0), cut anywhere.
+        per_copy=tuple(per_copy[m[0]] if len(m) == 1 else 0 for m in members),
+        atomic=(False,) * len(bounded),
         source=flows.source,
         flow=flows.flow,
         state=flows.state,
         bandwidth=hw.link_bits_per_ps,
     )
     return bounded, placement
+
+
+def _placed_copies(stages: Sequence[Stage]) -> tuple[np.ndarray, ...]:
+    """Copies per option as the placement reads them: a loop's block is one copy."""
+    return tuple(
+        s.copies[:, 0].copy() if len(s.members) == 1 else np.ones(s.n_options, dtype=np.int64)
+        for s in stages
+    )
 
 
 def _prune(stages: list[Stage], capacity: np.ndarray) -> list[Stage]:

@@ -264,18 +264,25 @@ def test_placement_validation():
 BANDWIDTHS = [Fraction(1), Fraction(2), Fraction(1, 2), Fraction(3, 7), Fraction(5, 3)]
 
 
-def random_instance(rng: np.random.Generator):
-    """2–4 stages, 1–3 options, 1–3 copies of 1–3 crossbars, 2–3 chips; traffic that matters."""
+def random_instance(rng: np.random.Generator, blocks: bool = False):
+    """2–4 stages, 1–3 options, 1–3 copies of 1–3 crossbars, 2–3 chips; traffic that matters.
+
+    With ``blocks`` about a third of the stages are blocks (per_copy 0: each
+    option one copy of 1–5 crossbars, cut anywhere, as hitm lays out a decoder loop).
+    """
     n_stages = int(rng.integers(2, 5))
     n_res = int(rng.integers(1, 3))
     busy, cost, copies, per_copy, atomic, state = [], [], [], [], [], []
     for _ in range(n_stages):
         n = int(rng.integers(1, 4))
-        is_atomic = bool(rng.random() < 0.25)
-        recurrent = not is_atomic and rng.random() < 0.25
-        p = 0 if is_atomic else int(rng.integers(1, 4))
-        d = np.ones(n, dtype=np.int64) if recurrent else rng.integers(1, 4, n)
-        x = rng.integers(0, 5, n) if is_atomic else d * p
+        is_block = blocks and bool(rng.random() < 0.35)
+        is_atomic = not is_block and bool(rng.random() < 0.25)
+        recurrent = not is_atomic and rng.random() < (0.5 if is_block else 0.25)
+        p = 0 if is_atomic or is_block else int(rng.integers(1, 4))
+        d = np.ones(n, dtype=np.int64) if recurrent or is_block else rng.integers(1, 4, n)
+        x = d * p
+        if is_block or is_atomic:
+            x = rng.integers(int(is_block), 5 + int(is_block), n)
         c = np.column_stack([x, *(rng.integers(0, 6, n) for _ in range(n_res - 1))])
         busy.append(rng.integers(0, 30, n).astype(np.int64))
         cost.append(c.astype(np.int64))
@@ -326,6 +333,22 @@ def test_matches_brute_force(solve, request):
             assert res.status == "optimal", (i, res.message)
             assert (res.bottleneck, res.cost[secondary]) == expected, i
             assert res.bound == res.bottleneck
+
+
+@pytest.mark.parametrize("solve", SOLVERS)
+def test_block_stages_match_brute_force(solve, request):
+    """Stages cut anywhere whose options differ in size, not in copies (hitm's decoder loops)."""
+    name = request.node.callspec.id
+    rng = np.random.default_rng(20261201)
+    for i in range(N_RANDOM[name] // 2):
+        busy, cost, cap, place, secondary = random_instance(rng, blocks=True)
+        res = solve_and_check(solve, busy, cost, cap, place, secondary)
+        expected = brute(busy, cost, cap, place, secondary)
+        if expected is None:
+            assert res.status == "infeasible", (i, res.message)
+        else:
+            assert res.status == "optimal", (i, res.message)
+            assert (res.bottleneck, res.cost[secondary]) == expected, i
 
 
 def test_without_placement_nothing_changes():

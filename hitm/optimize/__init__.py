@@ -14,6 +14,7 @@ from hitm.errors import ParameterError
 from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS
 from hitm.optimize.greedy import solve_greedy
+from hitm.optimize.placement import solve_blind, solve_placed
 from hitm.optimize.registry import SOLVERS, Solver, solver, variants
 from hitm.optimize.result import METHODS, Method, SolveRequest, SolveResult, Status
 from hitm.problem import AllocationProblem
@@ -33,6 +34,15 @@ __all__ = [
 ]
 
 _MIN_LEFT_SECONDS = 0.05  # an exact model gets at least this after its warm start
+
+
+def _warm_start(problem: AllocationProblem) -> SolveResult:
+    """The design an exact model starts from: the DP's (placed: bisection's), else greedy's."""
+    if problem.placement is not None:
+        warm = solve_placed(problem, Method.BISECT)
+        return warm if warm.has_allocation else solve_blind(problem)
+    warm = solve_dp(problem)
+    return warm if warm.has_allocation else solve_greedy(problem)
 
 
 def solve(
@@ -76,11 +86,10 @@ def solve(
     if problem.placement is not None and chosen.placed is not None:
         result = chosen.placed(problem)
     elif chosen.timed:
-        warm = solve_dp(problem)  # a hint only: the exact models prove their own bound
-        if not warm.has_allocation:
-            warm = solve_greedy(problem)
+        warm = _warm_start(problem)  # a hint only: the exact models prove their own bound
         left = max(time_limit - (time.perf_counter() - start), _MIN_LEFT_SECONDS)
-        result = chosen.run(problem, SolveRequest(left, warm.choice, backend))
+        request = SolveRequest(left, warm.choice, backend, warm.cuts)
+        result = chosen.run(problem, request)
         result = dataclasses.replace(result, seconds=time.perf_counter() - start)
     else:
         result = chosen.run(problem, SolveRequest(time_limit, None, backend))

@@ -2,8 +2,9 @@
 
 The formulations (top-level ``formulations`` package) see plain arrays only;
 they are imported when first run, so commands that never call them never load
-OR-Tools or PuLP. They are warm-started with the DP's answer as a hint; no
-bound from another method is passed, so their proofs stand alone.
+OR-Tools or PuLP. They are warm-started with the DP's answer as a hint (with
+a placement: the placed bisection's design and cuts); no bound from another
+method is passed, so their proofs stand alone.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def _wrap(
         seconds=res.seconds,
         message=res.message,
         backend=backend,
+        cuts=res.cuts,
     )
 
 
@@ -56,7 +58,15 @@ def run_cpsat(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
 
     busy, cost, capacity = _arrays(problem)
     res = solve_cpsat(
-        busy, cost, capacity, time_limit=request.time_limit, hint=request.hint, workers=1, seed=0
+        busy,
+        cost,
+        capacity,
+        time_limit=request.time_limit,
+        hint=request.hint,
+        workers=1,
+        seed=0,
+        placement=problem.placement,
+        hint_cuts=request.hint_cuts,
     )
     return _wrap(Method.CPSAT, res, problem, None)
 
@@ -78,6 +88,13 @@ def run_ilp(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
         )
     busy, cost, capacity = _arrays(problem)
     res = solve_ilp(
-        busy, cost, capacity, time_limit=request.time_limit, hint=request.hint, backend=backend
+        busy,
+        cost,
+        capacity,
+        time_limit=request.time_limit,
+        hint=request.hint,
+        backend=backend,
+        placement=problem.placement,
+        hint_cuts=request.hint_cuts,
     )
     return _wrap(Method.ILP, res, problem, backend)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -279,8 +280,8 @@ class _Options:
         self.busy = [s.busy_ps for s in problem.stages]
         self.sorted = monotone(problem)  # cost grows as busy falls: a suffix, cheapest first
         self.rows = [
-            [(o, int(s.cost[o, 0]), int(s.copies[o, 0])) for o in range(s.n_options)]
-            for s in problem.stages
+            [(o, int(s.cost[o, 0]), int(d[o])) for o in range(s.n_options)]
+            for s, d in zip(problem.stages, problem.placement.copies, strict=True)
         ]
 
     def at(self, t: int) -> list[Candidates]:
@@ -301,13 +302,21 @@ def _upper(place: Placement, busy: int) -> int:
     return max(busy, -(-total_bits * bw.denominator // bw.numerator))
 
 
+def layout(
+    problem: AllocationProblem, choice: Sequence[int]
+) -> tuple[list[int], list[int], list[int]]:
+    """Busy time, crossbars and copies (as the placement counts them) of each chosen option."""
+    stages, copies = problem.stages, problem.placement.copies
+    return (
+        [int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True)],
+        [int(s.cost[o, 0]) for s, o in zip(stages, choice, strict=True)],
+        [int(d[o]) for d, o in zip(copies, choice, strict=True)],
+    )
+
+
 def _period_of(problem: AllocationProblem, choice: list[int], cuts: list[int]) -> int:
     """The period of options ``choice`` placed with ``cuts``."""
-    stages = problem.stages
-    busy = [int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True)]
-    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, choice, strict=True)]
-    copies = [int(s.copies[o, 0]) for s, o in zip(stages, choice, strict=True)]
-    return period(problem.placement, busy, crossbars, copies, cuts)[0]
+    return period(problem.placement, *layout(problem, choice), cuts)[0]
 
 
 def _relaxed(problem: AllocationProblem) -> SolveResult:
@@ -405,9 +414,7 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
     node = min(final, key=lambda n: (n.crossbars, n.chip, n.fill))
     choice, cuts = _reconstruct(node, place.chips)
     stages = problem.stages
-    busy = [int(s.busy_ps[o]) for s, o in zip(stages, choice, strict=True)]
-    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, choice, strict=True)]
-    copies = [int(s.copies[o, 0]) for s, o in zip(stages, choice, strict=True)]
+    busy, crossbars, copies = layout(problem, choice)
     t, _ = period(place, busy, crossbars, copies, cuts)
     if t != lo:  # pragma: no cover - the search and the model must agree
         raise AssertionError(f"placed search reached {lo} ps but the model prices {t} ps")
@@ -500,10 +507,7 @@ def _blind(problem: AllocationProblem, relaxed: SolveResult) -> SolveResult:
     place = problem.placement
     if relaxed.choice is None:
         return SolveResult(Method.GREEDY, relaxed.status, message=relaxed.message)
-    stages = problem.stages
-    busy = [int(s.busy_ps[o]) for s, o in zip(stages, relaxed.choice, strict=True)]
-    crossbars = [int(s.cost[o, 0]) for s, o in zip(stages, relaxed.choice, strict=True)]
-    copies = [int(s.copies[o, 0]) for s, o in zip(stages, relaxed.choice, strict=True)]
+    busy, crossbars, copies = layout(problem, relaxed.choice)
     cuts = fill_cuts(place, crossbars)
     if cuts is None:
         return SolveResult(

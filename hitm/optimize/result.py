@@ -46,11 +46,14 @@ class SolveRequest:
         One option index per stage to start from (the DP's answer), or None.
     backend
         Which backend runs it (``ilp``: ``highs`` or ``cbc``); None for the default.
+    hint_cuts
+        Chip boundaries to start from with the hint, when the problem has a placement.
     """
 
     time_limit: float = 10.0
     hint: tuple[int, ...] | None = None
     backend: str | None = None
+    hint_cuts: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

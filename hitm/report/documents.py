@@ -253,6 +253,8 @@ def result_json(
         "copies": result.copies,
         "adcs": result.adcs,
     }
+    if result.cuts is not None:
+        doc["cuts"] = list(result.cuts)  # chip boundaries, in crossbars along the stages
     if best_bound is not None:
         doc["gap_to_best_bound"] = result.gap_to(best_bound)
     if capacity is not None and result.cost is not None:
