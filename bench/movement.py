@@ -5,8 +5,9 @@ instance and every budget of ``paper.CHIPS``, the same network on the ISAAC
 preset with ``interconnect: isaac``:
 
 - **aware**: the placed DP (copies and cuts chosen together, exact), checked by
-  ``hitm.pipeline.verify`` and re-solved by the exact solvers with placement,
-  which must prove the same (period, crossbars);
+  ``hitm.pipeline.verify`` and re-solved by the exact solvers with placement
+  (``--movement-exact``, CP-SAT by default): a proven optimum must be the same
+  (period, crossbars), an unproven one is recorded in the "exact check" column;
 - **blind**: the crossbar-only optimum laid out chip after chip in order, then
   priced with its links (``greedy`` with placement): what ignoring data
   movement costs;
@@ -83,9 +84,9 @@ def movement_rows(
         checks = []
         for method in exact:
             r = solve(problem, method, time_limit, backend="highs")
-            if r.status != "optimal":
-                raise disagreement(f"{where}: {r.label} is {r.status} after {r.seconds:.1f} s"
-                                   f" ({r.message}); raise --time-limit")  # fmt: skip
+            if r.status != "optimal":  # recorded, not fatal: only a proven disagreement is
+                checks.append(f"{r.label} {r.status} after {r.seconds:.1f} s")
+                continue
             if (r.bottleneck_ps, r.crossbars_used) != (aware.bottleneck_ps, aware.crossbars_used):
                 raise disagreement(
                     f"{where}: dp gives ({aware.bottleneck_ps} ps, {aware.crossbars_used}"
