@@ -334,7 +334,9 @@ class _Model:
         for c, (spot, q) in enumerate(zip(placed.spots(x_lo, x_hi), self.q, strict=True), 1):
             lits: dict[int, cp_model.IntVar] = {}
             offsets: dict[int, tuple[cp_model.IntVar, cp_model.IntVar]] = {}
-            if spot.at_start:
+            # Never at the start (symmetry): an empty first chip, moved to the end of the
+            # chain, leaves every link's traffic as it was.
+            if spot.at_start and not (spot.stages or spot.at_end):
                 lits[-1] = model.new_bool_var(f"start_{c}")
                 model.add(q == 0).only_enforce_if(lits[-1])
             for k in spot.stages:
