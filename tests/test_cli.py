@@ -345,3 +345,59 @@ def test_compare_json_stdout_is_one_json_document():
     assert (
         methods[("dp", None)] == methods[("cpsat", None)] == methods[("ilp", "highs")] == "optimal"
     )
+
+
+# --- usage errors, odd numbers and odd names (issue 17's reproducers) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["solve", INSTANCES / "captioner.yaml", "--chips", "0"], "'--chips'"),
+        (["solve", INSTANCES / "captioner.yaml", "--bogus"], "No such option: --bogus"),
+        (["solve"], "Missing argument 'file'"),
+        (["solve", INSTANCES / "captioner.yaml", "--time-limit", "abc"], "'--time-limit'"),
+    ],
+)
+def test_typers_usage_errors_are_one_line(args, fragment) -> None:
+    """Click's usage errors come out as hitm's own: one line, exit 2, no boxed panel."""
+    message = assert_user_error(run(*args), 2, fragment)
+    assert "╭" not in message and "Usage:" not in message
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e309", "-3", "0"])
+@pytest.mark.parametrize("flag", ["--power-w", "--area-mm2"])
+def test_float_flags_refuse_non_finite_and_non_positive_values(flag, value) -> None:
+    """The file's rule for the field, named by the flag (1e309 parses to infinity)."""
+    assert_user_error(run("solve", INSTANCES / "captioner.yaml", flag, value), 2, f"{flag}:")
+
+
+def test_user_names_are_never_read_as_markup(tmp_path) -> None:
+    """``a[/]`` crashed rich's markup parser; ``[bold]b`` was rendered as style."""
+    doc = {
+        "network": {
+            "inputs": {"x[/]": {"shape": [128]}},
+            "layers": [
+                {"name": "a[/]", "op": "linear", "input": "x[/]", "out_features": 2},
+                {"name": "[bold]b", "op": "linear", "input": "a[/]", "out_features": 2},
+            ],
+        }
+    }
+    path = write(tmp_path / "names.yaml", doc)
+    for verb in ("analyze", "solve"):
+        result = run(verb, path)
+        assert result.exit_code == 0, result.output
+        assert "a[/]" in result.stdout and "[bold]b" in result.stdout
+
+
+@pytest.mark.parametrize(("name", "spelled"), [("a\nb", "a\\nb"), ("a\x1b[31mb", "a\\x1b[31mb")])
+def test_control_characters_in_names_are_spelled_out_in_errors(tmp_path, name, spelled) -> None:
+    """A newline in a name kept the error from being one line; an ANSI escape reached the terminal."""
+    doc = {
+        "network": {
+            "inputs": {"x": {"shape": [128]}},
+            "layers": [{"name": name, "op": "linear", "input": "y", "out_features": 2}],
+        }
+    }
+    message = assert_user_error(run("solve", write(tmp_path / "n.yaml", doc)), 2, spelled)
+    assert "\x1b" not in message

@@ -28,7 +28,7 @@ from hitm.cli.options import (
     UsageError,
     budget_options,
 )
-from hitm.cli.output import emit_json, err, out, reports_errors, warn, wrote
+from hitm.cli.output import OneLineErrors, emit_json, err, out, reports_errors, warn, wrote
 from hitm.comparison import compare
 from hitm.costs import cost_table
 from hitm.description.load import Instance, parse_instance, read_document
@@ -69,6 +69,7 @@ from hitm.traffic import traffic
 __all__ = ["app"]
 
 app = typer.Typer(
+    cls=OneLineErrors,
     name="hitm",
     help="Design high-throughput ReRAM PIM pipelines for multi-modal DNNs (HitM).",
     no_args_is_help=True,

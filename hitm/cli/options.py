@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from hitm.budget import DesignSpace, load_design
+from hitm.budget import BUDGET_SECTION, DesignSpace, load_design
 from hitm.description.load import Instance, load_instance
 from hitm.errors import HitmError
 from hitm.optimize import METHODS
@@ -113,9 +113,12 @@ class BudgetFlags:
             for r in RESOURCES.values()
             if r.budget_field != "crossbars"
         }
-        for key, value in limits.items():
-            if value is not None and not value > 0:
-                raise UsageError(f"--{key.replace('_', '-')}: must be positive, got {value}")
+        for key, value in limits.items():  # the file's own rules (positive, finite, in range)
+            problems: list[str] = []
+            if value is not None:
+                BUDGET_SECTION.fields[key].check(value, f"--{key.replace('_', '-')}", problems)
+            if problems:
+                raise UsageError(problems[0])
         budget = dataclasses.replace(budget, **{k: v for k, v in limits.items() if v is not None})
         space = instance.design
         if self.adcs is not None:
@@ -138,13 +141,11 @@ _FLAGS: dict[str, Any] = {
     "tiles": Annotated[int | None, typer.Option("--tiles", help="Cap on tiles.", min=1)],
     "power_w": Annotated[
         float | None,
-        typer.Option(
-            "--power-w", help="Cap on the provisioned power of the tiles used, in W.", min=0.0
-        ),
+        typer.Option("--power-w", help="Cap on the provisioned power of the tiles used, in W."),
     ],
     "area_mm2": Annotated[
         float | None,
-        typer.Option("--area-mm2", help="Cap on the area of the tiles used, in mm².", min=0.0),
+        typer.Option("--area-mm2", help="Cap on the area of the tiles used, in mm²."),
     ],
     "design": Annotated[
         bool,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
@@ -16,14 +17,21 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from hitm.errors import HitmError, ParameterError
 
-__all__ = ["FLAGS", "emit_json", "err", "out", "reports_errors", "warn", "wrote"]
+try:  # Typer vendors Click from 0.23 on
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older Typer with Click itself
+    from click.exceptions import ClickException, NoArgsIsHelpError
+
+__all__ = ["FLAGS", "OneLineErrors", "emit_json", "err", "out", "reports_errors", "warn", "wrote"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(width=160)
+# Tables and lines hold user text (layer and input names): never read as markup.
+out = Console(width=160, markup=False)
 err = Console(stderr=True)
 
 FLAGS = {
@@ -38,6 +46,38 @@ FLAGS = {
     "workers": "--workers",
 }
 """The flag that sets each library parameter a :class:`ParameterError` can name."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines, ANSI escapes) spelled out, as ``\\n``."""
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
+
+
+def error_line(message: str) -> None:
+    """Print ``error: message`` as one stderr line; the message is never read as markup."""
+    text = escape(one_line(message))
+    err.print(f"[bold red]error:[/] {text}", highlight=False, markup=True, soft_wrap=True)
+
+
+class OneLineErrors(TyperGroup):
+    """The command group, with Typer's own usage errors (bad flags, values out of range,
+    unknown options) reported on one line like hitm's, exit code 2, instead of a boxed panel."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            # Not standalone: Click returns the exit code and raises its errors to us.
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except NoArgsIsHelpError as exc:  # the help is already printed
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            error_line(exc.format_message())
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            error_line("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _message(exc: HitmError) -> str:
@@ -58,12 +98,7 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except HitmError as exc:
-            err.print(
-                f"[bold red]error:[/] {escape(_message(exc))}",
-                highlight=False,
-                markup=True,
-                soft_wrap=True,
-            )
+            error_line(_message(exc))
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
@@ -79,7 +114,8 @@ def emit_json(doc: Any, warnings: Sequence[str] = ()) -> None:
 def warn(warnings: Sequence[str]) -> None:
     """Each warning on one stderr line (what a table's reader must not miss)."""
     for line in warnings:
-        err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        text = escape(one_line(line))
+        err.print(f"[bold yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
 
 def wrote(path: Path) -> None:

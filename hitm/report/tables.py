@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 
 from rich.table import Table
+from rich.text import Text
 
 from hitm.analysis import Analysis
 from hitm.budget import Budget
@@ -77,7 +78,7 @@ def analysis_table(analysis: Analysis, flows: Traffic, all_layers: bool = False)
             for m in mats
         )
         t.add_row(
-            layer.name + (f" [dim]({layer.loop})[/]" if layer.loop else ""),
+            Text(layer.name).append(f" ({layer.loop})" if layer.loop else "", style="dim"),
             layer.op,
             str(layer.shape),
             f"{layer.params:,}",
