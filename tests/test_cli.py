@@ -7,6 +7,7 @@ In the installed typer, ``CliRunner`` keeps stdout and stderr apart in
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -401,3 +402,56 @@ def test_control_characters_in_names_are_spelled_out_in_errors(tmp_path, name, s
     }
     message = assert_user_error(run("solve", write(tmp_path / "n.yaml", doc)), 2, spelled)
     assert "\x1b" not in message
+
+
+def _network_yaml(extra: str = "") -> str:
+    return (
+        "network:\n  inputs: {x: {shape: [128]}}\n  layers:\n"
+        "    - {name: a, op: linear, input: x, out_features: 2}\n" + extra
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("network: " + "[" * 1000 + "]" * 1000 + "\n", "nested deeper than 64 levels"),
+        (_network_yaml("budget: {chips: 1, chips: 2}\n"), "duplicate key 'chips'"),
+        (  # a YAML alias bomb: 10 lines, 9^9 values once expanded
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+                for i in range(8)
+            )
+            + "network: *i\n",
+            "more than 1,000,000 values",
+        ),
+    ],
+)
+def test_documents_beyond_the_readers_bounds_are_refused(tmp_path, text, fragment) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert_user_error(run("solve", path), 2, str(path), fragment)
+
+
+def test_deep_json_is_refused_too(tmp_path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"network": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    assert_user_error(run("solve", path), 2, "nested deeper than 64 levels")
+
+
+def test_a_fifo_is_not_read(tmp_path) -> None:
+    """Reading a FIFO blocks until a writer comes; hitm refuses non-regular files first."""
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    assert_user_error(run("solve", path), 2, "not a regular file")
+
+
+def test_a_file_name_too_long_is_one_line(tmp_path) -> None:
+    assert_user_error(run("solve", tmp_path / ("a" * 300 + ".yaml")), 2, "File name too long")
+
+
+def test_yaml_1_2_floats_are_numbers(tmp_path) -> None:
+    """``1e-300`` is a string in YAML 1.1; hitm reads it as the number it looks like."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(_network_yaml("hardware: {preset: isaac, adc_rate_gsps: 1e-300}\n"))
+    assert_user_error(run("solve", path), 2, "adc_rate_gsps: must be at least 0.001", "1e-300")

@@ -8,19 +8,18 @@ whose entries name the field's path, e.g. ``network.layers[3].kernel``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import yaml
 
 from hitm.budget import Budget, DesignSpace, load_budget, load_design
 from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, ShapeError
+from hitm.description.reader import read_document
 from hitm.errors import DescriptionError, suggest
 from hitm.fields import BAD, Integer, IntList, ListOf, MappingOf, Ref, Section
 from hitm.hardware import Hardware, load_hardware
@@ -73,35 +72,6 @@ class Instance:
     hardware: Hardware
     budget: Budget
     design: DesignSpace | None = None
-
-
-def read_document(path: str | Path) -> Any:
-    """Parse a YAML (``.yaml``/``.yml``) or JSON (``.json``) file, safely."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".yaml", ".yml", ".json"):
-        raise DescriptionError(
-            f"{path}: unsupported file type '{suffix}' (use .yaml, .yml or .json)"
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DescriptionError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DescriptionError(f"{path}: cannot read ({exc})") from None
-    try:
-        if suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise DescriptionError(
-            f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DescriptionError(f"{where}: malformed YAML: {problem}") from None
 
 
 def load_instance(path: str | Path) -> Instance:
