@@ -904,7 +904,13 @@ def _solve_cbc(
                 bound = float(m.group(1))
             except ValueError:
                 bound = None
-    error = _no_solution(prob) and not timed_out
+    # Infeasible only with CBC's own proof in its log: PuLP also reads a run that stopped
+    # undecided (no summary line) as infeasible, which is a timeout, not an answer.
+    infeasible = _infeasible(prob) and bool(re.search("infeasible", summary, re.IGNORECASE))
+    if _infeasible(prob) and not infeasible:
+        timed_out = True
+        detail += " (stopped without a proof either way)"
+    error = _no_solution(prob) and not timed_out and not infeasible
     if error and not result:
         detail += "; " + " | ".join(log.strip().splitlines()[-3:])
-    return _Run(prob.sol_status, _infeasible(prob), bound, timed_out, error, detail)
+    return _Run(prob.sol_status, infeasible, bound, timed_out, error, detail)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from helpers import instance, problem_of
+from helpers import INSTANCES, instance, problem_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hitm.analysis import analyze
+from hitm.description.load import load_instance
 from hitm.optimize import solve, variants
-from hitm.pipeline import check_allocation, evaluate, verify
-from hitm.problem import AllocationProblem
+from hitm.pipeline import check_allocation, evaluate, verified, verify
+from hitm.problem import AllocationProblem, build_problem
 
 EXACT = ("dp", "bisect", "cpsat", "ilp")
 
@@ -223,3 +225,22 @@ def test_dp_fast_step_equals_brute_force_step(f_raw, extra_steps, busy_raw):
     for b, o in enumerate(fast_choice):
         assert extra[o] <= b
         assert max(f[b - extra[o]], busy[o]) == fast[b]
+
+
+@pytest.mark.parametrize(("method", "backend"), [("cpsat", None), ("ilp", "highs")])
+def test_out_of_time_returns_the_warm_start_design_as_feasible(method, backend):
+    """s2vt (11,827 options) at its default budget cannot be solved in 50 ms: the exact
+    method reports its timeout as ``feasible`` with the design it started from (the
+    DP's), never as no design."""
+    inst = load_instance(INSTANCES / "s2vt.yaml")
+    problem = build_problem(analyze(inst.network, inst.hardware), inst.budget)
+    dp = solve(problem, "dp")
+    result = solve(problem, method, 0.05, backend=backend)
+    assert result.status == "feasible", result.message
+    assert "warm start's design, not proven" in result.message
+    assert (result.choice, result.bottleneck_ps, result.cost) == (
+        dp.choice,
+        dp.bottleneck_ps,
+        dp.cost,
+    )
+    assert verified(problem, result).bottleneck_ps == dp.bottleneck_ps

@@ -70,7 +70,9 @@ def solve(
     -------
     SolveResult
         Status, allocation (option per stage and copies per layer), bottleneck,
-        cost, proven bound where the method gives one, and wall seconds. An
+        cost, proven bound where the method gives one, and wall seconds. A timed
+        method out of time before a design of its own returns the design it was
+        warm-started from as ``feasible``, with its own bound. An
         infeasible budget is a result, not an exception; its message says
         which resource is short and by how much.
 
@@ -90,6 +92,17 @@ def solve(
         left = max(time_limit - (time.perf_counter() - start), _MIN_LEFT_SECONDS)
         request = SolveRequest(left, warm.choice, backend, warm.cuts)
         result = chosen.run(problem, request)
+        if result.status == Status.TIMEOUT and result.choice is None and warm.has_allocation:
+            # Out of time before a design of its own: the one it started from, unproven.
+            result = dataclasses.replace(
+                result,
+                status=Status.FEASIBLE,
+                choice=warm.choice,
+                bottleneck_ps=warm.bottleneck_ps,
+                cost=warm.cost,
+                cuts=warm.cuts,
+                message=f"{result.message}; out of time: the warm start's design, not proven",
+            )
         result = dataclasses.replace(result, seconds=time.perf_counter() - start)
     else:
         result = chosen.run(problem, SolveRequest(time_limit, None, backend))
