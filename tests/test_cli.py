@@ -455,3 +455,35 @@ def test_yaml_1_2_floats_are_numbers(tmp_path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(_network_yaml("hardware: {preset: isaac, adc_rate_gsps: 1e-300}\n"))
     assert_user_error(run("solve", path), 2, "adc_rate_gsps: must be at least 0.001", "1e-300")
+
+
+@pytest.mark.parametrize(
+    ("layer", "fragment"),
+    [
+        (
+            {"name": ["a"], "op": "linear", "input": "x"},
+            "name: expected a name (a string), got ['a']",
+        ),
+        ({"name": "a", "op": ["linear"], "input": "x"}, "op: expected an op name (a string)"),
+        ({"name": "a", "op": "linear", "input": {"x": 1}}, "input: expected a layer or input name"),
+        ({"op": "linear", "input": "x"}, "name: missing"),
+    ],
+)
+def test_a_list_or_mapping_where_a_name_belongs_is_named(tmp_path, layer, fragment) -> None:
+    doc = {
+        "network": {
+            "inputs": {"x": {"shape": [128]}},
+            "layers": [{**layer, "out_features": 2}],
+        }
+    }
+    assert_user_error(run("solve", write(tmp_path / "n.yaml", doc)), 2, fragment)
+
+
+def test_the_inputs_cap_is_stated(tmp_path) -> None:
+    doc = {
+        "network": {
+            "inputs": {f"x{i}": {"shape": [4]} for i in range(65)},
+            "layers": [{"name": "c", "op": "concat", "inputs": [f"x{i}" for i in range(65)]}],
+        }
+    }
+    assert_user_error(run("solve", write(tmp_path / "c.yaml", doc)), 2, "takes 2 to 64 input(s)")

@@ -212,29 +212,39 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
             continue
         name = entry.get("name")
         if not isinstance(name, str) or not name:
-            problems.append(f"{path}.name: missing")
+            got = "missing" if name is None else f"expected a name (a string), got {name!r}"
+            problems.append(f"{path}.name: {got}")
             continue
         path = f"{path} ({name})"
         if name in seen:
             problems.append(f"{path}.name: duplicate layer name '{name}'")
         seen.add(name)
         op = entry.get("op")
-        if not isinstance(op, str) or op not in OPS:
-            problems.append(f"{path}.op: unknown op {op!r}{suggest(str(op), OPS)}")
+        if not isinstance(op, str):
+            got = "missing" if op is None else f"expected an op name (a string), got {op!r}"
+            problems.append(f"{path}.op: {got}")
+            continue
+        if op not in OPS:
+            problems.append(f"{path}.op: unknown op {op!r}{suggest(op, OPS)}")
             continue
         spec_op = OPS[op]
         if "input" in entry and "inputs" in entry:
             problems.append(f"{path}: give either 'input' or 'inputs', not both")
         ins = entry.get("inputs", entry.get("input"))
         ins = [ins] if isinstance(ins, str) else ins
-        if not isinstance(ins, list) or not all(isinstance(x, str) for x in ins) or not ins:
+        if ins is None:
             problems.append(f"{path}.input: missing (name the layer or network input it reads)")
+            continue
+        if not isinstance(ins, list) or not all(isinstance(x, str) for x in ins) or not ins:
+            problems.append(
+                f"{path}.input: expected a layer or input name, or a list of names, got {ins!r}"
+            )
             continue
         if not spec_op.min_inputs <= len(ins) <= spec_op.max_inputs:
             want = (
                 str(spec_op.min_inputs)
                 if spec_op.min_inputs == spec_op.max_inputs
-                else f"at least {spec_op.min_inputs}"
+                else f"{spec_op.min_inputs} to {spec_op.max_inputs}"
             )
             problems.append(f"{path}.inputs: {op} takes {want} input(s), got {len(ins)}")
             continue
