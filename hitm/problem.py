@@ -23,7 +23,7 @@ from formulations.placement import Placement
 from hitm.analysis import Analysis, LayerDemand
 from hitm.budget import Budget, DesignSpace, chips_for
 from hitm.costs import layer_costs
-from hitm.description.ops import RECURRENT_GATES
+from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
 from hitm.errors import DescriptionError
 from hitm.hardware import Hardware
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits, stage_flows
@@ -320,8 +320,14 @@ def build_problem(
     Raises
     ------
     DescriptionError
-        If the problem would have more than :data:`MAX_OPTIONS` options.
+        If the network has no layer with weights (nothing to place on
+        crossbars), or the problem would have more than :data:`MAX_OPTIONS` options.
     """
+    if not analysis.weight_layers:
+        raise DescriptionError(
+            f"network: none of its {len(analysis.layers):,} layers has weights"
+            f" ({', '.join(sorted(WEIGHT_OPS))}), so there is nothing to put on crossbars"
+        )
     budget = budget or Budget()
     hw = analysis.hardware
     full = budget.capacity(hw)

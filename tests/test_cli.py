@@ -487,3 +487,14 @@ def test_the_inputs_cap_is_stated(tmp_path) -> None:
         }
     }
     assert_user_error(run("solve", write(tmp_path / "c.yaml", doc)), 2, "takes 2 to 64 input(s)")
+
+
+@pytest.mark.parametrize("verb", ["solve", "pareto", "compare"])
+def test_a_network_without_weights_is_a_clear_error(tmp_path, verb) -> None:
+    """A chain of activations only: solve raised a TypeError, pareto ``max() arg is empty``."""
+    layers = [
+        {"name": f"r{i}", "op": "relu", "input": "x" if i == 0 else f"r{i - 1}"} for i in range(50)
+    ]
+    doc = {"network": {"inputs": {"x": {"shape": [16]}}, "layers": layers}}
+    path = write(tmp_path / "weightless.yaml", doc)
+    assert_user_error(run(verb, path), 2, "none of its 50 layers has weights")
