@@ -498,3 +498,11 @@ def test_a_network_without_weights_is_a_clear_error(tmp_path, verb) -> None:
     doc = {"network": {"inputs": {"x": {"shape": [16]}}, "layers": layers}}
     path = write(tmp_path / "weightless.yaml", doc)
     assert_user_error(run(verb, path), 2, "none of its 50 layers has weights")
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"hitm {version('hitm')}\n"

@@ -78,6 +78,29 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"hitm {version('hitm')}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print hitm's version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Design high-throughput ReRAM PIM pipelines for multi-modal DNNs (HitM)."""  # fmt: skip
+
+
 def _problem(instance: Instance) -> AllocationProblem:
     """The instance's allocation problem; an infeasible budget is the user's error (exit 3)."""
     problem = build_problem(
