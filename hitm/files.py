@@ -41,6 +41,11 @@ def write_whole(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -
                 handle.write(content)
             else:
                 content(handle)
+        # The temporary file is 0600; the written file gets what the umask allows, as
+        # any file the user creates would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except OSError as exc:
         raise DescriptionError(f"{path}: cannot write ({exc.strerror or exc})") from None
