@@ -52,7 +52,9 @@ FileArg = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 PlotOpt = Annotated[
     Path | None,
-    typer.Option("--plot", help="Also draw a plot to this file; .png or .svg sets the format."),
+    typer.Option(
+        "--plot", help="Also draw a plot to this file; .png, .svg or .pdf sets the format."
+    ),
 ]
 MethodOpt = Annotated[str, typer.Option("--method", "-m", help=f"Solver: {', '.join(METHODS)}.")]
 TimeOpt = Annotated[

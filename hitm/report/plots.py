@@ -45,12 +45,12 @@ _TIED = "#f1a340"
 
 
 def check_plot_path(path: Path) -> str:
-    """The format ``path`` asks for (``png`` or ``svg``).
+    """The format ``path`` asks for (``png``, ``svg`` or ``pdf``).
 
     Raises
     ------
     ParameterError
-        If the suffix is neither ``.png`` nor ``.svg``, or the directory does not exist.
+        If the suffix is not ``.png``, ``.svg`` or ``.pdf``, or the directory does not exist.
     """
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
