@@ -8,6 +8,7 @@ whose entries name the field's path, e.g. ``network.layers[3].kernel``.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,10 +180,21 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any] | None:
     raise DescriptionError(f"{path}: expected a mapping, got {type(value).__name__}")
 
 
+def _control_characters(name: str) -> str:
+    """The control characters (newlines, ANSI escapes) in ``name``, spelled out; "" if none."""
+    return "".join(repr(ch)[1:-1] for ch in name if unicodedata.category(ch) == "Cc")
+
+
 def _parse_inputs(spec: Any, problems: list[str]) -> dict[str, Shape]:
     checked = NETWORK_INPUTS.check(spec, "network.inputs", problems)
     if checked is BAD:
         return {}
+    for name in checked:
+        if _control_characters(str(name)):
+            problems.append(
+                f"network.inputs: the name {name!r} holds control characters"
+                f" ({_control_characters(str(name))}); names are printed in tables"
+            )
     return {
         name: Shape(entry["shape"], entry.get("seq"))
         for name, entry in checked.items()
@@ -214,6 +226,12 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
         if not isinstance(name, str) or not name:
             got = "missing" if name is None else f"expected a name (a string), got {name!r}"
             problems.append(f"{path}.name: {got}")
+            continue
+        if _control_characters(name):
+            problems.append(
+                f"{path}.name: {name!r} holds control characters"
+                f" ({_control_characters(name)}); names are printed in tables"
+            )
             continue
         path = f"{path} ({name})"
         if name in seen:
