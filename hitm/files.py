@@ -13,7 +13,9 @@ from hitm.errors import DescriptionError
 __all__ = ["write_whole"]
 
 
-def write_whole(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -> Path:
+def write_whole(
+    path: Path, content: str | bytes | Callable[[BinaryIO], None], *, exclusive: bool = False
+) -> Path:
     """Write ``content`` to ``path`` all at once: a temporary file beside it, renamed.
 
     Parameters
@@ -23,11 +25,16 @@ def write_whole(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -
     content
         Text (written as UTF-8), bytes, or a function that writes into the open
         binary file (e.g. a figure's ``savefig``).
+    exclusive
+        Never replace an existing file: the temporary file is hard-linked into
+        place, which fails if ``path`` exists, so of several writers racing for
+        a new path exactly one succeeds.
 
     Raises
     ------
     DescriptionError
-        If the file cannot be written (the message names it); no file is left.
+        If the file cannot be written, or ``exclusive`` and it exists (the
+        message names it); no file is left.
     """
     tmp = None
     try:
@@ -46,7 +53,12 @@ def write_whole(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)  # the temporary name is removed below
+        else:
+            os.replace(tmp, path)
+    except FileExistsError:
+        raise DescriptionError(f"{path}: already exists") from None
     except OSError as exc:
         raise DescriptionError(f"{path}: cannot write ({exc.strerror or exc})") from None
     finally:

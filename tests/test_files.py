@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -31,3 +33,37 @@ def test_a_failed_write_leaves_nothing(tmp_path) -> None:
     with pytest.raises(DescriptionError, match="cannot write"):
         write_whole(tmp_path / "out.bin", fail)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exclusive_writers_racing_for_one_path_leave_one_whole_file(tmp_path) -> None:
+    """Eight processes write the same new path exclusively: one wins, the others are told
+    it exists, and the file is one writer's content, whole."""
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom hitm.files import write_whole\n"
+        "from hitm.errors import DescriptionError\n"
+        "try:\n    write_whole(Path(sys.argv[1]), sys.argv[2] * 200_000, exclusive=True)\n"
+        "except DescriptionError as e:\n    print(e, file=sys.stderr); sys.exit(2)\n"
+    )
+    target = tmp_path / "out.txt"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(target), str(i)], stderr=subprocess.PIPE
+        )
+        for i in range(8)
+    ]
+    results = [(p.wait(60), p.stderr.read().decode()) for p in procs]
+    winners = [code for code, _ in results if code == 0]
+    assert len(winners) == 1, results
+    assert all("already exists" in err for code, err in results if code != 0)
+    text = target.read_text()
+    assert len(text) == 200_000 and len(set(text)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]  # no temporary file left
+
+
+def test_exclusive_refuses_an_existing_file(tmp_path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("mine")
+    with pytest.raises(DescriptionError, match="already exists"):
+        write_whole(target, "theirs", exclusive=True)
+    assert target.read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]

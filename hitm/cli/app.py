@@ -191,7 +191,7 @@ def import_cmd(
     if output is None:
         sys.stdout.write(text)
         return
-    write_whole(output, text)
+    write_whole(output, text, exclusive=not force)
     n_weight = sum(1 for layer in instance.network.layers if layer.op in WEIGHT_OPS)
     budget = Budget(**doc["budget"]).describe(instance.hardware)
 
