@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -67,3 +68,22 @@ def test_exclusive_refuses_an_existing_file(tmp_path) -> None:
         write_whole(target, "theirs", exclusive=True)
     assert target.read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path) -> None:
+    """The CLI turns SIGTERM into an exit that unwinds, so write_whole's cleanup runs."""
+    script = (
+        "import sys, time\nfrom pathlib import Path\nfrom hitm.files import write_whole\n"
+        "from hitm.cli.output import _terminate_cleanly\n"
+        "def slow(handle):\n    handle.write(b'half')\n    print('ready', flush=True)\n"
+        "    time.sleep(60)\n"
+        "with _terminate_cleanly():\n    write_whole(Path(sys.argv[1]), slow)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "plot.png")], stdout=subprocess.PIPE
+    )
+    assert proc.stdout.readline() == b"ready\n"
+    assert any(tmp_path.iterdir())  # the temporary file exists while it writes
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []

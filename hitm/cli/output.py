@@ -6,10 +6,13 @@ instead; messages and errors go to stderr, one line each.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,6 +62,23 @@ def error_line(message: str) -> None:
     err.print(f"[bold red]error:[/] {text}", highlight=False, markup=True, soft_wrap=True)
 
 
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM as an exit that unwinds: ``finally`` blocks run, so no temporary file stays."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class OneLineErrors(TyperGroup):
     """The command group, with Typer's own usage errors (bad flags, values out of range,
     unknown options) reported on one line like hitm's, exit code 2, instead of a boxed panel."""
@@ -66,6 +86,10 @@ class OneLineErrors(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
+        with _terminate_cleanly():
+            return self._main_one_line(*args, **kwargs)
+
+    def _main_one_line(self, *args: Any, **kwargs: Any) -> Any:
         try:
             # Not standalone: Click returns the exit code and raises its errors to us.
             code = super().main(*args, standalone_mode=False, **kwargs)
