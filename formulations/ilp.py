@@ -836,6 +836,16 @@ sys.exit(p.wait())
 """
 
 
+# What CBC prints when it has decided infeasibility (its summary, presolve or
+# preprocessing). "infeasible or unbounded" is infeasible here: every model is
+# bounded (binaries, and T >= 0 minimised).
+_CBC_INFEASIBLE = re.compile(
+    r"Problem is infeasible|proven infeasible|Integer infeasible|Linear relaxation infeasible"
+    r"|Presolve determined that the problem was infeasible|Pre-processing says infeasible",
+    re.IGNORECASE,
+)
+
+
 def _guard(tmp: str, cbc: str, seconds: float, marker: str) -> str:
     """An executable in ``tmp`` that runs ``cbc`` and stops it past ``seconds`` (see above)."""
     path = os.path.join(tmp, "cbc-guard")
@@ -906,7 +916,7 @@ def _solve_cbc(
                 bound = None
     # Infeasible only with CBC's own proof in its log: PuLP also reads a run that stopped
     # undecided (no summary line) as infeasible, which is a timeout, not an answer.
-    infeasible = _infeasible(prob) and bool(re.search("infeasible", summary, re.IGNORECASE))
+    infeasible = _infeasible(prob) and bool(_CBC_INFEASIBLE.search(log))
     if _infeasible(prob) and not infeasible:
         timed_out = True
         detail += " (stopped without a proof either way)"

@@ -27,6 +27,7 @@ from hitm.errors import DescriptionError, InfeasibleError, SolverError
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
 from hitm.optimize.placement import best_cuts
 from hitm.optimize.result import SolveResult, Status
+from hitm.patterns import per_layer
 from hitm.problem import AllocationProblem
 
 __all__ = [
@@ -244,10 +245,13 @@ def evaluate(
     problem
         The allocation problem (stages, resources, budget).
     copies
-        Copies of each weight layer's weights, ``1 <= copies <= parallel``.
+        Copies of each weight layer's weights, ``1 <= copies <= parallel``; keys
+        may also be ``default`` and glob patterns (``"encoder.layer4.*": 2``,
+        :func:`hitm.patterns.per_layer`).
     adcs
-        ADCs per crossbar of each weight layer (design mode); by default the
-        fewest the design space offers (the hardware's own outside design mode).
+        ADCs per crossbar of each weight layer (design mode), keyed as
+        ``copies``; by default the fewest the design space offers (the
+        hardware's own outside design mode).
     cuts
         Where the chip boundaries fall (stage coordinates, ``chips − 1`` of
         them) when data movement costs something; by default the placement
@@ -265,8 +269,11 @@ def evaluate(
     DescriptionError
         If a layer is missing, unknown, or has an out-of-range copy count.
     """
-    adcs = naive_adcs(problem) if adcs is None else adcs
-    bad = _argument_problems(problem, copies, adcs)
+    names = [layer.name for layer in problem.analysis.weight_layers]
+    bad: list[str] = []
+    copies = per_layer(copies, names, "copies", bad)
+    adcs = naive_adcs(problem) if adcs is None else per_layer(adcs, names, "adcs", bad)
+    bad += _argument_problems(problem, copies, adcs)
     if bad:
         raise DescriptionError(bad)
     return _score(problem, copies, adcs, cuts)
