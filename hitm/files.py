@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from hitm.errors import DescriptionError
 
-__all__ = ["write_whole"]
+__all__ = ["STALE_SECONDS", "write_whole"]
+
+STALE_SECONDS = 3600
+"""A temporary file of ours this old was left by a killed run (``kill -9``) and is removed."""
+
+
+def _sweep_stale(path: Path) -> None:
+    """Remove temporary files a killed run left beside ``path`` (older than STALE_SECONDS)."""
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"):
+        try:
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except OSError:  # gone already, or not ours to remove
+            continue
 
 
 def write_whole(
@@ -36,6 +52,7 @@ def write_whole(
         If the file cannot be written, or ``exclusive`` and it exists (the
         message names it); no file is left.
     """
+    _sweep_stale(path)
     tmp = None
     try:
         with tempfile.NamedTemporaryFile(

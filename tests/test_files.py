@@ -7,11 +7,12 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
 from hitm.errors import DescriptionError
-from hitm.files import write_whole
+from hitm.files import STALE_SECONDS, write_whole
 
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
@@ -87,3 +88,20 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path) -> None:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def test_temporary_files_a_killed_run_left_are_swept(tmp_path) -> None:
+    """``kill -9`` cannot be caught; the next write to the same path removes what it left
+    (older than an hour), and leaves a temporary file another writer may be using."""
+    stale = tmp_path / ".plot.png.abc123.png"
+    fresh = tmp_path / ".plot.png.def456.png"
+    other = tmp_path / ".other.png.abc123.png"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"half")
+    hour_ago = time.time() - STALE_SECONDS - 60
+    os.utime(stale, (hour_ago, hour_ago))
+    os.utime(other, (hour_ago, hour_ago))
+    write_whole(tmp_path / "plot.png", b"png")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".plot.png.def456.png", ".other.png.abc123.png", "plot.png"]
+    )
