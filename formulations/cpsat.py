@@ -24,13 +24,10 @@ from formulations.problem import (
     Placed,
     Problem,
     Reduced,
-    check_cuts,
-    check_hint,
-    check_placed,
-    check_problem,
+    check_inputs,
     reduce_options,
 )
-from formulations.result import FormulationResult, make_result
+from formulations.result import FormulationResult, finisher
 
 __all__ = ["solve_cpsat"]
 
@@ -98,21 +95,12 @@ def solve_cpsat(
         placement or hint.
     """
     t0 = time.perf_counter()
-    problem = check_problem(busy, cost, capacity, secondary, time_limit)
-    hint = check_hint(problem, hint)
-    placed = check_placed(problem, placement) if placement is not None else None
-    hint_cuts = check_cuts(placed, hint_cuts)
+    problem, hint, placed, hint_cuts = check_inputs(
+        busy, cost, capacity, secondary, time_limit, hint, placement, hint_cuts
+    )
     red = reduce_options(problem, placed)
 
-    def done(
-        status: str,
-        choice: Sequence[int] | None,
-        bound: int | None,
-        msg: str,
-        cuts: Sequence[int] | None = None,
-    ):
-        seconds = time.perf_counter() - t0
-        return make_result(problem, status, choice, bound, seconds, msg, placed, cuts)
+    done = finisher(problem, placed, t0)
 
     if red.empty_stage is not None:
         return done(

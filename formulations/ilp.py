@@ -30,13 +30,10 @@ from formulations.problem import (
     Placed,
     Problem,
     Reduced,
-    check_cuts,
-    check_hint,
-    check_placed,
-    check_problem,
+    check_inputs,
     reduce_options,
 )
-from formulations.result import FormulationResult, Status, make_result
+from formulations.result import FormulationResult, Status, finisher
 
 __all__ = ["available_backends", "solve_ilp"]
 
@@ -155,20 +152,11 @@ def solve_ilp(
     t0 = time.perf_counter()
     if backend not in _PULP_NAMES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {list(_PULP_NAMES)}")
-    problem = check_problem(busy, cost, capacity, secondary, time_limit)
-    hint = check_hint(problem, hint)
-    placed = check_placed(problem, placement) if placement is not None else None
-    hint_cuts = check_cuts(placed, hint_cuts)
+    problem, hint, placed, hint_cuts = check_inputs(
+        busy, cost, capacity, secondary, time_limit, hint, placement, hint_cuts
+    )
 
-    def done(
-        status: str,
-        choice: Sequence[int] | None,
-        bound: int | None,
-        msg: str,
-        cuts: Sequence[int] | None = None,
-    ):
-        seconds = time.perf_counter() - t0
-        return make_result(problem, status, choice, bound, seconds, msg, placed, cuts)
+    done = finisher(problem, placed, t0)
 
     if backend not in _available():
         return done("error", None, None, f"ILP backend {backend!r} is not available")

@@ -27,6 +27,7 @@ __all__ = [
     "Reduced",
     "check_cuts",
     "check_hint",
+    "check_inputs",
     "check_placed",
     "check_problem",
     "reduce_options",
@@ -347,6 +348,28 @@ def check_cuts(placed: Placed | None, cuts: Sequence[int] | None) -> list[int] |
     if len(cuts) != placed.n_cuts:
         raise ValueError(f"hint_cuts has {len(cuts)} entries, expected {placed.n_cuts}")
     return cuts
+
+
+def check_inputs(
+    busy: Sequence[np.ndarray],
+    cost: Sequence[np.ndarray],
+    capacity: np.ndarray,
+    secondary: int,
+    time_limit: float,
+    hint: Sequence[int] | None,
+    placement: Placement | None,
+    hint_cuts: Sequence[int] | None,
+) -> tuple[Problem, list[int] | None, Placed | None, list[int] | None]:
+    """Every input a model reads, validated: the problem, the hint, the placement, the hinted cuts.
+
+    Raises
+    ------
+    ValueError
+        On malformed arrays, hint, placement or cuts.
+    """
+    problem = check_problem(busy, cost, capacity, secondary, time_limit)
+    placed = check_placed(problem, placement) if placement is not None else None
+    return problem, check_hint(problem, hint), placed, check_cuts(placed, hint_cuts)
 
 
 @dataclass(frozen=True)

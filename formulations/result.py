@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from formulations.problem import Placed, Problem
 
-__all__ = ["FormulationResult", "Status", "make_result", "relative_gap"]
+__all__ = ["FormulationResult", "Status", "finisher", "make_result", "relative_gap"]
 
 Status = Literal["optimal", "feasible", "infeasible", "timeout", "error"]
 
@@ -117,3 +118,21 @@ def make_result(
     return FormulationResult(
         status, tuple(choice), bottleneck, total, bound, seconds, message, cuts
     )
+
+
+def finisher(
+    problem: Problem, placed: Placed | None, t0: float
+) -> Callable[..., FormulationResult]:
+    """``done(status, choice, bound, message, cuts=None)``: a result timed from ``t0``."""
+
+    def done(
+        status: Status,
+        choice: Sequence[int] | None,
+        bound: int | None,
+        message: str,
+        cuts: Sequence[int] | None = None,
+    ) -> FormulationResult:
+        seconds = time.perf_counter() - t0
+        return make_result(problem, status, choice, bound, seconds, message, placed, cuts)
+
+    return done

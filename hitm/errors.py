@@ -9,6 +9,7 @@ disagreement between exact methods.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "InfeasibleError",
     "ParameterError",
     "SolverError",
+    "control_characters",
+    "spell_out",
     "suggest",
 ]
 
@@ -80,3 +83,17 @@ def suggest(name: str, valid: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest valid name, or ``""``."""
     close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _spelled(ch: str) -> str:
+    return repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch
+
+
+def spell_out(text: str) -> str:
+    """``text`` with its control characters (newlines, ANSI escapes) written as ``\\n``, ``\\x1b``."""
+    return "".join(map(_spelled, text))
+
+
+def control_characters(text: str) -> str:
+    """The control characters in ``text``, spelled out as by :func:`spell_out`; "" if none."""
+    return "".join(_spelled(ch) for ch in text if unicodedata.category(ch) == "Cc")

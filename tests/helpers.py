@@ -13,9 +13,13 @@ Timing constants are the ISAAC preset's (DESIGN.md): a 100 ns crossbar cycle,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from formulations import FormulationResult, available_backends, solve_cpsat, solve_ilp
 from hitm.analysis import analyze
 from hitm.budget import Budget
 from hitm.description.load import Instance, parse_instance
@@ -60,3 +64,24 @@ def problem_from(
     if feedback:
         extra["feedback"] = feedback
     return problem_of(instance(layers, inputs, **extra), prune=prune)
+
+
+# --- the exact formulations, each backend a solver -----------------------------------------
+
+BACKENDS = available_backends()
+Solver = Callable[..., FormulationResult]
+
+
+def ilp_on(backend: str) -> Solver:
+    """``solve_ilp`` with its backend fixed, called like ``solve_cpsat``."""
+
+    def solve(*args: Any, **kwargs: Any) -> FormulationResult:
+        return solve_ilp(*args, backend=backend, **kwargs)
+
+    return solve
+
+
+FORMULATIONS = [pytest.param(solve_cpsat, id="cpsat")] + [
+    pytest.param(ilp_on(b), id=f"ilp-{b}") for b in BACKENDS
+]
+"""Every exact model and backend available here, as pytest parameters."""

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers import BACKENDS, FORMULATIONS, ilp_on
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formulations import FormulationResult, available_backends, solve_cpsat, solve_ilp
-
-BACKENDS = available_backends()
-Solver = Callable[..., FormulationResult]
-
-
-def _ilp(backend: str) -> Solver:
-    def solve(*args, **kwargs):
-        return solve_ilp(*args, backend=backend, **kwargs)
-
-    return solve
-
-
-SOLVERS = [pytest.param(solve_cpsat, id="cpsat")] + [
-    pytest.param(_ilp(b), id=f"ilp-{b}") for b in BACKENDS
-]
+from formulations import FormulationResult, solve_cpsat, solve_ilp
 
 
 def arrays(busy, cost, cap):
@@ -73,7 +58,7 @@ def check_valid(res: FormulationResult, busy, cost, cap) -> None:
 HAND = arrays([[10, 5, 3], [8, 4]], [[1, 2, 4], [1, 3]], [0])
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 @pytest.mark.parametrize(
     ("cap", "choice", "bottleneck", "cost"),
     [
@@ -97,7 +82,7 @@ def test_hand_single_resource(solve, cap, choice, bottleneck, cost):
     assert res.gap == 0.0
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_hand_one_unit_short_is_infeasible(solve):
     busy, c, _ = HAND
     res = solve(busy, c, np.array([1]))  # the cheapest choice costs 2
@@ -106,7 +91,7 @@ def test_hand_one_unit_short_is_infeasible(solve):
     assert (res.choice, res.bottleneck, res.cost) == (None, None, None)
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_single_option_over_capacity_is_infeasible(solve):
     busy, cost, _ = arrays([[5], [1, 2]], [[[9, 0]], [[0, 0], [0, 0]]], [0, 0])
     res = solve(busy, cost, np.array([8, 100]))
@@ -114,7 +99,7 @@ def test_single_option_over_capacity_is_infeasible(solve):
     assert "infeasible" in res.message
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_huge_budget_takes_cheapest_fastest(solve):
     # Two fastest options per stage with different costs, unsorted on purpose.
     busy, cost, cap = arrays(
@@ -129,7 +114,7 @@ def test_huge_budget_takes_cheapest_fastest(solve):
     assert (res.choice, res.bottleneck, res.cost) == ((1, 0), 3, (8, 5))
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_two_resources_secondary_tie_break(solve):
     # T = 4 is reachable two ways; resource 1 (ADCs) is the binding budget.
     busy, cost, cap = arrays(
@@ -146,7 +131,7 @@ def test_two_resources_secondary_tie_break(solve):
     assert res.choice == (1, 1)
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_hint_is_only_a_hint(solve):
     busy, c, _ = HAND
     for hint in ([0, 0], [2, 1], [1, 0]):  # feasible, infeasible at cap 6, feasible
@@ -156,7 +141,7 @@ def test_hint_is_only_a_hint(solve):
 
 def test_validation_errors():
     busy, cost, cap = HAND
-    for solve in (solve_cpsat, _ilp("highs")):
+    for solve in (solve_cpsat, ilp_on("highs")):
         with pytest.raises(ValueError, match="stages"):
             solve(busy, cost[:1], cap)
         with pytest.raises(ValueError, match="shape"):
@@ -214,7 +199,7 @@ def problems(draw):
     return busy, cost, cap, secondary
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prob=problems())
 def test_matches_brute_force(solve, prob):
@@ -262,7 +247,7 @@ def pipeline_like(seed: int, n_stages: int = 90, n_options: int = 50):
     return busy, cost, np.array([lo + (hi - lo) // 20], dtype=np.int64)
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_tiny_time_limit_keeps_invariants(solve):
     busy, cost, cap = pipeline_like(1, n_stages=40, n_options=30)
     res = solve(busy, cost, cap, time_limit=0.005)

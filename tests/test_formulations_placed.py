@@ -8,30 +8,15 @@ the solvers' answers are re-scored the same way.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from helpers import BACKENDS, FORMULATIONS, ilp_on
 
-from formulations import FormulationResult, available_backends, solve_cpsat, solve_ilp
+from formulations import FormulationResult, solve_cpsat
 from formulations.placement import Placement, cut_traffic, link_busy, period
 from formulations.problem import check_placed, check_problem, reduce_options
-
-BACKENDS = available_backends()
-Solver = Callable[..., FormulationResult]
-
-
-def _ilp(backend: str) -> Solver:
-    def solve(*args, **kwargs):
-        return solve_ilp(*args, backend=backend, **kwargs)
-
-    return solve
-
-
-SOLVERS = [pytest.param(solve_cpsat, id="cpsat")] + [
-    pytest.param(_ilp(b), id=f"ilp-{b}") for b in BACKENDS
-]
 
 
 def placement(
@@ -138,7 +123,7 @@ def solve_and_check(solve, busy, cost, cap, place, secondary=0, **kw):
 # --------------------------------------------------------------------------- hand cases
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_link_binds_on_two_chips(solve):
     # Two stages of one 4-crossbar copy on chips of 4: the only cut is at 4 and
     # carries stage 0's 30 bits; at 1 bit/ps the period is the link's 30 ps.
@@ -157,7 +142,7 @@ def with_bandwidth(place, bandwidth):
     return Placement(**{**place.__dict__, "bandwidth": bandwidth})
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_cut_inside_a_stage(solve):
     # 2 + 6 crossbars on two chips of 4: the boundary must fall inside stage 1
     # (3 copies of 2) at offset 2, after its first copy: two thirds of its
@@ -168,7 +153,7 @@ def test_cut_inside_a_stage(solve):
     assert (res.status, res.cuts, res.bottleneck) == ("optimal", (4,), 8)
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_atomic_stage_is_never_cut(solve):
     # 3 + 3 crossbars on two chips of 4, stage 0 atomic: the cut is at 3 (all
     # 50 bits) or at 4, inside stage 1 after one of its three copies (2/3 of them).
@@ -182,7 +167,7 @@ def test_atomic_stage_is_never_cut(solve):
     assert (res.status, res.cuts, res.bottleneck) == ("optimal", (3,), 50)
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_more_crossbars_than_the_chain_is_infeasible(solve):
     busy, cost = arrays([[1, 2], [1]], [[5, 4], [5]])
     place = placement(2, 4, [[5, 4], [5]], [1, 1])
@@ -195,7 +180,7 @@ def test_more_crossbars_than_the_chain_is_infeasible(solve):
     assert res.status == "infeasible"
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_one_chip_and_hints(solve):
     busy, cost = arrays([[4, 2], [3]], [[1, 2], [2]])
     place = placement(1, 4, [[1, 2], [2]], [1, 1], source=[9, 0])
@@ -224,7 +209,7 @@ def test_reduction_keeps_other_copy_counts():
     assert sorted(keep[1].tolist()) == [1, 2]  # 1 crossbar stands in for 2, not the empty one
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_cut_between_copies_carries_part_of_the_input(solve):
     # Stage 1 reads 40 bits from the atomic stage 0 and is one copy of 2
     # crossbars (slow) or two (fast, dearer in ADCs). On two chips of 3 the
@@ -244,7 +229,7 @@ def test_placement_validation():
     busy, cost = arrays([[1], [1]], [[2], [2]])
     cap = np.array([4])
     good = placement(2, 2, [[1], [1]], [2, 2])
-    for solve in (solve_cpsat, _ilp("highs")):
+    for solve in (solve_cpsat, ilp_on("highs")):
         with pytest.raises(ValueError, match="copies × per_copy"):
             solve(busy, cost, cap, placement=placement(2, 2, [[2], [1]], [2, 2]))
         with pytest.raises(ValueError, match="hint_cuts"):
@@ -333,12 +318,12 @@ def check_random(solve, seed: int, count: int, blocks: bool) -> None:
             assert res.bound == res.bottleneck
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_matches_brute_force(solve, request):
     check_random(solve, 20240611, N_RANDOM[request.node.callspec.id], blocks=False)
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_block_stages_match_brute_force(solve, request):
     """Stages cut anywhere whose options differ in size, not in copies (hitm's decoder loops)."""
     check_random(solve, 20261201, N_RANDOM[request.node.callspec.id] // 2, blocks=True)
@@ -346,7 +331,7 @@ def test_block_stages_match_brute_force(solve, request):
 
 def test_without_placement_nothing_changes():
     busy, cost = arrays([[10, 5, 3], [8, 4]], [[1, 2, 4], [1, 3]])
-    for solve in (solve_cpsat, _ilp("highs")):
+    for solve in (solve_cpsat, ilp_on("highs")):
         res = solve(busy, cost, np.array([6]))
         assert (res.status, res.choice, res.bottleneck, res.cuts) == ("optimal", (1, 1), 5, None)
 
@@ -411,14 +396,14 @@ def test_medium_chain_solvers_agree():
         results = {"cpsat": solve_and_check(solve_cpsat, busy, cost, cap, place)}
         for b in BACKENDS:
             if b == "highs" or seed == 2:  # CBC takes 3–8 s on each
-                results[f"ilp-{b}"] = solve_and_check(_ilp(b), busy, cost, cap, place)
+                results[f"ilp-{b}"] = solve_and_check(ilp_on(b), busy, cost, cap, place)
         for name, res in results.items():
             assert res.status == "optimal", f"seed {seed} {name}: {res.message}"
         assert len({(r.bottleneck, r.cost) for r in results.values()}) == 1, results
         assert results["cpsat"].bottleneck > unplaced.bottleneck
 
 
-@pytest.mark.parametrize("solve", SOLVERS)
+@pytest.mark.parametrize("solve", FORMULATIONS)
 def test_tiny_time_limit_keeps_invariants(solve):
     busy, cost, cap, place = chain_like(0, n_stages=20, chips=8)
     res = solve(busy, cost, cap, placement=place, time_limit=0.01)

@@ -11,7 +11,6 @@ import json
 import signal
 import sys
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
@@ -22,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from hitm.errors import HitmError, ParameterError
+from hitm.errors import HitmError, ParameterError, spell_out
 
 try:  # Typer vendors Click from 0.23 on
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -51,14 +50,9 @@ FLAGS = {
 """The flag that sets each library parameter a :class:`ParameterError` can name."""
 
 
-def one_line(text: str) -> str:
-    """``text`` with control characters (newlines, ANSI escapes) spelled out, as ``\\n``."""
-    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
-
-
 def error_line(message: str) -> None:
     """Print ``error: message`` as one stderr line; the message is never read as markup."""
-    text = escape(one_line(message))
+    text = escape(spell_out(message))
     err.print(f"[bold red]error:[/] {text}", highlight=False, markup=True, soft_wrap=True)
 
 
@@ -138,7 +132,7 @@ def emit_json(doc: Any, warnings: Sequence[str] = ()) -> None:
 def warn(warnings: Sequence[str]) -> None:
     """Each warning on one stderr line (what a table's reader must not miss)."""
     for line in warnings:
-        text = escape(one_line(line))
+        text = escape(spell_out(line))
         err.print(f"[bold yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
 

@@ -8,7 +8,6 @@ whose entries name the field's path, e.g. ``network.layers[3].kernel``.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, ShapeError
 from hitm.description.reader import read_document
-from hitm.errors import DescriptionError, suggest
+from hitm.errors import DescriptionError, control_characters, suggest
 from hitm.fields import BAD, Integer, IntList, ListOf, MappingOf, Ref, Section
 from hitm.hardware import Hardware, load_hardware
 
@@ -180,21 +179,19 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any] | None:
     raise DescriptionError(f"{path}: expected a mapping, got {type(value).__name__}")
 
 
-def _control_characters(name: str) -> str:
-    """The control characters (newlines, ANSI escapes) in ``name``, spelled out; "" if none."""
-    return "".join(repr(ch)[1:-1] for ch in name if unicodedata.category(ch) == "Cc")
+def _unprintable(where: str, name: str) -> str | None:
+    """The problem with ``name`` if it holds control characters (tables print names)."""
+    bad = control_characters(name)
+    if not bad:
+        return None
+    return f"{where}: {name!r} holds control characters ({bad}); names are printed in tables"
 
 
 def _parse_inputs(spec: Any, problems: list[str]) -> dict[str, Shape]:
     checked = NETWORK_INPUTS.check(spec, "network.inputs", problems)
     if checked is BAD:
         return {}
-    for name in checked:
-        if _control_characters(str(name)):
-            problems.append(
-                f"network.inputs: the name {name!r} holds control characters"
-                f" ({_control_characters(str(name))}); names are printed in tables"
-            )
+    problems += filter(None, (_unprintable("network.inputs", str(name)) for name in checked))
     return {
         name: Shape(entry["shape"], entry.get("seq"))
         for name, entry in checked.items()
@@ -227,11 +224,9 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
             got = "missing" if name is None else f"expected a name (a string), got {name!r}"
             problems.append(f"{path}.name: {got}")
             continue
-        if _control_characters(name):
-            problems.append(
-                f"{path}.name: {name!r} holds control characters"
-                f" ({_control_characters(name)}); names are printed in tables"
-            )
+        unprintable = _unprintable(f"{path}.name", name)
+        if unprintable:
+            problems.append(unprintable)
             continue
         path = f"{path} ({name})"
         if name in seen:
