@@ -402,7 +402,7 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
         return (), None
     busy = [b for _, b, _, _, _ in rows]
     crossbars = [x for _, _, x, _, _ in rows]
-    per_stage = [int(copies[s.members[0]]) if len(s.members) == 1 else 1 for s, *_ in rows]
+    per_stage = [1 if s.is_loop else int(copies[s.members[0]]) for s, *_ in rows]  # as placed
     if cuts is None:
         if sum(crossbars) > place.chips * place.chip_capacity:
             # More than the chain holds (the unlimited design): no cuts to price, the

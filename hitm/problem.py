@@ -76,6 +76,11 @@ class Stage:
     busy_ps: np.ndarray
 
     @property
+    def is_loop(self) -> bool:
+        """A decoder loop's composite: placed as one block (one "copy") of its crossbars."""
+        return len(self.members) > 1
+
+    @property
     def n_options(self) -> int:
         return len(self.busy_ps)
 
@@ -438,7 +443,7 @@ def _with_data_movement(
         chip_capacity=hw.crossbars_per_chip,
         copies=_placed_copies(bounded),
         # A loop is one block of its option's crossbars (per_copy 0), cut anywhere.
-        per_copy=tuple(per_copy[m[0]] if len(m) == 1 else 0 for m in members),
+        per_copy=tuple(0 if s.is_loop else per_copy[s.members[0]] for s in bounded),
         atomic=(False,) * len(bounded),
         source=flows.source,
         flow=flows.flow,
@@ -451,7 +456,7 @@ def _with_data_movement(
 def _placed_copies(stages: Sequence[Stage]) -> tuple[np.ndarray, ...]:
     """Copies per option as the placement reads them: a loop's block is one copy."""
     return tuple(
-        s.copies[:, 0].copy() if len(s.members) == 1 else np.ones(s.n_options, dtype=np.int64)
+        np.ones(s.n_options, dtype=np.int64) if s.is_loop else s.copies[:, 0].copy()
         for s in stages
     )
 
