@@ -28,7 +28,7 @@ from hitm.cli.options import (
     UsageError,
     budget_options,
 )
-from hitm.cli.output import OneLineErrors, emit_json, err, out, reports_errors, warn, wrote
+from hitm.cli.output import OneLineErrors, emit_json, err, out, reports_errors, show, warn, wrote
 from hitm.comparison import compare
 from hitm.costs import cost_table
 from hitm.description.load import Instance, parse_instance, read_document
@@ -139,9 +139,9 @@ def analyze_cmd(
         emit_json(analysis_json(analysis, flows), warnings)
         return
     warn(warnings)
-    out.print(analysis_table(analysis, flows, all_layers))
+    show(analysis_table(analysis, flows, all_layers))
     if all_layers:
-        out.print(edges_table(flows))
+        show(edges_table(flows))
     hw = instance.hardware
     out.print(
         f"one MVM = {hw.input_slices} bit-slices × {hw.cycle_ps / 1e3:g} ns = {hw.mvm_ps / 1e6:g} µs;"
@@ -212,12 +212,12 @@ def _print_design(
     unlimited: Metrics,
 ) -> None:
     """A design's stages, then it beside the naive and unlimited designs, then their costs."""
-    out.print(design_table(design, title, adcs=problem.design is not None))
+    show(design_table(design, title, adcs=problem.design is not None))
     if design.links or design.chip_crossbars:
-        out.print(placement_table(design))
+        show(placement_table(design))
     designs = {label: design, "naive": naive, "unlimited": unlimited}
-    out.print(baselines_table(problem, designs, unlimited))
-    out.print(costs_table(designs))
+    show(baselines_table(problem, designs, unlimited))
+    show(costs_table(designs))
 
 
 def _read_copies(path: Path) -> tuple[dict, dict | None]:
@@ -323,10 +323,8 @@ def compare_cmd(
         emit_json(compare_json(problem, comparison, unlimited), warnings)
     else:
         warn(warnings)
-        out.print(
-            compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited)
-        )
-        out.print(costs_table(comparison.designs))
+        show(compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited))
+        show(costs_table(comparison.designs))
         agree = comparison.agree
         verdict = "all proven optima agree" if agree else "DISAGREEMENT between proven optima"
         out.print(f"{verdict}; best proven bound {comparison.best_bound_ps} ps")
@@ -392,7 +390,7 @@ def pareto_cmd(
         emit_json(frontier_json(front), instance.hardware.warnings)
         return
     warn(instance.hardware.warnings)
-    out.print(frontier_table(front))
+    show(frontier_table(front))
     for line in frontier_notes(front, instance.budget, instance.hardware):
         out.print(line, highlight=False)
 
@@ -462,8 +460,8 @@ def hardware_cmd(
         emit_json(hardware_json(table))  # carries its own warnings
         return
     warn(table.hardware.warnings)
-    out.print(hardware_table(table))
-    out.print(hardware_peak_table(table))
+    show(hardware_table(table))
+    show(hardware_peak_table(table))
 
 
 @app.command("sweep")
@@ -591,4 +589,4 @@ def sweep_report_cmd(
             }
         )
         return
-    out.print(sweep_table(front, f"{store}: {len(front):,} non-dominated of {len(frame):,} rows"))
+    show(sweep_table(front, f"{store}: {len(front):,} non-dominated of {len(frame):,} rows"))

@@ -19,22 +19,50 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from typer.core import TyperGroup
 
 from hitm.errors import HitmError, ParameterError, spell_out
+from hitm.report.plain import plain_table
 
 try:  # Typer vendors Click from 0.23 on
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:  # pragma: no cover - older Typer with Click itself
     from click.exceptions import ClickException, NoArgsIsHelpError
 
-__all__ = ["FLAGS", "OneLineErrors", "emit_json", "err", "out", "reports_errors", "warn", "wrote"]
+__all__ = [
+    "FLAGS",
+    "LARGE_TABLE_ROWS",
+    "OneLineErrors",
+    "emit_json",
+    "err",
+    "out",
+    "reports_errors",
+    "show",
+    "warn",
+    "wrote",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Tables and lines hold user text (layer and input names): never read as markup.
 out = Console(width=160, markup=False)
 err = Console(stderr=True)
+
+LARGE_TABLE_ROWS = 500
+"""Tables longer than this are drawn by :func:`~hitm.report.plain.plain_table`
+(same characters, no styles, linear time) rather than by ``rich``."""
+
+
+def show(renderable: Any) -> None:
+    """Print a table or line to stdout; a long table in time linear in its rows."""
+    if isinstance(renderable, Table) and renderable.row_count > LARGE_TABLE_ROWS:
+        text = plain_table(renderable)
+        if text is not None:
+            out.file.write(text)
+            return
+    out.print(renderable)
+
 
 FLAGS = {
     "method": "--method",
