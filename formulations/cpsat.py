@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -21,11 +20,14 @@ from ortools.sat.python import cp_model
 from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
+    Clock,
+    OutOfTime,
     Placed,
     Problem,
     Reduced,
     check_inputs,
     reduce_options,
+    too_costly,
 )
 from formulations.result import FormulationResult, finisher
 
@@ -94,14 +96,29 @@ def solve_cpsat(
         On malformed arrays (shape mismatch, negative cost, empty stage),
         placement or hint.
     """
-    t0 = time.perf_counter()
+    clock = Clock.started(time_limit)
     problem, hint, placed, hint_cuts = check_inputs(
         busy, cost, capacity, secondary, time_limit, hint, placement, hint_cuts
     )
-    red = reduce_options(problem, placed)
+    done = finisher(problem, placed, clock.start)
+    try:
+        return _run(problem, placed, hint, hint_cuts, clock, workers, seed, done)
+    except OutOfTime as exc:
+        return done("timeout", None, None, f"CP-SAT: {exc}")
 
-    done = finisher(problem, placed, t0)
 
+def _run(
+    problem: Problem,
+    placed: Placed | None,
+    hint: list[int] | None,
+    hint_cuts: list[int] | None,
+    clock: Clock,
+    workers: int,
+    seed: int,
+    done: Callable[..., FormulationResult],
+) -> FormulationResult:
+    """Both phases; :class:`OutOfTime` if the limit runs out while the model is built."""
+    red = reduce_options(problem, placed, clock)
     if red.empty_stage is not None:
         return done(
             "infeasible",
@@ -109,14 +126,18 @@ def solve_cpsat(
             None,
             f"infeasible: every option of stage {red.empty_stage} alone exceeds the capacity",
         )
+    short = too_costly(problem, red)
+    if short is not None:
+        return done("infeasible", None, None, short)
     if placed is not None:
         x = [problem.cost[s][k, 0] for s, k in enumerate(red.keep)]
         short = placed.shortfall([int(v.min()) for v in x], [int(v.max()) for v in x])
         if short is not None:
             return done("infeasible", None, None, short)
 
-    m = _Model(problem, red, placed)
+    m = _Model(problem, red, placed, clock)
     m.set_hint(red.hint_local(hint), hint_cuts)
+    clock.check("while the CP-SAT model was built")
 
     # Phase 1: minimise the period T; without a placement, maximise the number
     # of levels the bottleneck is below (the same thing, T being a busy value).
@@ -124,7 +145,7 @@ def solve_cpsat(
         m.model.maximize(cp_model.LinearExpr.sum(m.t))
     else:
         m.model.minimize(m.period)
-    left1 = max(time_limit - (time.perf_counter() - t0), _MIN_SECONDS)
+    left1 = clock.left(_MIN_SECONDS)
     st1, sol1 = m.solve(left1, workers, seed)
     name1 = _STATUS.get(st1, str(st1))
     if st1 == cp_model.MODEL_INVALID:
@@ -152,7 +173,7 @@ def solve_cpsat(
     m.fix_bottleneck(t_star)
     m.set_hint_from_values(sol1)
     m.model.minimize(cp_model.LinearExpr.sum(m.c[problem.secondary]))
-    left = max(time_limit - (time.perf_counter() - t0), min(MIN_PHASE2_SECONDS, time_limit))
+    left = clock.left(min(MIN_PHASE2_SECONDS, clock.limit))
     st2, sol2 = m.solve(left, workers, seed)
     name2 = _STATUS.get(st2, str(st2))
     if st2 == cp_model.OPTIMAL:
@@ -194,20 +215,26 @@ class _Solution:
 class _Model:
     """Order-encoded CP-SAT model on the reduced options (see README.md)."""
 
-    def __init__(self, problem: Problem, red: Reduced, placed: Placed | None = None) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        red: Reduced,
+        placed: Placed | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.problem = problem
         self.red = red
         self.placed = placed
         model = cp_model.CpModel()
         self.model = model
+        self.z: list[list[cp_model.IntVar]] = []
         self.busy = [problem.busy[s][k] for s, k in enumerate(red.keep)]
         self.cost = [problem.cost[s][k] for s, k in enumerate(red.keep)]
-        self.z = [
-            [model.new_bool_var(f"z_{s}_{i}") for i in range(len(k))]
-            for s, k in enumerate(red.keep)
-        ]
-        for zs in self.z:
-            model.add_exactly_one(zs)
+        for s, k in enumerate(red.keep):
+            self.z.append([model.new_bool_var(f"z_{s}_{i}") for i in range(len(k))])
+            model.add_exactly_one(self.z[-1])
+            if clock is not None:
+                clock.check("while the CP-SAT model was built")
 
         # Distinct busy values, descending: v_0 > v_1 > ... > v_{m-1};  t_j <=> T < v_j.
         self.values = np.unique(np.concatenate(self.busy))[::-1].astype(np.int64)
@@ -221,6 +248,8 @@ class _Model:
         for zs, b in zip(self.z, self.busy, strict=True):
             for v, bv in zip(zs, b, strict=True):
                 model.add_implication(v, self.t[level[int(bv)]].Not())
+            if clock is not None:
+                clock.check("while the CP-SAT model was built")
 
         # Per-stage cost variables C[r][s] = cost of the chosen option, with the
         # implied bound "t_j => C >= cheapest option of the stage faster than v_j".
@@ -241,6 +270,8 @@ class _Model:
                     if cheapest > lo:
                         model.add(var >= cheapest).only_enforce_if(self.t[level[int(u)]])
                 row.append(var)
+                if clock is not None:
+                    clock.check("while the CP-SAT model was built")
             self.c.append(row)
             if top > int(cap):  # else never binding
                 model.add(cp_model.LinearExpr.sum(row) <= int(cap))

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -27,11 +27,14 @@ import pulp
 from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
+    Clock,
+    OutOfTime,
     Placed,
     Problem,
     Reduced,
     check_inputs,
     reduce_options,
+    too_costly,
 )
 from formulations.result import FormulationResult, Status, finisher
 
@@ -149,18 +152,32 @@ def solve_ilp(
     ValueError
         On malformed arrays, placement or hint, or an unknown backend name.
     """
-    t0 = time.perf_counter()
+    clock = Clock.started(time_limit)
     if backend not in _PULP_NAMES:
         raise ValueError(f"unknown backend {backend!r}; expected one of {list(_PULP_NAMES)}")
     problem, hint, placed, hint_cuts = check_inputs(
         busy, cost, capacity, secondary, time_limit, hint, placement, hint_cuts
     )
+    done = finisher(problem, placed, clock.start)
+    try:
+        return _run(problem, placed, hint, hint_cuts, backend, clock, done)
+    except OutOfTime as exc:
+        return done("timeout", None, None, f"ILP/{backend}: {exc}")
 
-    done = finisher(problem, placed, t0)
 
+def _run(
+    problem: Problem,
+    placed: Placed | None,
+    hint: list[int] | None,
+    hint_cuts: list[int] | None,
+    backend: str,
+    clock: Clock,
+    done: Callable[..., FormulationResult],
+) -> FormulationResult:
+    """Both phases; :class:`OutOfTime` if the limit runs out while a model is built."""
     if backend not in _available():
         return done("error", None, None, f"ILP backend {backend!r} is not available")
-    red = reduce_options(problem, placed)
+    red = reduce_options(problem, placed, clock)
     if red.empty_stage is not None:
         return done(
             "infeasible",
@@ -168,12 +185,14 @@ def solve_ilp(
             None,
             f"infeasible: every option of stage {red.empty_stage} alone exceeds the capacity",
         )
+    short = too_costly(problem, red)
+    if short is not None:
+        return done("infeasible", None, None, short)
     if placed is not None:
         x = [problem.cost[s][k, 0] for s, k in enumerate(red.keep)]
         short = placed.shortfall([int(v.min()) for v in x], [int(v.max()) for v in x])
         if short is not None:
             return done("infeasible", None, None, short)
-        clock = (t0, time_limit)
         return done(*_solve_placed(problem, red, placed, backend, clock, hint, hint_cuts))
 
     keep = red.keep
@@ -186,7 +205,7 @@ def solve_ilp(
 
     # ---- phase 1: minimise T
     prob = pulp.LpProblem("bottleneck", pulp.LpMinimize)
-    z = _one_hot(prob, keep, cost_k, problem.capacity)
+    z = _one_hot(prob, keep, cost_k, problem.capacity, clock)
     t_var = _new_var(prob, "T", 0, None, pulp.LpContinuous)
     prob += t_var
     for s, (zs, b) in enumerate(zip(z, scaled, strict=True)):
@@ -195,7 +214,8 @@ def solve_ilp(
     if local_hint is not None and all(h is not None for h in local_hint):
         start = _start_values(z, local_hint)
         start[t_var] = max(b[h] for b, h in zip(scaled, local_hint, strict=True))
-    run1 = _solve(prob, backend, max(time_limit - (time.perf_counter() - t0), 1e-3), start)
+    clock.check("while the MILP was built")
+    run1 = _solve(prob, backend, clock.left(), start)
     msg1 = f"{tag} phase 1: {run1.detail}"
     if run1.error:
         return done("error", None, None, msg1)
@@ -217,7 +237,7 @@ def solve_ilp(
     keep2 = [k[a] for k, a in zip(keep, allowed, strict=True)]
     cost2 = [c[a] for c, a in zip(cost_k, allowed, strict=True)]
     prob2 = pulp.LpProblem("secondary", pulp.LpMinimize)
-    z2 = _one_hot(prob2, keep2, cost2, problem.capacity)
+    z2 = _one_hot(prob2, keep2, cost2, problem.capacity, clock)
     sec = problem.secondary
     prob2 += pulp.LpAffineExpression(
         [(v, int(c[i, sec])) for zs, c in zip(z2, cost2, strict=True) for i, v in enumerate(zs)]
@@ -225,7 +245,7 @@ def solve_ilp(
     start2 = _start_values(
         z2, [int(np.flatnonzero(k == o)[0]) for k, o in zip(keep2, choice1, strict=True)]
     )
-    left = max(time_limit - (time.perf_counter() - t0), min(MIN_PHASE2_SECONDS, time_limit))
+    left = clock.left(min(MIN_PHASE2_SECONDS, clock.limit))
     run2 = _solve(prob2, backend, left, start2)
     msg2 = f"{tag} phase 2: {run2.detail}"
     local2 = None
@@ -252,12 +272,14 @@ def _one_hot(
     keep: Sequence[np.ndarray],
     cost: Sequence[np.ndarray],
     capacity: np.ndarray,
+    clock: Clock | None = None,
 ) -> list[list[pulp.LpVariable]]:
     """Add binaries, one-hot rows and knapsack rows; return z[s][i]."""
-    z = [
-        [_new_var(prob, f"z_{s}_{int(o)}", 0, 1, pulp.LpBinary) for o in k]
-        for s, k in enumerate(keep)
-    ]
+    z = []
+    for s, k in enumerate(keep):
+        z.append([_new_var(prob, f"z_{s}_{int(o)}", 0, 1, pulp.LpBinary) for o in k])
+        if clock is not None:
+            clock.check("while the MILP was built")
     for s, zs in enumerate(z):
         prob += pulp.lpSum(zs) == 1, f"one_{s}"
     for r, cap in enumerate(capacity):
@@ -336,7 +358,7 @@ def _solve_placed(
     red: Reduced,
     placed: Placed,
     backend: str,
-    clock: tuple[float, float],
+    clock: Clock,
     hint: Sequence[int] | None,
     hint_cuts: Sequence[int] | None,
 ) -> _Outcome:
@@ -348,10 +370,10 @@ def _solve_placed(
     (repeat), and a solution no better than the last means the solver's
     tolerances cannot decide (reported as ``feasible``).
     """
-    t0, time_limit = clock
     tag = f"ILP/{backend}"
     keep = red.keep
     model = _Chain("period", problem, placed, keep)
+    clock.check("while the MILP was built")
     tol1 = _placed_tol(problem.cost, _PLACED_GAP_PS / model.unit)
     local = red.hint_local(hint)
     start = None
@@ -361,8 +383,7 @@ def _solve_placed(
     best: tuple[int, list[int], list[int]] | None = None  # period, choice, cuts
     bound: int | None = None
     while True:
-        left = max(time_limit - (time.perf_counter() - t0), 1e-3)
-        run = _solve(model.prob, backend, left, start, tol1)
+        run = _solve(model.prob, backend, clock.left(), start, tol1)
         msg = f"{tag} phase 1: {run.detail}"
         cap = model.cap_ps
         if run.error or run.infeasible or run.sol_status not in _SOLVED:
@@ -403,7 +424,11 @@ def _solve_placed(
     t_star, choice1, cuts1 = best
     allowed = [np.flatnonzero(problem.busy[s][k] <= t_star) for s, k in enumerate(keep)]
     keep2 = [k[a] for k, a in zip(keep, allowed, strict=True)]
-    model2 = _Chain("secondary", problem, placed, keep2, cap_ps=t_star)
+    try:
+        model2 = _Chain("secondary", problem, placed, keep2, cap_ps=t_star)
+        clock.check("while the phase-2 MILP was built")
+    except OutOfTime as exc:
+        return "feasible", choice1, t_star, f"period optimal; {tag} phase 2: {exc}", cuts1
     sec = problem.secondary
     model2.prob += pulp.LpAffineExpression(
         [
@@ -413,7 +438,7 @@ def _solve_placed(
         ]
     )
     local1 = [int(np.flatnonzero(k == o)[0]) for k, o in zip(keep2, choice1, strict=True)]
-    left = max(time_limit - (time.perf_counter() - t0), min(MIN_PHASE2_SECONDS, time_limit))
+    left = clock.left(min(MIN_PHASE2_SECONDS, clock.limit))
     run2 = _solve(
         model2.prob, backend, left, model2.start(local1, cuts1), _placed_tol(problem.cost)
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,7 +22,9 @@ from formulations.placement import Placement, check_placement, link_busy, period
 
 __all__ = [
     "MIN_PHASE2_SECONDS",
+    "Clock",
     "CutSpot",
+    "OutOfTime",
     "Placed",
     "Problem",
     "Reduced",
@@ -31,11 +34,41 @@ __all__ = [
     "check_placed",
     "check_problem",
     "reduce_options",
+    "too_costly",
 ]
 
 # Phase 2 always gets at least this much wall time (capped by the total limit),
 # so a phase-1 optimum is not thrown away by a zero-second phase 2.
 MIN_PHASE2_SECONDS = 0.05
+
+
+class OutOfTime(Exception):
+    """The time limit ran out before a model was built; the message says where."""
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A formulation's time limit, counted from its call, checked while models are built.
+
+    Building a 1,000-stage model takes seconds in Python; without these checks a
+    short limit would only bound the solver's own search.
+    """
+
+    start: float
+    limit: float
+
+    @classmethod
+    def started(cls, limit: float) -> Clock:
+        return cls(time.perf_counter(), float(limit))
+
+    def left(self, at_least: float = 1e-3) -> float:
+        """Seconds left, never below ``at_least`` (a solver is never handed zero)."""
+        return max(self.limit - (time.perf_counter() - self.start), at_least)
+
+    def check(self, doing: str) -> None:
+        """Raise :class:`OutOfTime` if the limit has passed (``doing`` goes in its message)."""
+        if time.perf_counter() - self.start > self.limit:
+            raise OutOfTime(f"the time limit ran out {doing}")
 
 
 @dataclass(frozen=True)
@@ -396,7 +429,9 @@ class Reduced:
         return out
 
 
-def reduce_options(problem: Problem, placed: Placed | None = None) -> Reduced:
+def reduce_options(
+    problem: Problem, placed: Placed | None = None, clock: Clock | None = None
+) -> Reduced:
     """Drop options that cannot matter, exactly.
 
     An option is dropped if (a) its own cost exceeds the capacity in some
@@ -413,6 +448,14 @@ def reduce_options(problem: Problem, placed: Placed | None = None) -> Reduced:
     for an atomic stage it may be smaller but not empty (shifting the later
     stages left keeps every cut's traffic and no chip grows; an empty stage
     would move the cut at its end onto an earlier stage's boundary).
+
+    With one resource and no placement, the sweep below is a running minimum
+    (kept costs strictly fall along it), computed with numpy in O(n log n).
+
+    Raises
+    ------
+    OutOfTime
+        If ``clock`` runs out (checked between stages).
     """
     keep, rep = [], []
     empty = None
@@ -429,6 +472,15 @@ def reduce_options(problem: Problem, placed: Placed | None = None) -> Reduced:
         # dominator of an option comes before it, so the kept set is final
         # (the footprint conditions are transitive too).
         order = cand[np.lexsort((cand, *c[cand].T[::-1], b[cand]))]
+        if clock is not None:
+            clock.check("while reducing the options")
+        if placed is None and c.shape[1] == 1:
+            kept_arr = _running_minimum(c[order, 0], order, r)
+            if not kept_arr.size and empty is None:
+                empty = s
+            keep.append(kept_arr)
+            rep.append(r)
+            continue
         kept: list[int] = []
         kept_cost = np.empty((order.size, c.shape[1]), dtype=np.int64)
         for o in order:
@@ -447,6 +499,42 @@ def reduce_options(problem: Problem, placed: Placed | None = None) -> Reduced:
         keep.append(np.asarray(kept, dtype=np.int64))
         rep.append(r)
     return Reduced(tuple(keep), tuple(rep), empty)
+
+
+def too_costly(problem: Problem, red: Reduced) -> str | None:
+    """Why no choice can fit, if even each stage's cheapest option per resource is too much.
+
+    A necessary condition checked before any model is built, so that an
+    infeasible budget costs a sum, not a model of every option.
+    """
+    for r, cap in enumerate(problem.capacity):
+        least = sum(int(problem.cost[s][k, r].min()) for s, k in enumerate(red.keep) if k.size)
+        if least > int(cap):
+            return (
+                f"infeasible: the stages' cheapest options need {least:,} of resource {r},"
+                f" over its capacity {int(cap):,}"
+            )
+    return None
+
+
+def _running_minimum(cost: np.ndarray, order: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """One resource, options in sweep order: keep those cheaper than every earlier one.
+
+    Fills ``rep`` for the swept options: the first kept option (in sweep order)
+    that costs no more, which is the loop's "first dominator". Returns the kept
+    option indices in sweep order.
+    """
+    if not order.size:
+        return order.astype(np.int64)
+    before = np.minimum.accumulate(cost)
+    kept = np.ones(order.size, dtype=bool)
+    kept[1:] = cost[1:] < before[:-1]
+    kept_idx = order[kept]
+    kept_cost = cost[kept]  # strictly decreasing
+    # First kept position whose cost is <= this option's: search the rising negation.
+    pos = np.searchsorted(-kept_cost, -cost, side="left")
+    rep[order] = kept_idx[pos]
+    return kept_idx.astype(np.int64)
 
 
 def _same_footprint(

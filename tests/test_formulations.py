@@ -272,3 +272,52 @@ def test_medium_pipeline_all_solvers_agree():
     best = results["cpsat"]
     again = solve_cpsat(busy, cost, cap, hint=best.choice)
     assert (again.status, again.bottleneck, again.cost) == ("optimal", best.bottleneck, best.cost)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(1, 6), st.integers(0, 6)), min_size=1, max_size=8),
+        min_size=1,
+        max_size=4,
+    ),
+    st.integers(0, 12),
+)
+def test_the_one_resource_reduction_is_the_general_sweep(stages, cap) -> None:
+    """With one resource the reduction is a running minimum in numpy; a zero second
+    resource dominates nothing and sends the same options through the general loop,
+    which must keep the same options and map every one to the same representative."""
+    from formulations.problem import check_problem, reduce_options
+
+    busy = [np.array([b for b, _ in s]) for s in stages]
+    one = check_problem(busy, [np.array([[c] for _, c in s]) for s in stages], [cap], 0, 1.0)
+    two = check_problem(busy, [np.array([[c, 0] for _, c in s]) for s in stages], [cap, 0], 0, 1.0)
+    fast, loop = reduce_options(one), reduce_options(two)
+    assert fast.empty_stage == loop.empty_stage
+    for a, b in zip(fast.keep, loop.keep, strict=True):
+        assert a.tolist() == b.tolist()
+    for a, b in zip(fast.rep, loop.rep, strict=True):
+        assert a.tolist() == b.tolist()
+
+
+@pytest.mark.parametrize("run", FORMULATIONS)
+def test_a_limit_that_runs_out_while_the_model_is_built_is_a_timeout(run) -> None:
+    """400 stages × 60 options take far longer than a microsecond to build: the limit
+    covers the building, so the answer is a timeout that says so, not a late solve."""
+    rng = np.random.default_rng(7)
+    busy = [np.sort(rng.integers(1, 10_000, 60))[::-1].copy() for _ in range(400)]
+    cost = [np.arange(1, 61).reshape(-1, 1) for _ in range(400)]
+    res = run(busy, cost, np.array([400 * 30]), time_limit=1e-6)
+    assert res.status == "timeout", res
+    assert "time limit ran out while" in res.message
+    assert res.choice is None
+
+
+@pytest.mark.parametrize("run", FORMULATIONS)
+def test_a_budget_below_the_cheapest_options_is_refused_before_any_model(run) -> None:
+    """Each stage alone fits (cost 1 each), but three stages need 3 > 2."""
+    busy = [np.array([5, 3])] * 3
+    cost = [np.array([[1], [2]])] * 3
+    res = run(busy, cost, np.array([2]))
+    assert res.status == "infeasible"
+    assert "cheapest options need 3 of resource 0, over its capacity 2" in res.message

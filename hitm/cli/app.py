@@ -28,7 +28,17 @@ from hitm.cli.options import (
     UsageError,
     budget_options,
 )
-from hitm.cli.output import OneLineErrors, emit_json, err, out, reports_errors, show, warn, wrote
+from hitm.cli.output import (
+    OneLineErrors,
+    emit_json,
+    err,
+    left_of,
+    out,
+    reports_errors,
+    show,
+    warn,
+    wrote,
+)
 from hitm.comparison import compare
 from hitm.costs import cost_table
 from hitm.description.load import Instance, parse_instance, read_document
@@ -286,7 +296,7 @@ def solve_cmd(
     _check_plot(plot)
     instance = flags.load(file)
     problem = _problem(instance)
-    result = solve(problem, method, time_limit, backend=backend)
+    result = solve(problem, method, left_of(time_limit), backend=backend)
     design = verified(problem, result)
     naive, unlimited = baselines(problem)
     if plot is not None:

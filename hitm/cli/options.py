@@ -58,7 +58,12 @@ PlotOpt = Annotated[
 ]
 MethodOpt = Annotated[str, typer.Option("--method", "-m", help=f"Solver: {', '.join(METHODS)}.")]
 TimeOpt = Annotated[
-    float, typer.Option("--time-limit", help="Seconds for cpsat and ilp.", min=0.01)
+    float,
+    typer.Option(
+        "--time-limit",
+        help="Wall seconds for cpsat and ilp, counted from the command's start (compare: each).",
+        min=0.01,
+    ),
 ]
 BackendOpt = Annotated[str, typer.Option("--backend", help="MILP backend for ilp: highs or cbc.")]
 ChipsOpt = Annotated[

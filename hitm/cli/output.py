@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
@@ -36,6 +37,7 @@ __all__ = [
     "OneLineErrors",
     "emit_json",
     "err",
+    "left_of",
     "out",
     "reports_errors",
     "show",
@@ -101,11 +103,25 @@ def _terminate_cleanly() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+_started = [time.perf_counter()]  # when the command being run began (set by its main)
+
+
+def left_of(time_limit: float) -> float:
+    """What is left of ``time_limit`` seconds counted from the command's start.
+
+    ``--time-limit`` bounds the command's wall time, reading and analysis
+    included; a solve that starts with nothing left gets a millisecond (and
+    returns its warm start's design).
+    """
+    return max(time_limit - (time.perf_counter() - _started[0]), 1e-3)
+
+
 class OneLineErrors(TyperGroup):
     """The command group, with Typer's own usage errors (bad flags, values out of range,
     unknown options) reported on one line like hitm's, exit code 2, instead of a boxed panel."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        _started[0] = time.perf_counter()
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         with _terminate_cleanly():

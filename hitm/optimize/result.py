@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -41,9 +42,9 @@ class SolveRequest:
     Attributes
     ----------
     time_limit
-        Wall seconds left for it.
+        Wall seconds left for it, counted from the request's creation.
     hint
-        One option index per stage to start from (the DP's answer), or None.
+        One option index per stage to start from (the warm start's answer), or None.
     backend
         Which backend runs it (``ilp``: ``highs`` or ``cbc``); None for the default.
     hint_cuts
@@ -54,6 +55,11 @@ class SolveRequest:
     hint: tuple[int, ...] | None = None
     backend: str | None = None
     hint_cuts: tuple[int, ...] | None = None
+    created: float = field(default_factory=time.perf_counter, repr=False, compare=False)
+
+    def left(self, at_least: float = 1e-3) -> float:
+        """Seconds still left (imports and model building count), at least ``at_least``."""
+        return max(self.time_limit - (time.perf_counter() - self.created), at_least)
 
 
 @dataclass(frozen=True)
