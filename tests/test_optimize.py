@@ -209,7 +209,7 @@ def test_dp_fast_step_equals_brute_force_step(f_raw, extra_steps, busy_raw):
     """The sorted-options DP step (two searches) equals the per-option loop."""
     import numpy as np
 
-    from hitm.optimize.dp import _stage_any, _stage_sorted
+    from hitm.optimize.dense import _stage_any, _stage_sorted
 
     f = np.sort(np.array(f_raw, dtype=np.int64))[::-1].copy()  # non-increasing in budget
     m = min(len(extra_steps), len(busy_raw))

@@ -1,178 +1,174 @@
-"""The paper's dynamic program over stages × budget units.
+"""The paper's dynamic program, computed on the breakpoints of its staircases.
 
-``f_k(b) = min_o max(f_{k-1}(b - c_o), busy_o)``: the best bottleneck of the
-first ``k`` stages within ``b`` crossbars. One pass gives the whole
-budget → bottleneck curve. Exact when crossbars are the only resource; a
-second resource (tiles) is checked afterwards, never assumed.
+The recurrence ``f_k(b) = min_o max(f_{k-1}(b − c_o), busy_o)`` gives the best
+bottleneck of the first ``k`` stages within ``b`` budget units. Every ``f_k`` is
+a non-increasing staircase, and it is easier read the other way round: the
+least budget that keeps the first ``k`` stages at or below a bottleneck ``v`` is
+
+    ``B_k(v) = B_{k-1}(v) + min {c_o : busy_o <= v}``
+
+(each stage takes its cheapest option meeting ``v``; the ``max`` decouples the
+stages). So ``B_K(v)`` is a sum of per-stage staircases in ``v``, each
+stepping only at its own options' busy times; adding them is one sorted sweep
+over every option, ``O(N log N)`` for ``N`` options, whatever the budget. Its
+steps are exactly the breakpoints of ``f_K``: ``f_K(b) = min {v : B_K(v) <= b}``.
+The dense table (:mod:`hitm.optimize.dense`) runs the same recurrence unit by
+unit and is the reference this is tested against, point by point.
+
+Exact when crossbars are the only resource. With several the DP budgets one
+scaled cost (:func:`~hitm.optimize.arrays.scalar_costs`) at ``SCALED_UNITS``
+units per resource's room and checks its curve, best point first, against every
+real budget (``feasible``, never assumed optimal).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from hitm.optimize.arrays import allocation_result, choice_cost, scalar_costs
+from hitm.optimize.dense import SCALED_UNITS
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 from hitm.staircase import Staircase
 
-__all__ = ["MAX_CELLS", "SCALED_UNITS", "solve_dp"]
-
-MAX_CELLS = 400_000_000  # stages × budget units kept for reconstruction (~0.8 GB at 2 bytes)
-_INF = np.iinfo(np.int64).max
+__all__ = ["SCALED_UNITS", "solve_dp"]
 
 
-def _stage_any(
-    f: np.ndarray, extra: np.ndarray, busy: np.ndarray, chosen: np.ndarray
-) -> np.ndarray:
-    """One DP step by brute force over options: ``g(b) = min_o max(f(b − c_o), busy_o)``."""
-    n = len(f)
-    g = np.full(n, _INF, dtype=np.int64)
-    cand = np.empty(n, dtype=np.int64)
-    better = np.empty(n, dtype=bool)
-    for o in range(len(busy)):
-        c = int(extra[o])
-        if c >= n:
-            continue  # does not fit even with every other stage at one copy
-        width = n - c
-        np.maximum(f[:width], busy[o], out=cand[:width])
-        np.less(cand[:width], g[c:], out=better[:width])
-        np.copyto(g[c:], cand[:width], where=better[:width])
-        np.copyto(chosen[c:], o, where=better[:width])
-    return g
+@dataclass(frozen=True)
+class _Options:
+    """Every stage's useful options, concatenated, slow → fast and strictly dearer.
 
-
-def _stage_sorted(
-    f: np.ndarray, extra: np.ndarray, busy: np.ndarray, chosen: np.ndarray
-) -> np.ndarray:
-    """The same DP step when costs rise as busy times fall, in O((n + m) log) numpy work.
-
-    For a budget ``b``, ``h(o) = f(b − c_o)`` never decreases with ``o`` (less
-    budget left) while ``busy_o`` falls, so ``max(h(o), busy_o)`` is smallest
-    next to the first ``o1`` with ``h(o1) >= busy_o1``: the answer is either
-    ``busy_{o1−1}`` or ``h(o1)``. Since ``f`` is non-increasing,
-    ``h(o) >= busy_o`` exactly when ``b < c_o + #{b' : f(b') >= busy_o}``, so
-    ``o1`` for every budget comes from two sorted searches.
+    ``index`` maps them back to the stage's own option numbers; stage ``s`` owns
+    ``offsets[s]`` up to the next offset.
     """
-    n = len(f)
-    reach = extra + np.searchsorted(-f, -busy, side="right")  # h(o) >= busy_o iff b < reach_o
-    o1 = np.searchsorted(np.maximum.accumulate(reach), np.arange(n), side="right")
-    m = len(busy)
-    left = np.arange(n) - extra[np.minimum(o1, m - 1)]
-    at_o1 = np.where((o1 < m) & (left >= 0), f[np.maximum(left, 0)], _INF)
-    before = np.where(o1 > 0, busy[np.maximum(o1 - 1, 0)], _INF)
-    take_before = before <= at_o1  # ties go to the cheaper option
-    chosen[:] = np.where(take_before, o1 - 1, o1)
-    return np.where(take_before, before, at_o1)
+
+    busy: np.ndarray
+    cost: np.ndarray
+    index: np.ndarray
+    offsets: np.ndarray
+
+    def pick(self, v: int) -> np.ndarray:
+        """Each stage's cheapest option with busy <= ``v`` (positions into the arrays).
+
+        Along a stage busy times fall, so the options slower than ``v`` come first
+        and their count is the position of the first that meets it.
+        """
+        slower = np.add.reduceat((self.busy > v).astype(np.int64), self.offsets)
+        return self.offsets + slower
+
+    def choice(self, v: int) -> list[int]:
+        return [int(o) for o in self.index[self.pick(v)]]
 
 
-def _table(
-    extras: list[np.ndarray], busys: list[np.ndarray], n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Run the recurrence over ``n`` budget units; returns ``f_K`` and the choice table."""
-    f = np.zeros(n, dtype=np.int64)  # no stage yet: bottleneck 0 at any budget
-    dtype = np.uint16 if max(len(b) for b in busys) < 2**16 else np.uint32
-    choices = np.zeros((len(busys), n), dtype=dtype)
-    for k, (extra, busy) in enumerate(zip(extras, busys, strict=True)):
-        step = _stage_sorted if np.all(np.diff(extra) >= 0) else _stage_any
-        f = step(f, extra, busy, choices[k])
-    return f, choices
+def _useful(busys: Sequence[np.ndarray], costs: Sequence[np.ndarray]) -> _Options:
+    """Drop the options another of the same stage beats (as fast or faster, no dearer).
 
-
-def _reconstruct(choices: np.ndarray, extras: list[np.ndarray], b: int) -> list[int]:
-    """Walk the choice table back from budget ``b``."""
-    choice = [0] * len(extras)
-    for k in range(len(extras) - 1, -1, -1):
-        choice[k] = int(choices[k][b])
-        b -= int(extras[k][choice[k]])
-    return choice
-
-
-def _too_big(cells: int, start: float) -> SolveResult | None:
-    if cells <= MAX_CELLS:
-        return None
-    return SolveResult(
-        Method.DP,
-        Status.ERROR,
-        seconds=time.perf_counter() - start,
-        message=f"the DP table would have {cells:,} cells (limit {MAX_CELLS:,});"
-        " use bisect, cpsat or ilp",
+    What is left of a stage, slow → fast, gets strictly dearer: the cheapest
+    option meeting any bottleneck is then the first that meets it.
+    """
+    busy, cost, index, sizes = [], [], [], []
+    for b, c in zip(busys, costs, strict=True):
+        order = np.lexsort((c, b))  # fastest first, then cheapest
+        prior = np.concatenate([[np.iinfo(np.int64).max], np.minimum.accumulate(c[order])[:-1]])
+        kept = order[c[order] < prior][::-1]
+        busy.append(b[kept])
+        cost.append(c[kept])
+        index.append(kept)
+        sizes.append(kept.size)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    return _Options(
+        np.concatenate(busy).astype(np.int64),
+        np.concatenate(cost).astype(np.int64),
+        np.concatenate(index).astype(np.int64),
+        offsets,
     )
 
 
+def _least_budgets(opts: _Options) -> tuple[np.ndarray, np.ndarray]:
+    """Every bottleneck ``v`` the stages can meet (ascending) and ``B(v)``, the least budget.
+
+    When ``v`` reaches an option's busy time, its stage's cheapest option becomes
+    that option, replacing the next faster (dearer) one: ``B`` changes by the
+    difference of their costs (by the whole cost for a stage's fastest option,
+    its first). The running sum of those changes is ``B``.
+    """
+    cost = opts.cost
+    ends = np.append(opts.offsets[1:], cost.size) - 1  # each stage's fastest option
+    faster = np.append(cost[1:], 0)
+    faster[ends] = 0
+    change = cost - faster
+    order = np.argsort(opts.busy, kind="stable")
+    values = opts.busy[order]
+    starts = np.flatnonzero(np.diff(values, prepend=values[0] - 1))
+    budgets = np.cumsum(np.add.reduceat(change[order], starts))
+    values = values[starts]
+    floor = int(opts.busy[ends].max())  # below it some stage has no option at all
+    meets = values >= floor
+    return values[meets], budgets[meets]
+
+
+def _breakpoints(values: np.ndarray, budgets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The staircase's steps, in budget order: each budget with the least ``v`` it buys."""
+    first = np.ones(values.size, dtype=bool)
+    first[1:] = budgets[1:] < budgets[:-1]
+    return budgets[first][::-1].copy(), values[first][::-1].copy()
+
+
 def solve_dp(problem: AllocationProblem) -> SolveResult:
-    """Solve by dynamic programming over one budget dimension.
-
-    With crossbars the only resource, the DP is exact at crossbar
-    granularity. Budget units are counted above the cheapest design (one copy
-    of everything), so the table is ``stages × (budget − cheapest + 1)``.
-
-    With several resources (tiles, power, area) the DP budgets one scaled
-    cost instead (:func:`~hitm.optimize.arrays.scalar_costs`, in
-    ``SCALED_UNITS`` units per resource's room) and checks each point of its
-    curve, best first, against every real budget; the first that fits is
-    returned as ``feasible``, never assumed optimal.
+    """Solve by the paper's dynamic program, on its staircases' breakpoints.
 
     Parameters
     ----------
     problem
-        The allocation problem; ``crossbars`` must be its first resource. The
-        DP always runs to completion; its size is checked first.
+        The allocation problem; ``crossbars`` must be its first resource.
+
+    Returns
+    -------
+    SolveResult
+        With one resource ``optimal``, with the whole budget → bottleneck curve
+        (up to the budget) as ``curve``; with several, the best point of the
+        scaled-cost curve that fits every budget, as ``feasible``.
     """
     start = time.perf_counter()
     if len(problem.resources) > 1:
         return _solve_scaled(problem, start)
-    # Each stage's cheapest option in crossbars is the DP's zero (option 0 for copies).
-    floor = [int(stage.cost[:, 0].min()) for stage in problem.stages]
-    base = sum(floor)
-    room = int(problem.capacity[0]) - base
-    if room < 0:
+    opts = _useful([s.busy_ps for s in problem.stages], [s.cost[:, 0] for s in problem.stages])
+    values, budgets = _least_budgets(opts)
+    capacity = int(problem.capacity[0])
+    within = budgets <= capacity
+    if not within.any():
         return SolveResult(Method.DP, Status.INFEASIBLE, seconds=time.perf_counter() - start)
-    n = room + 1
-    if (refused := _too_big(n * len(problem.stages), start)) is not None:
-        return refused
-    extras = [stage.cost[:, 0] - floor[k] for k, stage in enumerate(problem.stages)]
-    f, choices = _table(extras, [s.busy_ps for s in problem.stages], n)
-    best = int(f[-1])
-    b = int(np.searchsorted(-f, -best, side="left"))  # least budget reaching the best
-    choice = _reconstruct(choices, extras, b)
-    steps = np.flatnonzero(np.diff(f)) + 1
-    at = np.concatenate([[0], steps])
-    curve = Staircase(budget=at + base, bottleneck_ps=f[at].copy())
+    at, bottleneck = _breakpoints(values[within], budgets[within])
+    best = int(bottleneck[-1])
     return allocation_result(
-        problem, Method.DP, Status.OPTIMAL, choice, best, start, bound_ps=best, curve=curve
+        problem,
+        Method.DP,
+        Status.OPTIMAL,
+        opts.choice(best),
+        best,
+        start,
+        bound_ps=best,
+        curve=Staircase(budget=at, bottleneck_ps=bottleneck),
     )
 
 
-SCALED_UNITS = 20_000
-"""Budget units per resource's room in the scaled DP (its resolution)."""
-
-
 def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
-    """The DP over a scaled cost, its answer checked against every budget."""
+    """The DP over a scaled cost, its curve's points checked against every budget."""
     if np.any(problem.naive_cost() > problem.capacity):
         return SolveResult(Method.DP, Status.INFEASIBLE, seconds=time.perf_counter() - start)
-    n = SCALED_UNITS * len(problem.resources) + 1
-    if (refused := _too_big(n * len(problem.stages), start)) is not None:
-        return refused
-    # Per stage, keep the options no other beats in (busy, scaled cost): the DP
-    # sees only that cost, and sorted options let it take the fast step.
-    kept, extras, busys = [], [], []
-    for stage, scaled in zip(problem.stages, scalar_costs(problem), strict=True):
-        units = np.ceil(scaled * SCALED_UNITS - 1e-9).astype(np.int64)
-        order = np.lexsort((units, stage.busy_ps))  # fastest first, then cheapest
-        prior = np.concatenate([[np.iinfo(np.int64).max], np.minimum.accumulate(units[order])[:-1]])
-        idx = order[units[order] < prior][::-1]  # slow → fast, strictly dearer
-        kept.append(idx)
-        extras.append(units[idx] - units[idx].min())
-        busys.append(stage.busy_ps[idx])
-    f, choices = _table(extras, busys, n)
-    # Best curve point first; each at the least budget reaching it.
-    values, first = np.unique(f, return_index=True)
-    for value, b in zip(values, first, strict=True):
-        local = _reconstruct(choices, extras, int(b))
-        choice = [int(k[o]) for k, o in zip(kept, local, strict=True)]
+    units = [np.ceil(c * SCALED_UNITS - 1e-9).astype(np.int64) for c in scalar_costs(problem)]
+    opts = _useful([s.busy_ps for s in problem.stages], units)
+    values, budgets = _least_budgets(opts)
+    room = SCALED_UNITS * len(problem.resources)  # the dense table's last unit
+    least = int(budgets[-1]) if budgets.size else 0
+    within = budgets - least <= room
+    _, bottleneck = _breakpoints(values[within], budgets[within])
+    for value in bottleneck[::-1]:  # the best point first
+        choice = opts.choice(int(value))
         if np.all(choice_cost(problem, choice) <= problem.capacity):
             return allocation_result(
                 problem,
