@@ -131,8 +131,8 @@ class OneLineErrors(TyperGroup):
         try:
             # Not standalone: Click returns the exit code and raises its errors to us.
             code = super().main(*args, standalone_mode=False, **kwargs)
-        except NoArgsIsHelpError as exc:  # the help is already printed
-            sys.exit(exc.exit_code)
+        except NoArgsIsHelpError:  # a bare command asks for its help, printed: no error
+            sys.exit(0)
         except ClickException as exc:
             error_line(exc.format_message())
             sys.exit(exc.exit_code)

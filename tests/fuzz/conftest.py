@@ -1,0 +1,38 @@
+"""The fuzz campaign's profiles: the default (100 cases, in the normal suite) and ``long``.
+
+``python -m pytest tests/fuzz --hypothesis-profile=long`` runs 10,000 cases and
+writes the table of outcomes per verb to ``bench/results/fuzz.md``.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+LONG_CASES = 10_000
+settings.register_profile(
+    "long",
+    max_examples=LONG_CASES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+RESULTS = Path(__file__).resolve().parent.parent.parent / "bench" / "results"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def outcome_table():
+    """After a long run, the calls per verb and outcome, with the machine and the time."""
+    start = time.perf_counter()
+    yield
+    if settings.default.max_examples < LONG_CASES:
+        return
+    from campaign import TALLY, table
+
+    RESULTS.mkdir(exist_ok=True)
+    text = table(TALLY, time.perf_counter() - start, platform.platform())
+    (RESULTS / "fuzz.md").write_text(text, encoding="utf-8")
