@@ -834,7 +834,7 @@ def _system_cbc() -> bool:
 # it has run minutes past it on placed models. A guard interrupts it (CBC then
 # stops and writes its best solution) this long after the limit, and kills it
 # as long again later.
-_GRACE_SECONDS = 2.0
+_GRACE_SECONDS = 0.5
 
 _GUARD = """#!{python}
 import os, signal, subprocess, sys

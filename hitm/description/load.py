@@ -27,6 +27,9 @@ from hitm.hardware import Hardware, load_hardware
 __all__ = ["Instance", "load_instance", "onnx_document", "parse_instance", "read_document"]
 
 MAX_ELEMENTS = 10**12  # elements of one tensor (all items): refuses sizes that overflow time
+MAX_LAYERS = 100_000
+"""The most layers a network may have (backbones expanded): 5× the 20,000-layer network
+that analyses in about 5 s, and far beyond any published one (ResNet-152: 517)."""
 _LAYER_KEYS = ("name", "op", "input", "inputs")
 
 INPUT_SECTION = Section(
@@ -216,6 +219,9 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
     seen: set[str] = set()
     # A `backbone:` entry expands to that network's layers (hitm.description.backbones).
     for path, entry in expand_backbones(spec, problems):
+        if len(raws) == MAX_LAYERS:
+            problems.append(f"network.layers: more than {MAX_LAYERS:,} layers; refused")
+            break
         if not isinstance(entry, Mapping):
             problems.append(f"{path}: expected a mapping with name, op and input")
             continue

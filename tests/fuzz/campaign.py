@@ -37,6 +37,7 @@ from typer.testing import CliRunner
 from hitm.analysis import analyze
 from hitm.cli import app
 from hitm.description.load import load_instance
+from hitm.movement import copy_crossbars
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ONNX_MODELS = ("video_gru.onnx", "resnet_blocks.onnx", "captioner.onnx")
@@ -575,7 +576,7 @@ def run_case(case: Case | ApiCase) -> Outcome:
 def check_design(path: Path, stdout: str) -> list[str]:
     """A design printed by ``--json``, re-checked by arithmetic on the analysis alone.
 
-    Copies per layer times each layer's crossbars per copy must be the crossbars
+    Copies per layer times each copy's crossbars must be the crossbars
     reported and fit the crossbar capacity; every single-layer stage's busy time
     must be that layer's at its copies; the bottleneck must be at least every
     stage's busy time; every capped resource must fit.
@@ -589,7 +590,9 @@ def check_design(path: Path, stdout: str) -> list[str]:
     inst = load_instance(path)
     analysis = analyze(inst.network, inst.hardware)
     layers = {layer.name: layer for layer in analysis.layers}
-    crossbars = sum(n * layers[name].crossbars for name, n in doc["copies"].items())
+    # Per copy: the layer's crossbars, or with data movement priced the more its
+    # buffer reserves (docs/model.md, "Buffers"; pinned by tests/test_placement.py).
+    crossbars = sum(n * copy_crossbars(analysis, name) for name, n in doc["copies"].items())
     problems = []
     if crossbars != doc["crossbars_used"]:
         problems.append(f"design check: {crossbars} crossbars, reported {doc['crossbars_used']}")
