@@ -678,3 +678,21 @@ def test_pytorch_video_frames_become_gru_steps() -> None:
     assert layers["features.0"]["parallel"] == 8 * 16 * 16
     assert (layers["gru"]["steps"], layers["gru"]["shape"]) == (8, [8, 48])
     assert layers["classifier"]["parallel"] == 8
+
+
+def test_a_name_that_is_not_utf8_text_is_not_a_valid_model(tmp_path) -> None:
+    """One byte of a node's name made 0xff keeps the protobuf framing (same length) and
+    passes onnx.checker, but protobuf returns the name as bytes: refused by name, not a
+    TypeError deep in the import (found by the fuzz campaign)."""
+    data = (DATA / "video_gru.onnx").read_bytes()
+    name = b'\x1a\x08/gru/GRU"'  # field 3 (the node's name), 8 bytes, then its op type
+    assert data.count(name) == 1
+    path = tmp_path / "damaged.onnx"
+    path.write_bytes(data.replace(name, b'\x1a\x08/gru/G\xffU"'))
+    result = CliRunner().invoke(app, ["import", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: {path}: not a valid ONNX model"
+        " (a name, op type or string attribute is not UTF-8 text)"
+    )

@@ -50,7 +50,29 @@ def read_model(path: Path) -> onnx.ModelProto:
             onnx.checker.check_model(model)
         except Exception as exc:  # onnx.checker.ValidationError, or a C++ error
             raise DescriptionError(f"{path}: not a valid ONNX model ({_first_line(exc)})") from None
+    if not _all_text(model):
+        raise DescriptionError(
+            f"{path}: not a valid ONNX model (a name, op type or string attribute is not UTF-8 text)"
+        )
     return model
+
+
+def _all_text(model: onnx.ModelProto) -> bool:
+    """Whether every name the import reads is text (protobuf hands back undecodable
+    strings of a damaged file as bytes, which the checker lets through)."""
+    g = model.graph
+    names: list[object] = [model.producer_name, g.name]
+    names += [v.name for v in (*g.input, *g.output, *g.value_info, *g.initializer)]
+    for node in g.node:
+        names += [node.name, node.op_type, node.domain, *node.input, *node.output]
+        for attr in node.attribute:
+            names.append(attr.name)
+            for raw in (attr.s, *attr.strings):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return False
+    return all(isinstance(n, str) for n in names)
 
 
 def fix_symbolic_batch(path: Path, model: onnx.ModelProto) -> None:
