@@ -14,6 +14,7 @@ where the ADC, not the array read, limits it, at their power and area.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +40,9 @@ __all__ = [
     "useful_copies",
 ]
 
-MAX_OPTIONS = 500_000  # over this the problem would take minutes and gigabytes: refuse
+MAX_OPTIONS = (
+    5_000_000  # ~200 MB of options; dp and bisect answer it in about a second: refuse more
+)
 MAX_BUSY_PS = 2**52  # ~75 minutes per inference; also keeps busy times exact as floats
 _MAX_MERGE = 4_000_000  # option pairs formed when merging two loop members
 
@@ -196,15 +199,25 @@ def useful_copies(parallel: int, limit: int | None = None) -> list[int]:
 
     About ``2·sqrt(parallel)`` values; ``limit`` caps the largest count.
     """
+    return copy_counts(parallel, limit).tolist()
+
+
+def copy_counts(parallel: int, limit: int | None = None) -> np.ndarray:
+    """:func:`useful_copies` as an int64 array, in numpy.
+
+    Every such ``d`` is either at most ``r = isqrt(parallel)`` or the smallest
+    count giving a round count ``q <= r + 1``, which is ``ceil(parallel / q)``; of
+    the candidates (ascending), keep the first of each round count.
+    """
     limit = parallel if limit is None else min(limit, parallel)
-    out, d = [], 1
-    while d <= limit:
-        out.append(d)
-        q = -(-parallel // d)
-        if q == 1:
-            break
-        d = -(-parallel // (q - 1))  # first d whose ceil(parallel/d) drops below q
-    return out
+    r = math.isqrt(parallel)
+    q = np.arange(1, r + 2, dtype=np.int64)
+    cand = np.unique(np.concatenate([np.arange(1, r + 1, dtype=np.int64), -(-parallel // q)]))
+    cand = cand[cand <= limit]
+    rounds = -(-parallel // cand)
+    first = np.ones(cand.size, dtype=bool)
+    first[1:] = rounds[1:] < rounds[:-1]
+    return cand[first]
 
 
 def _kind(layer: LayerDemand) -> str:
@@ -225,11 +238,13 @@ def _layer_options(
 
     ``per_copy`` is the crossbars one copy reserves (:func:`hitm.movement.copy_crossbars`).
     """
-    copies = np.array(useful_copies(layer.parallel, limit), dtype=np.int64)
+    copies = copy_counts(layer.parallel, limit)
+    rounds = -(-layer.parallel // copies)
     parts = []
     for adcs, cycle in adc_cycles:
         costs = layer_costs(hw, per_copy, copies, adcs)
-        busy = np.array([layer.busy_at_cycle_ps(int(d), cycle) for d in copies], dtype=np.int64)
+        # busy_at_cycle_ps, for every count at once (each fits int64: see MAX_BUSY_PS)
+        busy = layer.steps * rounds * (layer.mvm_cycles * cycle)
         cost = np.stack([costs[r] for r in resources], axis=1)
         parts.append((copies[:, None], np.full((len(copies), 1), adcs), cost, busy))
     if len(parts) == 1:
@@ -367,9 +382,7 @@ def build_problem(
             seen_loops[layer.loop] = len(groups)
             groups.append((layer.loop, "loop", [layer]))
 
-    estimate = len(adc_choices) * sum(
-        len(useful_copies(m.parallel, limit(m))) for m in weight_layers
-    )
+    estimate = len(adc_choices) * sum(copy_counts(m.parallel, limit(m)).size for m in weight_layers)
     if estimate > MAX_OPTIONS:
         raise DescriptionError(
             f"budget: the problem would have {estimate:,} options (limit {MAX_OPTIONS:,});"
@@ -456,8 +469,7 @@ def _with_data_movement(
 def _placed_copies(stages: Sequence[Stage]) -> tuple[np.ndarray, ...]:
     """Copies per option as the placement reads them: a loop's block is one copy."""
     return tuple(
-        np.ones(s.n_options, dtype=np.int64) if s.is_loop else s.copies[:, 0].copy()
-        for s in stages
+        np.ones(s.n_options, dtype=np.int64) if s.is_loop else s.copies[:, 0].copy() for s in stages
     )
 
 

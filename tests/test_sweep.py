@@ -80,6 +80,12 @@ def test_a_bad_spec_lists_every_problem():
         DescriptionError, match=r"hardware\.axes\.rows\[100\]\.rows: must be a power of two"
     ):
         parse_spec({"networks": ["captioner"], "hardware": {"axes": {"rows": [100]}}})
+    # A list where an axis value belongs is refused by its field (it was a TypeError from
+    # hashing it; found by the fuzz campaign).
+    with pytest.raises(
+        DescriptionError, match=r"hardware\.axes\.rows\[\[\[1\]\]\]\.rows: expected an integer"
+    ):
+        parse_spec({"networks": ["captioner"], "hardware": {"axes": {"rows": [[[1]]]}}})
 
 
 def test_ranges_log_ranges_and_sampling():
@@ -107,7 +113,16 @@ def test_ranges_log_ranges_and_sampling():
     assert [p.key for p in first.points] == [p.key for p in again.points]
     # A Latin hypercube of 8 over axes of 8 values takes each value of each axis once.
     assert sorted(p.hardware["adc_rate_gsps"] for p in first.points) == rates
-    assert sorted(p.hardware["edram_kb"] for p in first.points) == [8, 16, 32, 64, 128, 256, 512, 1024]
+    assert sorted(p.hardware["edram_kb"] for p in first.points) == [
+        8,
+        16,
+        32,
+        64,
+        128,
+        256,
+        512,
+        1024,
+    ]
     random = parse_spec({**lhs, "sampling": {"random": 20}})
     assert len({p.key for p in random.points}) == len(random.points) == 20  # distinct points
 
@@ -310,7 +325,9 @@ def test_onnx_networks_random_sampling_and_design_mode():
         }
     )
     assert len(spec.points) == 5
-    assert [p.key for p in spec.points] == [p.key for p in parse_spec({**spec_doc(), "seed": 7}).points]
+    assert [p.key for p in spec.points] == [
+        p.key for p in parse_spec({**spec_doc(), "seed": 7}).points
+    ]
     frame = hitm.sweep(spec)
     assert len(frame) == 5 * 2 * 2
     assert set(frame["status"]) <= {"optimal", "feasible", "infeasible"}

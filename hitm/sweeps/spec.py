@@ -406,7 +406,9 @@ def parse_spec(doc: Any, base: Path | None = None, default_name: str = "sweep") 
         raise DescriptionError(problems)
     try:  # every axis value, with the fixed fields, must load as hardware
         for name, axis_values in axes.items():
-            for v in dict.fromkeys(axis_values):
+            # By their JSON text: a value may be a list (refused by its field, not by hash()).
+            distinct = {json.dumps(v, sort_keys=True, default=repr): v for v in axis_values}
+            for v in distinct.values():
                 load_hardware({**fixed, name: v}, path=f"hardware.axes.{name}[{v!r}]")
     except DescriptionError as exc:
         raise DescriptionError(exc.problems) from None
