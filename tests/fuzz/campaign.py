@@ -349,12 +349,17 @@ def evaluate_case(draw: st.DrawFn) -> Case:
     layers = (
         doc.get("network", {}).get("layers", []) if isinstance(doc.get("network"), dict) else []
     )
+    weighted = ("conv2d", "linear", "lstm", "gru", "rnn", "embedding")
     names = [
-        la["name"] for la in layers if isinstance(la, dict) and isinstance(la.get("name"), str)
+        la["name"]
+        for la in layers
+        if isinstance(la, dict) and isinstance(la.get("name"), str) and la.get("op") in weighted
     ]
-    copies: dict[Any, Any] = {n: draw(st.integers(1, 4)) for n in names if draw(st.booleans())}
+    copies: dict[Any, Any] = {
+        n: draw(st.sampled_from([1, 1, 1, 2])) for n in names if chance(draw, 0.6)
+    }
     if chance(draw, 0.7):
-        copies["default"] = draw(st.integers(1, 3))
+        copies["default"] = 1
     if chance(draw, 0.2):
         copies["conv*"] = 2
     if chance(draw, 0.3):
