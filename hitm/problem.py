@@ -353,7 +353,9 @@ def build_problem(
     full = budget.capacity(hw)
     resources = ("crossbars",) + (() if hw.share_tiles else ("tiles",))
     resources += tuple(r for r in ("power_uw", "area_um2") if r in full)
-    capacity = np.array([full.get(r, np.iinfo(np.int64).max // 4) for r in resources], np.int64)
+    unbounded = np.iinfo(np.int64).max // 4  # sums of costs stay exact in int64 below it
+    capacity = [min(int(full.get(r, unbounded)), unbounded) for r in resources]
+    capacity = np.array(capacity, np.int64)
     weight_layers = analysis.weight_layers
     adc_choices = design.adcs if design else (hw.adcs_per_crossbar,)
     adc_cycles = [(a, design.cycle_ps(hw, a) if design else hw.cycle_ps) for a in adc_choices]

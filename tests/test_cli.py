@@ -506,3 +506,13 @@ def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0
     assert result.stdout == f"hitm {version('hitm')}\n"
+
+
+@pytest.mark.parametrize("verb", ["solve", "import"])
+def test_an_integer_budget_flag_beyond_its_range_is_refused_by_name(verb) -> None:
+    """``--chips 99999999999999999999`` overflowed int64 inside the DP (found by the fuzz
+    campaign): flags follow the file's ranges (chips 1 to 4,096)."""
+    data = Path(__file__).resolve().parent / "data"
+    target = INSTANCES / "captioner.yaml" if verb == "solve" else data / "video_gru.onnx"
+    message = assert_user_error(run(verb, target, "--chips", "99999999999999999999"), 2)
+    assert message == "error: --chips: must be between 1 and 4,096, got 99999999999999999999"

@@ -27,6 +27,7 @@ from hitm.cli.options import (
     TimeOpt,
     UsageError,
     budget_options,
+    check_budget_flags,
 )
 from hitm.cli.output import (
     OneLineErrors,
@@ -184,6 +185,7 @@ def import_cmd(
             raise UsageError(f"{output}: already exists (use --force to overwrite)")
     doc = onnx_document(file)
     instance = parse_instance(doc, default_name=file.stem)
+    check_budget_flags(chips=chips, crossbars=crossbars)
     if chips is not None or crossbars is not None:
         doc["budget"] = {
             k: v for k, v in (("chips", chips), ("crossbars", crossbars)) if v is not None

@@ -35,6 +35,7 @@ __all__ = [
     "TimeOpt",
     "UsageError",
     "budget_options",
+    "check_budget_flags",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,6 +75,22 @@ CrossbarsOpt = Annotated[
 ]
 
 
+def check_budget_flags(**values: object) -> None:
+    """Budget flags by the file's own rules (positive, finite, in range), e.g. ``--chips``.
+
+    Raises
+    ------
+    UsageError
+        For the first value out of its field's range, named as its flag.
+    """
+    for key, value in values.items():
+        problems: list[str] = []
+        if value is not None:
+            BUDGET_SECTION.fields[key].check(value, f"--{key.replace('_', '-')}", problems)
+        if problems:
+            raise UsageError(problems[0])
+
+
 @dataclass(frozen=True)
 class BudgetFlags:
     """The budget and design-mode flags of one command line.
@@ -107,6 +124,7 @@ class BudgetFlags:
                 hw = dataclasses.replace(hw, interconnect=self.interconnect, name=name)
                 instance = dataclasses.replace(instance, hardware=hw)
         budget = instance.budget
+        check_budget_flags(chips=self.chips, crossbars=self.crossbars)
         if self.chips is not None or self.crossbars is not None:
             budget = dataclasses.replace(budget, chips=self.chips, crossbars=self.crossbars)
         elif file.suffix.lower() == ".onnx":  # ONNX holds no budget: the fewest chips that fit
@@ -120,12 +138,7 @@ class BudgetFlags:
             for r in RESOURCES.values()
             if r.budget_field != "crossbars"
         }
-        for key, value in limits.items():  # the file's own rules (positive, finite, in range)
-            problems: list[str] = []
-            if value is not None:
-                BUDGET_SECTION.fields[key].check(value, f"--{key.replace('_', '-')}", problems)
-            if problems:
-                raise UsageError(problems[0])
+        check_budget_flags(**limits)
         budget = dataclasses.replace(budget, **{k: v for k, v in limits.items() if v is not None})
         space = instance.design
         if self.adcs is not None:
