@@ -349,6 +349,7 @@ def evaluate_case(draw: st.DrawFn) -> Case:
     layers = (
         doc.get("network", {}).get("layers", []) if isinstance(doc.get("network"), dict) else []
     )
+    layers = layers if isinstance(layers, list) else []  # a mutation may have retyped it
     weighted = ("conv2d", "linear", "lstm", "gru", "rnn", "embedding")
     names = [
         la["name"]
