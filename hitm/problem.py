@@ -276,6 +276,9 @@ def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
 
     Row ``i`` is dropped iff some earlier kept row is no dearer anywhere; checked
     a block at a time against the kept rows and within the block, in numpy.
+    Within a block any earlier row will do, kept or not: domination is
+    transitive, so a dropped row that is no dearer than ``i`` has a kept row
+    (earlier still) that is no dearer either.
     """
     kept = np.empty((0, cost.shape[1]), dtype=cost.dtype)
     keep: list[np.ndarray] = []
@@ -286,9 +289,7 @@ def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
         # Within the block, by an earlier row that is itself alive.
         earlier = np.tril(np.ones((len(rows), len(rows)), dtype=bool), k=-1)
         leq = np.all(rows[None, :, :] <= rows[:, None, :], axis=2) & earlier  # [i, j]: j ≤ i
-        for i in np.flatnonzero(alive):
-            if np.any(leq[i] & alive):
-                alive[i] = False
+        alive &= ~np.any(leq, axis=1)
         idx = np.flatnonzero(alive)
         keep.append(start + idx)
         kept = np.concatenate([kept, rows[idx]])

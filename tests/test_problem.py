@@ -19,6 +19,8 @@ import itertools
 import numpy as np
 import pytest
 from helpers import MVM, ONEHOT, instance, problem_from
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hitm.analysis import analyze
 from hitm.budget import Budget, DesignSpace
@@ -226,3 +228,22 @@ def test_recurrent_layers_get_a_lever():
     best = solve(p, "cpsat")
     assert best.status == "optimal" and best.bottleneck_ps == 4_000_000
     assert best.adcs == {"rnn": 4}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 4)), max_size=40),
+    st.sampled_from([1, 3, 256]),
+)
+def test_undominated_rows_are_the_brute_force_ones(rows, block) -> None:
+    """Rows in sweep order (fastest first): a row is dropped iff an earlier row is no dearer
+    in every column; with ties the first stays. Blocks of 1, 3 and 256 rows all agree."""
+    from hitm.problem import _undominated
+
+    cost = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    brute = [
+        i
+        for i in range(len(rows))
+        if not any(all(a <= b for a, b in zip(rows[j], rows[i], strict=True)) for j in range(i))
+    ]
+    assert _undominated(cost, block).tolist() == brute
