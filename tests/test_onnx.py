@@ -680,15 +680,21 @@ def test_pytorch_video_frames_become_gru_steps() -> None:
     assert layers["classifier"]["parallel"] == 8
 
 
-def test_a_name_that_is_not_utf8_text_is_not_a_valid_model(tmp_path) -> None:
-    """One byte of a node's name made 0xff keeps the protobuf framing (same length) and
-    passes onnx.checker, but protobuf returns the name as bytes: refused by name, not a
-    TypeError deep in the import (found by the fuzz campaign)."""
+@pytest.mark.parametrize(
+    ("text", "damaged"),
+    [
+        (b'\x1a\x08/gru/GRU"', b'\x1a\x08/gru/G\xffU"'),  # field 3 of a node: its name
+        (b"\x1a\x062.13.0", b"\x1a\x06\xb2.13.0"),  # field 3 of the model: producer_version
+    ],
+)
+def test_a_name_that_is_not_utf8_text_is_not_a_valid_model(tmp_path, text, damaged) -> None:
+    """One byte of a string made invalid UTF-8 keeps the protobuf framing (same length) and
+    passes onnx.checker, but protobuf returns the string as bytes: refused, not a
+    TypeError deep in the import (both found by the fuzz campaign)."""
     data = (DATA / "video_gru.onnx").read_bytes()
-    name = b'\x1a\x08/gru/GRU"'  # field 3 (the node's name), 8 bytes, then its op type
-    assert data.count(name) == 1
+    assert data.count(text) == 1
     path = tmp_path / "damaged.onnx"
-    path.write_bytes(data.replace(name, b'\x1a\x08/gru/G\xffU"'))
+    path.write_bytes(data.replace(text, damaged))
     result = CliRunner().invoke(app, ["import", str(path)])
     assert result.exit_code == 2, result.output
     assert result.stdout == ""

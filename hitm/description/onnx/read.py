@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import onnx
+from google.protobuf.descriptor import FieldDescriptor
 from onnx import shape_inference
 
 from hitm.errors import DescriptionError
@@ -57,22 +59,28 @@ def read_model(path: Path) -> onnx.ModelProto:
     return model
 
 
-def _all_text(model: onnx.ModelProto) -> bool:
-    """Whether every name the import reads is text (protobuf hands back undecodable
-    strings of a damaged file as bytes, which the checker lets through)."""
-    g = model.graph
-    names: list[object] = [model.producer_name, g.name]
-    names += [v.name for v in (*g.input, *g.output, *g.value_info, *g.initializer)]
-    for node in g.node:
-        names += [node.name, node.op_type, node.domain, *node.input, *node.output]
-        for attr in node.attribute:
-            names.append(attr.name)
-            for raw in (attr.s, *attr.strings):
-                try:
-                    raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    return False
-    return all(isinstance(n, str) for n in names)
+def _all_text(message: Any) -> bool:
+    """Whether every string field of ``message``, at any depth, is text.
+
+    protobuf hands back the undecodable strings of a damaged file as bytes (a
+    name, an op type, the producer's version), which the checker lets through;
+    a string attribute's bytes must decode too.
+    """
+    for field, value in message.ListFields():
+        values = value if field.is_repeated else (value,)
+        if field.type == FieldDescriptor.TYPE_STRING:
+            if not all(isinstance(v, str) for v in values):
+                return False
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            if not all(_all_text(v) for v in values):
+                return False
+        elif field.type == FieldDescriptor.TYPE_BYTES and isinstance(message, onnx.AttributeProto):
+            try:
+                for v in values:
+                    v.decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+    return True
 
 
 def fix_symbolic_batch(path: Path, model: onnx.ModelProto) -> None:
