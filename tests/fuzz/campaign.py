@@ -635,7 +635,7 @@ def table(tally: Counter[tuple[str, str]], seconds: float, machine: str) -> str:
     lines = [
         "# Fuzz campaign: outcomes per verb",
         "",
-        f"`python -m pytest tests/fuzz --hypothesis-profile=long`: {total:,} CLI calls in"
+        f"`python -m pytest tests/fuzz --hypothesis-profile=long`: {total:,} calls (CLI and Python API) in"
         f" {seconds / 60:.1f} min on {machine} (tests/fuzz/campaign.py says what is generated"
         " and what is checked). A call in a broken-promise column is a bug.",
         "",
