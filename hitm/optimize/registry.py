@@ -77,7 +77,7 @@ SOLVERS: dict[Method, Solver] = {
         ),
         Solver(
             Method.GREEDY,
-            _untimed(solve_greedy),
+            lambda problem, request: solve_greedy(problem, request.left()),
             "raise the bottleneck stage to its next option while it fits",
             "never assumed",
             placed=solve_blind,
