@@ -6,7 +6,9 @@ writes the table of outcomes per verb to ``bench/results/fuzz.md``.
 
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
 import time
 from pathlib import Path
 
@@ -34,5 +36,9 @@ def outcome_table():
     from campaign import TALLY, table
 
     RESULTS.mkdir(exist_ok=True)
-    text = table(TALLY, time.perf_counter() - start, platform.platform())
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    machine = f"{platform.platform()}, {os.cpu_count()} cores, commit {commit or 'unknown'}"
+    text = table(TALLY, time.perf_counter() - start, machine)
     (RESULTS / "fuzz.md").write_text(text, encoding="utf-8")
