@@ -14,7 +14,7 @@ length, so every budget of 1 to 64 chips is feasible; layer sizes do not scale
 with the budget.
 
 Methods: dp, bisect, greedy, cpsat, ilp (HiGHS) and ilp (CBC), each timed
-through ``hitm.solve`` (cpsat and ilp include the DP they are warm-started
+through ``hitm.solve`` (cpsat and ilp include the bisection they are warm-started
 from) with a per-solve time limit. A method that runs out of time is skipped
 on longer chains at the same budget, and so is one whose time, extrapolated
 from its two longest chains at that budget, would exceed 1.5 times the limit
@@ -439,7 +439,7 @@ def write_markdown(rows: Sequence[Mapping[str, object]], limit: float, seconds: 
         *[f"- {k}: {v}" for k, v in env.items()],
         "",
         "Chains as described in bench/scaling.py (seeded); ISAAC chips of 16,128 crossbars. "
-        "Times are wall seconds of `hitm.solve` (cpsat and ilp include the DP warm start); "
+        "Times are wall seconds of `hitm.solve` (cpsat and ilp include the bisection warm start); "
         f"per-solve limit {limit:g} s. `timeout`: no design within the limit; `feasible` "
         "(cpsat, ilp): a design but no proof within the limit; `killed`: still running at "
         f"{GRACE} × the limit + {GRACE_S} s (the solver overran its own limit); `error`: the "
