@@ -516,3 +516,41 @@ def test_an_integer_budget_flag_beyond_its_range_is_refused_by_name(verb) -> Non
     target = INSTANCES / "captioner.yaml" if verb == "solve" else data / "video_gru.onnx"
     message = assert_user_error(run(verb, target, "--chips", "99999999999999999999"), 2)
     assert message == "error: --chips: must be between 1 and 4,096, got 99999999999999999999"
+
+
+def test_every_json_document_carries_its_provenance(tmp_path) -> None:
+    """hitm's version, the input's sha256, the hardware after its overrides, the budget
+    after the flags, and the solver libraries' versions: enough to reproduce the numbers."""
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    path = tmp_path / "net.yaml"
+    text = (INSTANCES / "captioner.yaml").read_text().replace(
+        "hardware: {preset: isaac}", "hardware: {preset: isaac, rows: 256}"
+    )
+    assert "rows: 256" in text
+    path.write_text(text)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    copies = tmp_path / "copies.yaml"
+    copies.write_text("default: 1\n")
+    commands = {
+        "solve": ["solve", path, "-m", "ilp", "--backend", "cbc", "--chips", "2", "--json"],
+        "analyze": ["analyze", path, "--json"],
+        "evaluate": ["evaluate", path, "--copies", copies, "--json"],
+        "compare": ["compare", path, "--time-limit", "5", "--json"],
+        "pareto": ["pareto", path, "--json"],
+    }
+    for verb, args in commands.items():
+        result = run(*args)
+        assert result.exit_code == 0, (verb, result.output)
+        where = json.loads(result.stdout)["provenance"]
+        assert where["hitm_version"] == version("hitm")
+        assert where["input"] == {"path": str(path), "sha256": sha}, verb
+        assert where["hardware"]["rows"] == 256 and where["hardware"]["name"] == "isaac*"
+    solve = json.loads(run(*commands["solve"]).stdout)["provenance"]
+    assert solve["budget"] == {"chips": 2}
+    assert solve["methods"] == ["ilp:cbc"]
+    assert solve["solver_versions"] == {"pulp": version("pulp")}
+    compare = json.loads(run(*commands["compare"]).stdout)["provenance"]
+    assert set(compare["solver_versions"]) == {"ortools", "pulp", "highspy"}

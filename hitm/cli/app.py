@@ -60,6 +60,7 @@ from hitm.report.documents import (
     solve_json,
 )
 from hitm.report.format import fmt_amount
+from hitm.report.provenance import provenance_json
 from hitm.report.tables import (
     analysis_table,
     baselines_table,
@@ -147,7 +148,9 @@ def analyze_cmd(
     flows = traffic(analysis)
     warnings = instance.hardware.warnings
     if as_json:
-        emit_json(analysis_json(analysis, flows), warnings)
+        emit_json(
+            analysis_json(analysis, flows), warnings, provenance_json(file, instance.hardware)
+        )
         return
     warn(warnings)
     show(analysis_table(analysis, flows, all_layers))
@@ -271,7 +274,11 @@ def evaluate_cmd(
         raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
     naive, unlimited = baselines(problem)
     if as_json:
-        emit_json(evaluate_json(problem, metrics, naive, unlimited), instance.hardware.warnings)
+        emit_json(
+            evaluate_json(problem, metrics, naive, unlimited),
+            instance.hardware.warnings,
+            provenance_json(file, instance.hardware, problem.budget),
+        )
         return
     warn(instance.hardware.warnings)
     title = f"{instance.network.name}: design from {copies}"
@@ -307,7 +314,11 @@ def solve_cmd(
         title = f"{instance.network.name}: {result.label} design, busy time per stage"
         wrote(plot_stages(design, plot, title=title))
     if as_json:
-        emit_json(solve_json(problem, result, design, naive, unlimited), instance.hardware.warnings)
+        emit_json(
+            solve_json(problem, result, design, naive, unlimited),
+            instance.hardware.warnings,
+            provenance_json(file, instance.hardware, problem.budget, [result.label]),
+        )
         return
     warn(instance.hardware.warnings)
     proof = f"{result.status} in {result.seconds:.3f} s"
@@ -332,7 +343,9 @@ def compare_cmd(
     _, unlimited = baselines(problem)
     warnings = problem.analysis.hardware.warnings
     if as_json:
-        emit_json(compare_json(problem, comparison, unlimited), warnings)
+        labels = [r.label for r in comparison.results]
+        where = provenance_json(file, problem.analysis.hardware, problem.budget, labels)
+        emit_json(compare_json(problem, comparison, unlimited), warnings, where)
     else:
         warn(warnings)
         show(compare_table(problem, list(comparison.results), comparison.best_bound_ps, unlimited))
@@ -399,7 +412,11 @@ def pareto_cmd(
 
         wrote(plot_frontier(front, plot))
     if as_json:
-        emit_json(frontier_json(front), instance.hardware.warnings)
+        emit_json(
+            frontier_json(front),
+            instance.hardware.warnings,
+            provenance_json(file, instance.hardware, instance.budget),
+        )
         return
     warn(instance.hardware.warnings)
     show(frontier_table(front))

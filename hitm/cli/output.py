@@ -183,10 +183,15 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit_json(doc: Any, warnings: Sequence[str] = ()) -> None:
-    """Write one JSON document to stdout; ``warnings`` (if any) go in its ``warnings`` key."""
+def emit_json(
+    doc: Any, warnings: Sequence[str] = (), provenance: dict[str, Any] | None = None
+) -> None:
+    """Write one JSON document to stdout; ``warnings`` (if any) go in its ``warnings`` key,
+    ``provenance`` (:func:`~hitm.report.provenance.provenance_json`) in its own."""
     if warnings and isinstance(doc, dict):
         doc = {**doc, "warnings": list(warnings)}
+    if provenance is not None and isinstance(doc, dict):
+        doc = {**doc, "provenance": provenance}
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
