@@ -222,6 +222,7 @@ def test_pareto_cli_json():
     doc = json.loads(result.stdout)
     inst, a = _captioner()
     front = frontier(a, "crossbars", budget=inst.budget)
+    assert doc.pop("provenance")["input"]["path"] == "instances/captioner.yaml"
     assert doc == json.loads(json.dumps(frontier_json(front)))
     assert doc["resource"] == "crossbars" and doc["unit"] == "crossbars"
     assert doc["n_points"] == len(doc["points"]) == len(front)

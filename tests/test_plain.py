@@ -114,3 +114,24 @@ def test_analyze_all_on_a_long_network_prints_what_rich_would(tmp_path) -> None:
     )
     assert result.stdout.startswith(expected)
     assert result.stdout.count("\n") > 2 * LARGE_TABLE_ROWS
+
+
+def test_stdout_fits_the_terminal_and_never_folds_when_piped() -> None:
+    """In an 80-column terminal every line of a wide table fits in 80 cells (rich folds
+    cells); piped, the same table keeps each row on one line, wider than any terminal."""
+    from rich.cells import cell_len
+
+    from hitm.cli.output import PIPED_WIDTH, _Stdout
+
+    table = sat_tables()[0]  # 12 columns, about 150 cells wide
+    in_terminal = _Stdout(
+        file=io.StringIO(), force_terminal=True, color_system=None, _environ={"COLUMNS": "80"}
+    )
+    in_terminal.print(table)
+    lines = in_terminal.file.getvalue().splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    piped = _Stdout(file=io.StringIO())
+    assert not piped.is_terminal and piped.width == PIPED_WIDTH
+    piped.print(table)
+    assert piped.file.getvalue() == drawn_by_rich(table)  # natural width, one line a row
+    assert max(cell_len(line) for line in piped.file.getvalue().splitlines()) > 80

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - older Typer with Click itself
 __all__ = [
     "FLAGS",
     "LARGE_TABLE_ROWS",
+    "PIPED_WIDTH",
     "OneLineErrors",
     "emit_json",
     "err",
@@ -48,8 +49,23 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+PIPED_WIDTH = 10_000
+"""Piped or redirected, stdout is this wide: a table row stays one line for grep and awk."""
+
+
+class _Stdout(Console):
+    """stdout: as wide as the terminal it is printed in (rich folds cells to fit);
+    piped, :data:`PIPED_WIDTH`, so nothing folds."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self.is_terminal:
+            return super().size
+        return ConsoleDimensions(PIPED_WIDTH, 25)
+
+
 # Tables and lines hold user text (layer and input names): never read as markup.
-out = Console(width=160, markup=False)
+out = _Stdout(markup=False)
 err = Console(stderr=True)
 
 LARGE_TABLE_ROWS = 500

@@ -30,15 +30,15 @@ RESULTS = Path(__file__).resolve().parent.parent.parent / "bench" / "results"
 def outcome_table():
     """After a long run, the calls per verb and outcome, with the machine and the time."""
     start = time.perf_counter()
+    commit = subprocess.run(  # the code under test is the code at the start
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     yield
     if settings.default.max_examples < LONG_CASES:
         return
     from campaign import TALLY, table
 
     RESULTS.mkdir(exist_ok=True)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     machine = f"{platform.platform()}, {os.cpu_count()} cores, commit {commit or 'unknown'}"
     text = table(TALLY, time.perf_counter() - start, machine)
     (RESULTS / "fuzz.md").write_text(text, encoding="utf-8")
