@@ -22,18 +22,20 @@ import numpy as np
 from formulations.placement import cut_traffic
 from formulations.placement import period as placed_period
 from hitm.analysis import Analysis
+from hitm.budget import Budget
 from hitm.costs import DesignCosts, design_costs, layer_costs
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
 from hitm.optimize.placement import best_cuts
 from hitm.optimize.result import SolveResult, Status
 from hitm.patterns import per_layer
-from hitm.problem import AllocationProblem
+from hitm.problem import AllocationProblem, build_problem
 
 __all__ = [
     "Metrics",
     "StageMetrics",
     "baselines",
+    "ceiling",
     "check_allocation",
     "evaluate",
     "naive_adcs",
@@ -506,3 +508,27 @@ def baselines(problem: AllocationProblem) -> tuple[Metrics, Metrics]:
     """The naive design and the unlimited optimum (fastest copies and ADCs, no budget)."""
     unlimited = evaluate(problem, unlimited_copies(problem), unlimited_adcs(problem))
     return evaluate(problem, naive_copies(problem)), unlimited
+
+
+def ceiling(problem: AllocationProblem, unlimited: Metrics) -> Metrics | None:
+    """The cheapest design that reaches the unlimited throughput, without a budget.
+
+    The unlimited design puts every layer at its fastest (a copy per independent
+    MVM); most layers reach its bottleneck with far fewer copies. Each stage
+    takes its cheapest option (crossbars first) meeting that bottleneck: the
+    frontier's ceiling point. None with data movement priced (links make the
+    period depend on the placement, which the frontier does not model).
+    """
+    if problem.placement is not None:
+        return None
+    # The budget's own problem may leave out the copy counts the ceiling needs.
+    free = build_problem(
+        problem.analysis, Budget(crossbars=unlimited.usage["crossbars"]), design=problem.design
+    )
+    target = unlimited.bottleneck_ps
+    choice = []
+    for stage in free.stages:
+        meets = np.flatnonzero(stage.busy_ps <= target)
+        cheapest = np.lexsort(stage.cost[meets].T[::-1])[0]  # crossbars, then the rest
+        choice.append(int(meets[cheapest]))
+    return evaluate(problem, free.copies_of(choice), free.adcs_of(choice))

@@ -554,3 +554,21 @@ def test_every_json_document_carries_its_provenance(tmp_path) -> None:
     assert solve["solver_versions"] == {"pulp": version("pulp")}
     compare = json.loads(run(*commands["compare"]).stdout)["provenance"]
     assert set(compare["solver_versions"]) == {"ortools", "pulp", "highspy"}
+
+
+@pytest.mark.parametrize("name", ["captioner", "nic", "s2vt"])
+def test_the_ceiling_design_is_the_frontiers_ceiling(name) -> None:
+    """Two "unlimited" designs, named apart: every layer at its fastest (the captioner:
+    633,380 crossbars) and the cheapest reaching that throughput (22,004), which is the
+    point where `pareto`'s frontier reaches its ceiling; `solve` reports both."""
+    import json
+
+    path = INSTANCES / f"{name}.yaml"
+    solved = json.loads(run("solve", path, "--json").stdout)
+    front = json.loads(run("pareto", path, "--json").stdout)
+    top, fastest = solved["ceiling"], solved["unlimited"]
+    assert top["bottleneck_ps"] == fastest["bottleneck_ps"] == front["unlimited"]["bottleneck_ps"]
+    assert top["crossbars_used"] == front["unlimited"]["budget"] == front["points"][-1]["budget"]
+    assert fastest["crossbars_used"] == front["unlimited"]["design_budget"]
+    if name == "captioner":
+        assert (top["crossbars_used"], fastest["crossbars_used"]) == (22_004, 633_380)

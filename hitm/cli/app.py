@@ -49,7 +49,7 @@ from hitm.files import write_whole
 from hitm.frontier import frontier
 from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.optimize import solve
-from hitm.pipeline import Metrics, baselines, evaluate, verified
+from hitm.pipeline import Metrics, baselines, ceiling, evaluate, verified
 from hitm.problem import AllocationProblem, build_problem, naive_chips
 from hitm.report.documents import (
     analysis_json,
@@ -226,11 +226,15 @@ def _print_design(
     naive: Metrics,
     unlimited: Metrics,
 ) -> None:
-    """A design's stages, then it beside the naive and unlimited designs, then their costs."""
+    """A design's stages, then it beside the naive, ceiling and unlimited designs, then costs."""
     show(design_table(design, title, adcs=problem.design is not None))
     if design.links or design.chip_crossbars:
         show(placement_table(design))
-    designs = {label: design, "naive": naive, "unlimited": unlimited}
+    designs = {label: design, "naive": naive}
+    top = ceiling(problem, unlimited)
+    if top is not None:
+        designs["ceiling (cheapest at the unlimited throughput)"] = top
+    designs["unlimited (every layer at its fastest)"] = unlimited
     show(baselines_table(problem, designs, unlimited))
     show(costs_table(designs))
 

@@ -13,7 +13,7 @@ from hitm.comparison import Comparison
 from hitm.costs import CostTable, DesignCosts
 from hitm.frontier import Frontier, FrontierPoint
 from hitm.optimize import SolveResult
-from hitm.pipeline import Metrics
+from hitm.pipeline import Metrics, ceiling
 from hitm.problem import AllocationProblem
 from hitm.resources import binding
 from hitm.traffic import Traffic
@@ -313,6 +313,16 @@ def solve_json(
         **design_json(design, unlimited),
         "crossbars_budget": int(problem.capacity[0]),
         "naive": design_json(naive, unlimited),
+        **_unlimited_json(problem, unlimited),
+    }
+
+
+def _unlimited_json(problem: AllocationProblem, unlimited: Metrics) -> dict[str, Any]:
+    """The two unlimited designs: ``unlimited`` (every layer at its fastest) and ``ceiling``
+    (the cheapest reaching the same throughput; null with data movement priced)."""
+    top = ceiling(problem, unlimited)
+    return {
+        "ceiling": None if top is None else design_json(top, unlimited),
         "unlimited": design_json(unlimited, unlimited),
     }
 
@@ -325,7 +335,7 @@ def evaluate_json(
         "network": problem.analysis.network.name,
         "design": design_json(design, unlimited),
         "naive": design_json(naive, unlimited),
-        "unlimited": design_json(unlimited, unlimited),
+        **_unlimited_json(problem, unlimited),
     }
 
 
