@@ -135,3 +135,18 @@ def test_stdout_fits_the_terminal_and_never_folds_when_piped() -> None:
     piped.print(table)
     assert piped.file.getvalue() == drawn_by_rich(table)  # natural width, one line a row
     assert max(cell_len(line) for line in piped.file.getvalue().splitlines()) > 80
+
+
+def test_a_spinner_shows_on_a_terminal_and_nothing_when_piped() -> None:
+    """Long commands say what they are doing on stderr in a terminal; piped, stderr keeps
+    its one line per message, so nothing is printed."""
+    from hitm.cli.output import busy
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=80)
+    with busy("cpsat: 121,384 options, up to 9.0 s", terminal):
+        pass
+    assert "cpsat: 121,384 options" in terminal.file.getvalue()
+    piped = Console(file=io.StringIO())
+    with busy("cpsat: 121,384 options", piped):
+        pass
+    assert piped.file.getvalue() == ""

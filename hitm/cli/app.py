@@ -31,6 +31,7 @@ from hitm.cli.options import (
 )
 from hitm.cli.output import (
     OneLineErrors,
+    busy,
     emit_json,
     err,
     left_of,
@@ -309,7 +310,10 @@ def solve_cmd(
     _check_plot(plot)
     instance = flags.load(file)
     problem = _problem(instance)
-    result = solve(problem, method, left_of(time_limit), backend=backend)
+    limit = left_of(time_limit)
+    options = sum(stage.n_options for stage in problem.stages)
+    with busy(f"{method}: {options:,} options, up to {limit:.1f} s"):
+        result = solve(problem, method, limit, backend=backend)
     design = verified(problem, result)
     naive, unlimited = baselines(problem)
     if plot is not None:
@@ -343,7 +347,8 @@ def compare_cmd(
 ) -> None:
     """Run every method on the same problem; exit 4 if two proven optima disagree."""
     problem = _problem(flags.load(file))
-    comparison = compare(problem, time_limit)
+    with busy(f"every method, up to {time_limit:g} s each"):
+        comparison = compare(problem, time_limit)
     _, unlimited = baselines(problem)
     warnings = problem.analysis.hardware.warnings
     if as_json:
@@ -410,7 +415,10 @@ def pareto_cmd(
             raise UsageError(f"--up-to: must be positive, got {up_to}")
         cap = spec.to_units(up_to)
     analysis = analyze(instance.network, instance.hardware)
-    front = frontier(analysis, resource, design=instance.design, budget=instance.budget, up_to=cap)
+    with busy(f"the exact {resource} frontier"):
+        front = frontier(
+            analysis, resource, design=instance.design, budget=instance.budget, up_to=cap
+        )
     if plot is not None:
         from hitm.report.plots import plot_frontier
 

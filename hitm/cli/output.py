@@ -37,6 +37,7 @@ __all__ = [
     "LARGE_TABLE_ROWS",
     "PIPED_WIDTH",
     "OneLineErrors",
+    "busy",
     "emit_json",
     "err",
     "left_of",
@@ -209,6 +210,21 @@ def emit_json(
     if provenance is not None and isinstance(doc, dict):
         doc = {**doc, "provenance": provenance}
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@contextlib.contextmanager
+def busy(what: str, console: Console | None = None) -> Iterator[None]:
+    """A spinner on stderr saying ``what`` hitm is doing, when stderr is a terminal.
+
+    Piped or redirected, nothing is printed (stderr keeps its one line per
+    message); the spinner line is erased when the work ends.
+    """
+    console = console or err
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(spell_out(what), spinner="dots"):
+        yield
 
 
 def warn(warnings: Sequence[str]) -> None:
