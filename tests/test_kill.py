@@ -10,6 +10,8 @@ tests/test_sweep.py.
 
 from __future__ import annotations
 
+import csv
+import io
 import subprocess
 import sys
 import time
@@ -63,6 +65,42 @@ def test_kill_9_at_any_moment_leaves_the_file_whole_or_absent(tmp_path, kind) ->
     names = [p.name for p in tmp_path.iterdir()]
     strays = [n for n in names if n.startswith(".")]
     assert all(n.startswith(".killed") for n in strays), strays  # hidden, beside the target
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    """A sweep's CSV rows without their timing columns (the rest is deterministic)."""
+    assert text.endswith("\n")  # a cut-off file ends mid-row
+    return [
+        {k: v for k, v in row.items() if "second" not in k and "rows_per" not in k}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
+
+
+def test_kill_9_during_a_sweep_leaves_its_csv_whole_or_absent(tmp_path) -> None:
+    """``sweep --csv`` writes its rows through the same whole-file path: killed at any
+    point of its run, the CSV is absent or holds every row (header and four rows here)."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("networks: [captioner]\nhardware: {axes: {rows: [64, 128]}}\n"
+                    "budgets: {chips: [1, 2]}\n")  # fmt: skip
+    args = ["sweep", spec, "--store", tmp_path / "reference.duckdb", "--csv"]
+    t = time.perf_counter()
+    subprocess.run(hitm(*args, tmp_path / "reference.csv"), check=True, capture_output=True)
+    duration = time.perf_counter() - t
+    reference = (tmp_path / "reference.csv").read_text()
+    assert len(reference.splitlines()) == 5
+    for i, fraction in enumerate((0.8, 0.95, 0.99)):
+        out = tmp_path / f"killed{i}.csv"
+        store = tmp_path / f"killed{i}.duckdb"
+        proc = subprocess.Popen(
+            hitm("sweep", spec, "--store", store, "--csv", out),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(fraction * duration)
+        proc.kill()
+        proc.wait(30)
+        if out.exists():
+            assert rows(out.read_text()) == rows(reference), f"killed at {fraction:.0%}"
 
 
 def test_concurrent_writers_to_one_path_leave_one_complete_file(tmp_path) -> None:
