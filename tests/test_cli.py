@@ -526,8 +526,10 @@ def test_every_json_document_carries_its_provenance(tmp_path) -> None:
     from importlib.metadata import version
 
     path = tmp_path / "net.yaml"
-    text = (INSTANCES / "captioner.yaml").read_text().replace(
-        "hardware: {preset: isaac}", "hardware: {preset: isaac, rows: 256}"
+    text = (
+        (INSTANCES / "captioner.yaml")
+        .read_text()
+        .replace("hardware: {preset: isaac}", "hardware: {preset: isaac, rows: 256}")
     )
     assert "rows: 256" in text
     path.write_text(text)
@@ -572,3 +574,20 @@ def test_the_ceiling_design_is_the_frontiers_ceiling(name) -> None:
     assert fastest["crossbars_used"] == front["unlimited"]["design_budget"]
     if name == "captioner":
         assert (top["crossbars_used"], fastest["crossbars_used"]) == (22_004, 633_380)
+
+
+def test_a_method_that_cannot_place_with_a_power_cap_names_the_ones_that_can() -> None:
+    """dp and bisect place on one resource only; with a power cap too they say that cpsat
+    and ilp do, and cpsat then proves the design."""
+    import json
+
+    args = ("solve", INSTANCES / "captioner.yaml", "--interconnect", "isaac", "--power-w", "100")
+    for method in ("dp", "bisect"):
+        message = assert_user_error(run(*args, "-m", method), 4)
+        assert (
+            f"{method} does not place with several budgeted resources yet: cpsat and ilp do"
+            in message
+        )
+    solved = json.loads(run(*args, "-m", "cpsat", "--time-limit", "20", "--json").stdout)
+    assert solved["status"] == "optimal"
+    assert solved["usage"]["power_uw"] <= 100_000_000

@@ -348,8 +348,8 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
             method,
             Status.ERROR,
             seconds=time.perf_counter() - start,
-            message="placement with several budgeted resources is not supported yet: budget"
-            " crossbars or chips only, or set interconnect: ideal",
+            message=f"{method} does not place with several budgeted resources yet: cpsat and"
+            " ilp do; or budget crossbars or chips only, or set interconnect: ideal",
         )
     relaxed = _relaxed(problem)
     if relaxed.bottleneck_ps is None:
