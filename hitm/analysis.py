@@ -8,11 +8,15 @@ each made of ``parallel`` independent ones (DESIGN.md, "Static analysis").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
 from hitm.hardware import Hardware
 from hitm.named import Named
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Analysis", "LayerDemand", "analyze", "busy_ps"]
 
@@ -101,6 +105,33 @@ class Analysis:
             "crossbars": sum(layer.crossbars for layer in self.layers),
             "weight_layers": len(self.weight_layers),
         }
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per layer, in topological order (pandas is imported only here).
+
+        Columns: ``layer``, ``op``, ``output`` (the shape), ``params``, ``macs``,
+        ``crossbars`` (one copy), ``steps``, ``parallel``, ``naive_busy_ps`` (one
+        copy; 0 without weights), ``loop`` (the decoder loop holding it, or None).
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "layer": layer.name,
+                    "op": layer.op,
+                    "output": str(layer.shape),
+                    "params": layer.params,
+                    "macs": layer.macs,
+                    "crossbars": layer.crossbars,
+                    "steps": layer.steps,
+                    "parallel": layer.parallel,
+                    "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
+                    "loop": layer.loop,
+                }
+                for layer in self.layers
+            ]
+        )
 
 
 def analyze(network: Network, hardware: Hardware) -> Analysis:

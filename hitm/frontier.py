@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,9 @@ from hitm.problem import AllocationProblem, build_problem
 from hitm.resources import FRONTIER_RESOURCES, Resource
 from hitm.resources import resource as find_resource
 from hitm.staircase import Staircase, breakpoints
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FRONTIER_RESOURCES",
@@ -178,6 +182,26 @@ class Frontier:
     def user(self, budget: int | np.ndarray) -> float | np.ndarray:
         """A budget in the user's unit (crossbars, W, mm²)."""
         return budget / self.scale if self.scale != 1 else budget
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Every breakpoint, one row each (pandas is imported only here).
+
+        Columns: ``budget`` in the user's unit (crossbars, W or mm², as
+        :attr:`unit` says), ``budget_units`` in the resource's integer units
+        (crossbars, µW, µm²: what :class:`FrontierPoint` holds), ``bottleneck_ps``,
+        ``throughput_per_s``, ``pct_of_unlimited``.
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "budget": self.user(self.budget),
+                "budget_units": self.budget,
+                "bottleneck_ps": self.bottleneck_ps,
+                "throughput_per_s": self.throughput_per_s,
+                "pct_of_unlimited": self.pct_of_unlimited(self.bottleneck_ps),
+            }
+        )
 
     def at(self, budget: int) -> FrontierPoint | None:
         """The best point within ``budget``; None below the first point."""

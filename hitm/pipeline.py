@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -30,6 +31,9 @@ from hitm.optimize.placement import best_cuts
 from hitm.optimize.result import SolveResult, Status
 from hitm.patterns import per_layer
 from hitm.problem import AllocationProblem, build_problem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Metrics",
@@ -141,6 +145,32 @@ class Metrics:
     @property
     def adcs(self) -> dict[str, int]:
         return {m: a for s in self.stages for m, a in zip(s.members, s.adcs, strict=True)}
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per stage, in pipeline order (pandas is imported only here).
+
+        Columns: ``stage``, ``kind``, ``members``, ``copies`` and ``adcs`` (one per
+        member), ``crossbars``, ``busy_ps``, ``utilisation`` (busy over the
+        period), ``bottleneck`` (whether it sets the period).
+        """
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "stage": s.name,
+                    "kind": s.kind,
+                    "members": list(s.members),
+                    "copies": list(s.copies),
+                    "adcs": list(s.adcs),
+                    "crossbars": s.crossbars,
+                    "busy_ps": s.busy_ps,
+                    "utilisation": s.utilisation,
+                    "bottleneck": s.name == self.bottleneck_stage,
+                }
+                for s in self.stages
+            ]
+        )
 
     @cached_property
     def costs(self) -> DesignCosts:

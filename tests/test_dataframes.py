@@ -1,0 +1,50 @@
+"""DataFrames for a Python user: an analysis per layer, a design per stage, a frontier's points."""
+
+from __future__ import annotations
+
+import numpy as np
+from helpers import INSTANCES
+
+from hitm import analyze, build_problem, evaluate, frontier, load_instance, solve
+
+
+def captioner():
+    inst = load_instance(INSTANCES / "captioner.yaml")
+    analysis = analyze(inst.network, inst.hardware)
+    return analysis, build_problem(analysis, inst.budget)
+
+
+def test_an_analysis_frame_has_a_row_per_layer_and_the_totals() -> None:
+    """The captioner (instances/captioner.yaml): 21 layers; conv1's 12,544 output positions
+    are its parallel MVMs, and one copy holds the stage 16 bit-slices × 12,544 × 100 ns
+    = 20.0704 ms (the naive design's bottleneck)."""
+    analysis, _ = captioner()
+    frame = analysis.to_dataframe()
+    assert len(frame) == len(analysis.layers) == 21
+    assert frame["params"].sum() == analysis.totals["params"]
+    assert frame["macs"].sum() == analysis.totals["macs"]
+    conv1 = frame.set_index("layer").loc["conv1"]
+    assert (conv1["parallel"], conv1["naive_busy_ps"]) == (12_544, 20_070_400_000)
+    assert frame.set_index("layer").loc["lstm", "loop"] == "loop:embed..word"
+
+
+def test_a_design_frame_has_a_row_per_stage_and_marks_the_bottleneck() -> None:
+    """The DP's 1-chip captioner design: 7 stages (five convolutions, the projection and
+    the decoder loop), 15,776 crossbars, bottleneck conv1 at 105.6 µs (README)."""
+    _, problem = captioner()
+    design = evaluate(problem, solve(problem).copies)
+    frame = design.to_dataframe()
+    assert len(frame) == len(design.stages) == 7
+    assert frame["crossbars"].sum() == design.usage["crossbars"] == 15_776
+    assert frame["busy_ps"].max() == design.bottleneck_ps == 105_600_000
+    assert frame.loc[frame["bottleneck"], "stage"].tolist() == ["conv1"]
+
+
+def test_a_frontier_frame_holds_every_breakpoint_in_both_units() -> None:
+    analysis, _ = captioner()
+    front = frontier(analysis, "area")
+    frame = front.to_dataframe()
+    assert len(frame) == len(front)
+    assert np.allclose(frame["budget"], frame["budget_units"] / 1e6)  # mm² and µm²
+    assert frame["pct_of_unlimited"].iloc[-1] == 100.0
+    assert (np.diff(frame["bottleneck_ps"]) < 0).all()
