@@ -146,31 +146,32 @@ class Metrics:
     def adcs(self) -> dict[str, int]:
         return {m: a for s in self.stages for m, a in zip(s.members, s.adcs, strict=True)}
 
-    def to_dataframe(self) -> pd.DataFrame:
-        """One row per stage, in pipeline order (pandas is imported only here).
+    def stage_rows(self) -> list[dict[str, object]]:
+        """Each stage as a plain dict: ``name``, ``kind``, ``members``, ``copies`` and
+        ``adcs`` (one per member), ``crossbars``, ``busy_ps``, ``utilisation`` (busy
+        over the period). The rows of ``--json``'s ``stages`` and of :meth:`to_dataframe`."""
+        return [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "members": list(s.members),
+                "copies": list(s.copies),
+                "adcs": list(s.adcs),
+                "crossbars": s.crossbars,
+                "busy_ps": s.busy_ps,
+                "utilisation": s.utilisation,
+            }
+            for s in self.stages
+        ]
 
-        Columns: ``stage``, ``kind``, ``members``, ``copies`` and ``adcs`` (one per
-        member), ``crossbars``, ``busy_ps``, ``utilisation`` (busy over the
-        period), ``bottleneck`` (whether it sets the period).
-        """
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per stage, in pipeline order (pandas is imported only here): the
+        columns of :meth:`stage_rows` and ``bottleneck`` (whether it sets the period)."""
         import pandas as pd
 
-        return pd.DataFrame(
-            [
-                {
-                    "stage": s.name,
-                    "kind": s.kind,
-                    "members": list(s.members),
-                    "copies": list(s.copies),
-                    "adcs": list(s.adcs),
-                    "crossbars": s.crossbars,
-                    "busy_ps": s.busy_ps,
-                    "utilisation": s.utilisation,
-                    "bottleneck": s.name == self.bottleneck_stage,
-                }
-                for s in self.stages
-            ]
-        )
+        frame = pd.DataFrame(self.stage_rows())
+        frame["bottleneck"] = frame["name"] == self.bottleneck_stage
+        return frame
 
     @cached_property
     def costs(self) -> DesignCosts:

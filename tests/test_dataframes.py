@@ -37,7 +37,7 @@ def test_a_design_frame_has_a_row_per_stage_and_marks_the_bottleneck() -> None:
     assert len(frame) == len(design.stages) == 7
     assert frame["crossbars"].sum() == design.usage["crossbars"] == 15_776
     assert frame["busy_ps"].max() == design.bottleneck_ps == 105_600_000
-    assert frame.loc[frame["bottleneck"], "stage"].tolist() == ["conv1"]
+    assert frame.loc[frame["bottleneck"], "name"].tolist() == ["conv1"]
 
 
 def test_a_frontier_frame_holds_every_breakpoint_in_both_units() -> None:

@@ -97,19 +97,7 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
         "copies": metrics.copies,
         "adcs": metrics.adcs,
         "binding": (binding(metrics.usage, metrics.capacity) or (None,))[0],
-        "stages": [
-            {
-                "name": s.name,
-                "kind": s.kind,
-                "members": list(s.members),
-                "copies": list(s.copies),
-                "adcs": list(s.adcs),
-                "crossbars": s.crossbars,
-                "busy_ps": s.busy_ps,
-                "utilisation": s.utilisation,
-            }
-            for s in metrics.stages
-        ],
+        "stages": metrics.stage_rows(),
     }
     doc["bottleneck_kind"] = metrics.bottleneck_kind
     if metrics.chip_crossbars:
