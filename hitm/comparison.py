@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hitm.errors import SolverError
 from hitm.optimize import SolveResult, Status, solve, variants
 from hitm.pipeline import Metrics, verify
 from hitm.problem import AllocationProblem
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Comparison", "compare"]
 
@@ -36,6 +40,28 @@ class Comparison:
     results: tuple[SolveResult, ...]
     designs: Mapping[str, Metrics]
     best_bound_ps: int | None
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per method (pandas is imported only here): ``method`` (its label,
+        ``ilp:highs``), ``status``, ``bottleneck_ps``, ``crossbars``, ``bound_ps``,
+        ``gap_to_best_bound`` (against :attr:`best_bound_ps`), ``seconds``, ``message``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "method": r.label,
+                    "status": str(r.status),
+                    "bottleneck_ps": r.bottleneck_ps,
+                    "crossbars": r.crossbars_used,
+                    "bound_ps": r.bound_ps,
+                    "gap_to_best_bound": r.gap_to(self.best_bound_ps),
+                    "seconds": r.seconds,
+                    "message": r.message,
+                }
+                for r in self.results
+            ]
+        )
 
     @property
     def agree(self) -> bool:

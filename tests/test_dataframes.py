@@ -48,3 +48,18 @@ def test_a_frontier_frame_holds_every_breakpoint_in_both_units() -> None:
     assert np.allclose(frame["budget"], frame["budget_units"] / 1e6)  # mm² and µm²
     assert frame["pct_of_unlimited"].iloc[-1] == 100.0
     assert (np.diff(frame["bottleneck_ps"]) < 0).all()
+
+
+def test_a_comparison_frame_has_a_row_per_method_and_their_proofs_agree() -> None:
+    """Every method on the captioner at 1 chip: the exact ones prove 105.6 µs with 15,776
+    crossbars, so their gap to the best bound is 0; greedy is only feasible."""
+    from hitm import compare
+
+    _, problem = captioner()
+    frame = compare(problem, time_limit=10).to_dataframe().set_index("method")
+    assert {"dp", "bisect", "greedy", "cpsat", "ilp:highs"} <= set(frame.index)
+    proven = frame[frame["status"] == "optimal"]
+    assert set(proven["bottleneck_ps"]) == {105_600_000}
+    assert set(proven["crossbars"]) == {15_776}
+    assert (proven["gap_to_best_bound"] == 0).all()
+    assert frame.loc["greedy", "status"] == "feasible"
