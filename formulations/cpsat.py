@@ -435,7 +435,7 @@ class _Model:
             return
         # Only the chosen literal of each stage: exactly-one implies the rest, and
         # CP-SAT's hint search decides every hinted literal in turn (120,000 at
-        # 1,000 stages: 5 s where 1,000 take milliseconds).
+        # 1,000 stages: 5.4 s, where the 1,000 chosen ones take 0.3 s).
         for zs, h in zip(self.z, local, strict=True):
             if h is not None:
                 self.model.add_hint(zs[h], True)
@@ -507,7 +507,7 @@ class _Model:
         p.cp_model_probing_level = 0
         if self.placed is None:
             # Refuting a level is bound propagation; the LP relaxation and the symmetry
-            # search only cost time here (a 1,000-stage chain: 23 s → 6 s).
+            # search only cost time here (a 1,000-stage chain's two solves: 25 s → 7 s).
             p.linearization_level = 0
             p.symmetry_level = 0
         status = solver.solve(self.model)

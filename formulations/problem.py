@@ -61,14 +61,11 @@ class Clock:
     def started(cls, limit: float) -> Clock:
         return cls(time.perf_counter(), float(limit))
 
-    def left(self, at_least: float = 1e-3) -> float:
-        """Seconds left, never below ``at_least`` (a solver is never handed zero)."""
-        return max(self.limit - (time.perf_counter() - self.start), at_least)
-
-    def left_after(self, overhead: float, at_least: float = 1e-3) -> float:
-        """Seconds left once ``overhead`` more is spent (e.g. PuLP handing a model to its
-        solver, whose own clock starts only then), never below ``at_least``."""
-        return max(self.limit - (time.perf_counter() - self.start) - overhead, at_least)
+    def left(self, at_least: float = 1e-3, *, after: float = 0.0) -> float:
+        """Seconds left once ``after`` more is spent (e.g. PuLP handing a model to its
+        solver, whose own clock starts only then), never below ``at_least`` (a solver
+        is never handed zero)."""
+        return max(self.limit - (time.perf_counter() - self.start) - after, at_least)
 
     def check(self, doing: str) -> None:
         """Raise :class:`OutOfTime` if the limit has passed (``doing`` goes in its message)."""

@@ -40,9 +40,9 @@ __all__ = [
     "useful_copies",
 ]
 
-MAX_OPTIONS = (
-    5_000_000  # ~200 MB of options; dp and bisect answer it in about a second: refuse more
-)
+# Beyond this a problem would take minutes to build; a 10,000-layer chain (1.2 M options)
+# builds in 1.1 s and dp and bisect answer it in 0.3 s.
+MAX_OPTIONS = 5_000_000
 MAX_BUSY_PS = 2**52  # ~75 minutes per inference; also keeps busy times exact as floats
 _MAX_MERGE = 4_000_000  # option pairs formed when merging two loop members
 

@@ -29,7 +29,7 @@ __all__ = ["Instance", "load_instance", "onnx_document", "parse_instance", "read
 MAX_ELEMENTS = 10**12  # elements of one tensor (all items): refuses sizes that overflow time
 MAX_LAYERS = 100_000
 """The most layers a network may have (backbones expanded): 5× the 20,000-layer network
-that analyses in about 5 s, and far beyond any published one (ResNet-152: 517)."""
+that analyses in about 5 s, and far beyond any published one (ResNet-152: 516)."""
 _LAYER_KEYS = ("name", "op", "input", "inputs")
 
 INPUT_SECTION = Section(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,14 @@ import numpy as np
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
-__all__ = ["allocation_result", "choice_cost", "monotone", "scalar_costs", "suffix_argmin"]
+__all__ = [
+    "allocation_result",
+    "choice_cost",
+    "first_fitting",
+    "monotone",
+    "scalar_costs",
+    "suffix_argmin",
+]
 
 
 def choice_cost(problem: AllocationProblem, choice: Sequence[int]) -> np.ndarray:
@@ -38,6 +45,31 @@ def allocation_result(
         cost=dict(zip(problem.resources, (int(c) for c in cost), strict=True)),
         seconds=time.perf_counter() - start,
         **extra,
+    )
+
+
+def first_fitting(
+    problem: AllocationProblem, points: Iterable[tuple[int, Sequence[int]]], start: float
+) -> SolveResult:
+    """The scaled-cost DP's answer: the first ``(bottleneck, choice)`` of ``points``
+    (best first) that fits every real budget, ``feasible``; an ``error`` if none does."""
+    for value, choice in points:
+        if np.all(choice_cost(problem, choice) <= problem.capacity):
+            return allocation_result(
+                problem,
+                Method.DP,
+                Status.FEASIBLE,
+                choice,
+                value,
+                start,
+                message=f"scaled-cost DP over {', '.join(problem.resources)};"
+                " checked against each budget, not proven optimal",
+            )
+    return SolveResult(
+        Method.DP,
+        Status.ERROR,
+        seconds=time.perf_counter() - start,
+        message="no point of the scaled-cost DP fits every budget",
     )
 
 

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from hitm.optimize.arrays import allocation_result, choice_cost, scalar_costs
+from hitm.optimize.arrays import allocation_result, first_fitting, scalar_costs
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 from hitm.staircase import Staircase
@@ -172,23 +172,11 @@ def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
     f, choices = _table(extras, busys, n)
     # Best curve point first; each at the least budget reaching it.
     values, first = np.unique(f, return_index=True)
-    for value, b in zip(values, first, strict=True):
-        local = _reconstruct(choices, extras, int(b))
-        choice = [int(k[o]) for k, o in zip(kept, local, strict=True)]
-        if np.all(choice_cost(problem, choice) <= problem.capacity):
-            return allocation_result(
-                problem,
-                Method.DP,
-                Status.FEASIBLE,
-                choice,
-                int(value),
-                start,
-                message=f"scaled-cost DP over {', '.join(problem.resources)};"
-                " checked against each budget, not proven optimal",
-            )
-    return SolveResult(
-        Method.DP,
-        Status.ERROR,
-        seconds=time.perf_counter() - start,
-        message="no point of the scaled-cost DP fits every budget",
+    points = (
+        (
+            int(value),
+            [int(k[o]) for k, o in zip(kept, _reconstruct(choices, extras, int(b)), strict=True)],
+        )
+        for value, b in zip(values, first, strict=True)
     )
+    return first_fitting(problem, points, start)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hitm.optimize.arrays import allocation_result, choice_cost, scalar_costs
+from hitm.optimize.arrays import allocation_result, first_fitting, scalar_costs
 from hitm.optimize.dense import SCALED_UNITS
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
@@ -167,22 +167,5 @@ def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
     least = int(budgets[-1]) if budgets.size else 0
     within = budgets - least <= room
     _, bottleneck = _breakpoints(values[within], budgets[within])
-    for value in bottleneck[::-1]:  # the best point first
-        choice = opts.choice(int(value))
-        if np.all(choice_cost(problem, choice) <= problem.capacity):
-            return allocation_result(
-                problem,
-                Method.DP,
-                Status.FEASIBLE,
-                choice,
-                int(value),
-                start,
-                message=f"scaled-cost DP over {', '.join(problem.resources)};"
-                " checked against each budget, not proven optimal",
-            )
-    return SolveResult(
-        Method.DP,
-        Status.ERROR,
-        seconds=time.perf_counter() - start,
-        message="no point of the scaled-cost DP fits every budget",
-    )
+    points = ((int(v), opts.choice(int(v))) for v in bottleneck[::-1])  # the best first
+    return first_fitting(problem, points, start)
