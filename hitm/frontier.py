@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -66,10 +66,41 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FrontierPoint:
-    """A budget (in the resource's integer units: crossbars, µW, µm²) and its bottleneck."""
+    """A budget and its bottleneck.
 
-    budget: int
+    Attributes
+    ----------
+    resource
+        ``crossbars``, ``power`` or ``area``.
+    amount
+        The budget in the resource's integer units (:attr:`amount_unit`:
+        crossbars, µW, µm²), exact.
+    bottleneck_ps
+        The best bottleneck within that budget.
+    """
+
+    resource: str
+    amount: int
     bottleneck_ps: int
+
+    @property
+    def spec(self) -> Resource:
+        return FRONTIER_RESOURCES[self.resource]
+
+    @property
+    def budget(self) -> int | float:
+        """The budget in the user's unit (:attr:`unit`: crossbars, W, mm²)."""
+        return self.spec.to_user(self.amount)
+
+    @property
+    def unit(self) -> str:
+        """The unit of :attr:`budget` (crossbars, W, mm²)."""
+        return self.spec.unit
+
+    @property
+    def amount_unit(self) -> str:
+        """The unit of :attr:`amount` (crossbars, µW, µm²)."""
+        return self.spec.problem_unit
 
     @property
     def throughput_per_s(self) -> float:
@@ -87,9 +118,10 @@ class Frontier:
     resource
         ``crossbars``, ``power`` or ``area``.
     curve
-        The breakpoints: increasing budgets (crossbars, µW or µm²) and
-        strictly decreasing bottlenecks; from ``budget[i]`` on,
-        ``bottleneck_ps[i]`` is the best reachable.
+        The breakpoints: increasing amounts (in the integer units, crossbars,
+        µW or µm²) and strictly decreasing bottlenecks; from ``amount[i]``
+        on, ``bottleneck_ps[i]`` is the best reachable. :attr:`budget` holds
+        the same budgets in the user's :attr:`unit` (crossbars, W, mm²).
     unlimited_ps
         The ceiling: the bottleneck with every stage at its fastest.
     naive
@@ -97,18 +129,20 @@ class Frontier:
         of the resource it uses and its bottleneck. It is the first point,
         except in design mode over crossbars, where extra ADCs are free and
         the first point is as cheap and faster.
+    ceiling
+        The cheapest design that reaches the unlimited throughput (the full
+        frontier's last point).
     unlimited
-        The least budget that reaches the ceiling (the full frontier's last point).
-    unlimited_design_budget
-        What the unlimited design (every layer at its fastest) uses: more
-        than ``unlimited.budget`` when stages off the bottleneck need not be
-        at their fastest.
+        The unlimited design (every layer at its fastest): what it uses,
+        more than ``ceiling`` when stages off the bottleneck need not be at
+        their fastest, at the same bottleneck.
     knee, knee_lift
         Where extra budget stops paying (:func:`knee_index`), None if the
         frontier has no knee short of its ceiling; and the largest height
         above the naive → ceiling chord, in normalised units.
     cap, chosen
-        The instance's budget for the resource, and the best point within it
+        The instance's budget for the resource (in the integer units, as
+        ``amount``), and the best point within it
         (None without a cap, or below the naive design's cost). The knee,
         ceiling and chosen point are those of the whole frontier, even when
         ``up_to`` keeps only part of it.
@@ -123,8 +157,8 @@ class Frontier:
     curve: Staircase
     unlimited_ps: int
     naive: FrontierPoint
+    ceiling: FrontierPoint
     unlimited: FrontierPoint
-    unlimited_design_budget: int
     knee: FrontierPoint | None
     knee_lift: float
     cap: int | None
@@ -136,9 +170,14 @@ class Frontier:
         return len(self.curve)
 
     @property
-    def budget(self) -> np.ndarray:
-        """Increasing budgets, in the resource's integer units."""
+    def amount(self) -> np.ndarray:
+        """Increasing budgets, in the resource's integer units (:attr:`amount_unit`)."""
         return self.curve.budget
+
+    @property
+    def budget(self) -> np.ndarray:
+        """Increasing budgets, in the user's unit (:attr:`unit`: crossbars, W, mm²)."""
+        return self.user(self.amount)
 
     @property
     def bottleneck_ps(self) -> np.ndarray:
@@ -152,7 +191,13 @@ class Frontier:
 
     @property
     def unit(self) -> str:
+        """The unit of :attr:`budget` (crossbars, W, mm²)."""
         return self.spec.unit
+
+    @property
+    def amount_unit(self) -> str:
+        """The unit of :attr:`amount` (crossbars, µW, µm²)."""
+        return self.spec.problem_unit
 
     @property
     def scale(self) -> int:
@@ -167,8 +212,8 @@ class Frontier:
     @property
     def points(self) -> list[FrontierPoint]:
         return [
-            FrontierPoint(int(b), int(t))
-            for b, t in zip(self.budget, self.bottleneck_ps, strict=True)
+            FrontierPoint(self.resource, int(b), int(t))
+            for b, t in zip(self.amount, self.bottleneck_ps, strict=True)
         ]
 
     @property
@@ -179,38 +224,50 @@ class Frontier:
         """Throughput as a percentage of the unlimited ceiling."""
         return 100 * self.unlimited_ps / bottleneck_ps
 
-    def user(self, budget: int | np.ndarray) -> float | np.ndarray:
-        """A budget in the user's unit (crossbars, W, mm²)."""
-        return budget / self.scale if self.scale != 1 else budget
+    def user(self, amount: int | np.ndarray) -> float | np.ndarray:
+        """An amount (integer units) in the user's unit (crossbars, W, mm²)."""
+        return amount / self.scale if self.scale != 1 else amount
+
+    def budget_columns(self, amount: int | np.ndarray) -> dict[str, Any]:
+        """An amount under keys that carry their units, as JSON and CSV write it.
+
+        ``{"crossbars": n}``; ``{"power_w": W, "power_uw": µW}``; ``{"area_mm2":
+        mm², "area_um2": µm²}``: the user's unit, then the exact integer.
+        """
+        spec = self.spec
+        if spec.scale == 1:
+            return {spec.budget_field: amount}
+        return {spec.budget_field: self.user(amount), spec.key: amount}
 
     def to_dataframe(self) -> pd.DataFrame:
         """Every breakpoint, one row each (pandas is imported only here).
 
-        Columns: ``budget`` in the user's unit (crossbars, W or mm², as
-        :attr:`unit` says), ``budget_units`` in the resource's integer units
-        (crossbars, µW, µm²: what :class:`FrontierPoint` holds), ``bottleneck_ps``,
+        Columns: the budget under keys that carry their units
+        (:meth:`budget_columns`: ``crossbars``, or ``power_w`` and ``power_uw``,
+        or ``area_mm2`` and ``area_um2``), ``bottleneck_ps``,
         ``throughput_per_s``, ``pct_of_unlimited``.
         """
         import pandas as pd
 
         return pd.DataFrame(
             {
-                "budget": self.user(self.budget),
-                "budget_units": self.budget,
+                **self.budget_columns(self.amount),
                 "bottleneck_ps": self.bottleneck_ps,
                 "throughput_per_s": self.throughput_per_s,
                 "pct_of_unlimited": self.pct_of_unlimited(self.bottleneck_ps),
             }
         )
 
-    def at(self, budget: int) -> FrontierPoint | None:
-        """The best point within ``budget``; None below the first point."""
-        i = self.curve.position(budget)
-        return None if i < 0 else FrontierPoint(int(self.budget[i]), int(self.bottleneck_ps[i]))
+    def at(self, amount: int) -> FrontierPoint | None:
+        """The best point within ``amount`` (integer units); None below the first point."""
+        i = self.curve.position(amount)
+        if i < 0:
+            return None
+        return FrontierPoint(self.resource, int(self.amount[i]), int(self.bottleneck_ps[i]))
 
     def index(self, point: FrontierPoint | None) -> int | None:
         """Index of ``point`` among the breakpoints (None if absent)."""
-        return None if point is None else self.curve.index(point.budget)
+        return None if point is None else self.curve.index(point.amount)
 
 
 KNEE_MIN_LIFT = 0.05
@@ -339,14 +396,17 @@ def frontier(
             f" fastest options reach {unlimited_ps} ps"
         )
     knee, lift = knee_index(budgets, bottlenecks)
-    knee_point = None if knee is None else FrontierPoint(int(budgets[knee]), int(bottlenecks[knee]))
-    last = FrontierPoint(int(budgets[-1]), unlimited_ps)
+    name = spec.name
+    knee_point = (
+        None if knee is None else FrontierPoint(name, int(budgets[knee]), int(bottlenecks[knee]))
+    )
+    last = FrontierPoint(name, int(budgets[-1]), unlimited_ps)
     cap = None if budget is None else resource_cap(analysis, budget, spec.name)
     chosen = None
     if cap is not None:
         i = int(np.searchsorted(budgets, cap, side="right")) - 1
         if i >= 0:
-            chosen = FrontierPoint(int(budgets[i]), int(bottlenecks[i]))
+            chosen = FrontierPoint(name, int(budgets[i]), int(bottlenecks[i]))
     complete = True
     if up_to is not None:
         if up_to < budgets[0]:
@@ -363,9 +423,9 @@ def frontier(
         resource=spec.name,
         curve=Staircase(budgets, bottlenecks),
         unlimited_ps=unlimited_ps,
-        naive=FrontierPoint(int(naive.usage[spec.key]), naive.bottleneck_ps),
-        unlimited=last,
-        unlimited_design_budget=int(fastest.usage[spec.key]),
+        naive=FrontierPoint(name, int(naive.usage[spec.key]), naive.bottleneck_ps),
+        ceiling=last,
+        unlimited=FrontierPoint(name, int(fastest.usage[spec.key]), unlimited_ps),
         knee=knee_point,
         knee_lift=lift,
         cap=cap,
@@ -465,7 +525,7 @@ def verify_frontier(
     problem = frontier_problem(analysis, front.resource, design)
     checks = []
     for i in range(len(front)) if indices is None else indices:
-        amount, want = int(front.budget[i]), int(front.bottleneck_ps[i])
+        amount, want = int(front.amount[i]), int(front.bottleneck_ps[i])
         got, s1 = _optimum(
             analysis,
             design,

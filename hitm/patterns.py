@@ -57,9 +57,7 @@ def per_layer(
                 found.append(f"{what}.{key}: the pattern matches no weight layer")
             patterns.append((key, value))
         else:
-            found.append(
-                f"{what}.{key}: not a weight layer of this network{suggest(key, names)}"
-            )
+            found.append(f"{what}.{key}: not a weight layer of this network{suggest(key, names)}")
     if found and problems is None:
         raise DescriptionError(found)
     if problems is not None:

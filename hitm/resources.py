@@ -42,6 +42,9 @@ class Resource:
     from_table
         Problem units per unit of the component cost table (1,000 µW per mW,
         10⁶ µm² per mm²), for resources the table prices.
+    problem_unit
+        The integer unit of the allocation problem (``µW``); the user's unit
+        when the scale is 1.
     """
 
     key: str
@@ -51,6 +54,11 @@ class Resource:
     budget_field: str
     frontier: bool = True
     from_table: float = 1.0
+    problem_unit: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.problem_unit:
+            object.__setattr__(self, "problem_unit", self.unit)
 
     @property
     def flag(self) -> str:
@@ -79,8 +87,8 @@ RESOURCES: dict[str, Resource] = {
     for r in (
         Resource("crossbars", "crossbars", "crossbars", 1, "crossbars"),
         Resource("tiles", "tiles", "tiles", 1, "tiles", frontier=False),
-        Resource("power_uw", "power", "W", 10**6, "power_w", from_table=1e3),
-        Resource("area_um2", "area", "mm²", 10**6, "area_mm2", from_table=1e6),
+        Resource("power_uw", "power", "W", 10**6, "power_w", from_table=1e3, problem_unit="µW"),
+        Resource("area_um2", "area", "mm²", 10**6, "area_mm2", from_table=1e6, problem_unit="µm²"),
     )
 }
 """Every budgetable resource by its problem key, in the problem's column order."""

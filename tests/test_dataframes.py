@@ -45,7 +45,8 @@ def test_a_frontier_frame_holds_every_breakpoint_in_both_units() -> None:
     front = frontier(analysis, "area")
     frame = front.to_dataframe()
     assert len(frame) == len(front)
-    assert np.allclose(frame["budget"], frame["budget_units"] / 1e6)  # mm² and µm²
+    assert np.allclose(frame["area_mm2"], frame["area_um2"] / 1e6)  # mm² and µm²
+    assert (frame["area_um2"] == front.amount).all() and front.amount_unit == "µm²"
     assert frame["pct_of_unlimited"].iloc[-1] == 100.0
     assert (np.diff(frame["bottleneck_ps"]) < 0).all()
 

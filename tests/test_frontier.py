@@ -110,7 +110,7 @@ def test_crossbar_frontier_of_a_small_network_every_point_proven():
     assert (front.budget[0], front.bottleneck_ps[0]) == (14, 16 * MVM)
     assert front.naive.budget == 14 and front.naive.bottleneck_ps == 16 * MVM
     assert front.unlimited_ps == MVM
-    assert front.unlimited.budget == 4 * 8 + 16 * 2 + 9 * 4 == front.unlimited_design_budget
+    assert front.ceiling.budget == 4 * 8 + 16 * 2 + 9 * 4 == front.unlimited.budget
     checks = verify_frontier(a, front)  # CP-SAT at every point and one crossbar below
     assert [c.index for c in checks] == list(range(len(front)))
     assert checks[0].below_ps is None  # one crossbar short of the naive design: infeasible
@@ -136,8 +136,10 @@ def test_power_frontier_in_design_mode_every_point_proven():
     front = frontier(a, "power", design=space, budget=Budget(crossbars=40, power_w=0.15))
     # ADCs are priced in power: the cheapest design is the naive one, one ADC each.
     share_uw = crossbar_share(ISAAC, 1)[0] * 1e3
-    assert front.naive.budget == front.budget[0]
-    assert front.naive.budget == pytest.approx(14 * share_uw, abs=3)
+    assert front.naive.amount == front.amount[0]
+    assert front.naive.amount == pytest.approx(14 * share_uw, abs=3)
+    assert front.naive.budget == front.naive.amount / 1e6 and front.naive.unit == "W"
+    assert front.naive.amount_unit == "µW"
     assert front.naive.bottleneck_ps == front.bottleneck_ps[0] == 16 * MVM
     # 4 ADCs per crossbar: a 25 ns cycle, so the ceiling is a quarter of an MVM.
     assert front.unlimited_ps == MVM // 4
@@ -187,8 +189,8 @@ def test_zoo_landmarks_agree_with_the_solvers():
     # The naive design is the first point; the ceiling is the decoder loop's 66 µs.
     assert (front.naive.budget, front.naive.bottleneck_ps) == (8_096, front.bottleneck_ps[0])
     assert front.unlimited_ps == 66_000_000
-    assert front.unlimited_design_budget == 633_380  # every layer at its fastest
-    assert front.unlimited.budget == front.budget[-1] < front.unlimited_design_budget
+    assert front.unlimited.budget == 633_380  # every layer at its fastest
+    assert front.ceiling.budget == front.budget[-1] < front.unlimited.budget
 
 
 def test_power_cap_defaults_to_the_chips_provisioned_power():
@@ -199,7 +201,7 @@ def test_power_cap_defaults_to_the_chips_provisioned_power():
     problem = build_problem(a, Budget(chips=1, power_w=40), design=DesignSpace())
     naive = evaluate(problem, naive_copies(problem), naive_adcs(problem))
     front = frontier(a, "power", design=DesignSpace(), budget=Budget(power_w=40))
-    assert front.naive.budget == naive.usage["power_uw"]
+    assert front.naive.amount == naive.usage["power_uw"]
 
 
 def test_up_to_cuts_the_frontier_and_keeps_the_landmarks():
@@ -228,15 +230,16 @@ def test_pareto_cli_json():
     assert doc["n_points"] == len(doc["points"]) == len(front)
     first, last = doc["points"][0], doc["points"][-1]
     assert first == {
-        "budget": 8_096,
+        "crossbars": 8_096,
         "bottleneck_ps": 20_070_400_000,
         "throughput_per_s": pytest.approx(1e12 / 20_070_400_000),
         "pct_of_unlimited": pytest.approx(100 * 66e6 / 20_070_400_000),
     }
-    assert last["pct_of_unlimited"] == 100 and doc["unlimited"]["budget"] == last["budget"]
-    assert doc["chosen"]["cap"] == 16_128 and doc["chosen"]["bottleneck_ps"] == 105_600_000
+    assert last["pct_of_unlimited"] == 100 and doc["ceiling"]["crossbars"] == last["crossbars"]
+    assert doc["unlimited"]["crossbars"] == 633_380
+    assert doc["cap"] == {"crossbars": 16_128} and doc["chosen"]["bottleneck_ps"] == 105_600_000
     assert doc["knee"]["lift"] == doc["knee_lift"] >= KNEE_MIN_LIFT
-    assert doc["naive"]["budget"] == 8_096
+    assert doc["naive"]["crossbars"] == 8_096
 
 
 def test_pareto_cli_power_in_watts_and_table():
@@ -248,9 +251,11 @@ def test_pareto_cli_power_in_watts_and_table():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["unit"] == "W" and doc["design"] is True
-    assert doc["chosen"]["cap"] == pytest.approx(55.408, abs=1e-3)  # 1 chip's tiles
-    budgets = [p["budget"] for p in doc["points"]]
+    assert doc["cap"]["power_w"] == pytest.approx(55.408, abs=1e-3)  # 1 chip's tiles
+    assert doc["cap"]["power_uw"] == 55_408_080  # 168 tiles x 329.81 mW, the exact integer
+    budgets = [p["power_w"] for p in doc["points"]]
     assert budgets == sorted(budgets) and 20 < budgets[0] < 30
+    assert all(p["power_uw"] / 1e6 == p["power_w"] for p in doc["points"])
     table = runner.invoke(
         app, ["pareto", "instances/captioner.yaml", "--power-w", "40", "-r", "power"]
     )

@@ -6,6 +6,7 @@ PNG); the power frontier in design mode is drawn for the captioner.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -65,9 +66,51 @@ def test_frontier_png_and_svg(tmp_path):
     front = frontier(a, "crossbars", budget=inst.budget)
     assert_png(plot_frontier(front, tmp_path / "f.png"))
     text = svg_text(plot_frontier(front, tmp_path / "f.svg"))
-    for label in ("captioner", "knee", "chosen", "naive design", "unlimited", "crossbar budget"):
+    for label in (
+        "captioner",
+        "knee",
+        "naive design",
+        "unlimited",
+        "crossbar budget",
+        "budget: 16,128 crossbars",  # the budget line is in the legend
+        "best within the budget: 9,470/s",
+    ):
         assert label in text
     no_leftovers(tmp_path, {"f.png", "f.svg"})
+
+
+def test_one_tick_format_and_a_log_axis_where_throughput_spans_decades(tmp_path):
+    """The area frontier once labelled its x-axis `8,000` next to `1e+04`; the naive design
+    (49.8/s against a 15,152/s ceiling) lay on a linear y-axis's floor. Now every tick is a
+    plain number and throughput spanning more than two decades is drawn on a log axis."""
+    from matplotlib.figure import Figure
+
+    _inst, a = captioner()
+    for resource in ("crossbars", "area", "power"):
+        text = svg_text(plot_frontier(frontier(a, resource), tmp_path / f"{resource}.svg"))
+        assert re.search(r"\de[+-]?\d", text) is None, resource  # no 1e+04 among the ticks
+    captured = {}
+    original = Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        captured["axes"] = self.axes[0]
+        return original(self, *args, **kwargs)
+
+    import matplotlib.figure
+
+    try:
+        matplotlib.figure.Figure.savefig = keep
+        plot_frontier(frontier(a, "crossbars"), tmp_path / "f.png")
+    finally:
+        matplotlib.figure.Figure.savefig = original
+    ax = captured["axes"]
+    assert ax.get_yscale() == "log" and ax.get_xscale() == "linear"
+    low, _high = ax.get_ylim()
+    assert low < 49.8  # the naive design's throughput is inside the axes
+    # The legend sits below the axes: it cannot cover the curve.
+    legend = ax.figure.legends[0]
+    renderer = ax.figure.canvas.get_renderer()
+    assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
 
 
 def test_power_frontier_in_design_mode_svg(tmp_path):
@@ -87,6 +130,23 @@ def test_stage_bars_png_and_svg(tmp_path):
         assert stage.name in text
     assert f"bottleneck: {design.bottleneck_stage}" in text
     assert "period T = 105.6 µs" in text
+    assert "crossbars (× copies)" in text and "764 ×191" in text  # conv1: 191 copies of 4
+
+
+def test_a_long_pipeline_is_drawn_by_blocks(tmp_path):
+    """ResNet-50's 54 stages are 18 bars: conv1, the 16 bottleneck blocks
+    (`resnet50.layer1.0` ... `resnet50.layer4.2`, 3 or 4 stages each) and fc; each
+    bar is its block's slowest stage, its crossbars their sum."""
+    inst = load_instance("instances/resnet50.yaml")
+    a = analyze(inst.network, inst.hardware)
+    problem = build_problem(a, inst.budget)
+    design = verify(problem, solve(problem, "dp"))
+    assert len(design.stages) == 54
+    text = svg_text(plot_stages(design, tmp_path / "r.svg"))
+    assert "resnet50.layer1.0 (4 stages)" in text and "resnet50.layer4.2 (3 stages)" in text
+    assert "resnet50.layer1.0.conv1" not in text  # grouped, not one bar per stage
+    assert "(slowest stage of each block)" in text
+    assert f"bottleneck: {design.bottleneck_stage}" in text
 
 
 @pytest.mark.parametrize("name", ["out.gif", "out", "out.PNG.txt"])

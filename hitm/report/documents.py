@@ -251,13 +251,18 @@ def result_json(
 
 
 def frontier_json(front: Frontier) -> dict[str, Any]:
-    """The ``hitm pareto --json`` document; budgets in the resource's unit (crossbars, W, mm²)."""
+    """The ``hitm pareto --json`` document.
+
+    Every budget carries its unit in its key (:meth:`Frontier.budget_columns`):
+    ``crossbars``; ``power_w`` with the exact ``power_uw``; ``area_mm2`` with
+    the exact ``area_um2``.
+    """
 
     def point(p: FrontierPoint | None, **extra: Any) -> dict[str, Any] | None:
         if p is None:
             return None
         return {
-            "budget": front.spec.to_user(p.budget),
+            **front.budget_columns(p.amount),
             "bottleneck_ps": p.bottleneck_ps,
             "throughput_per_s": p.throughput_per_s,
             "pct_of_unlimited": float(front.pct_of_unlimited(p.bottleneck_ps)),
@@ -276,14 +281,11 @@ def frontier_json(front: Frontier) -> dict[str, Any]:
         "points": [point(p) for p in front.points],
         "knee": point(front.knee, lift=front.knee_lift),
         "knee_lift": front.knee_lift,
-        "chosen": point(
-            front.chosen, cap=None if front.cap is None else front.spec.to_user(front.cap)
-        ),
+        "cap": None if front.cap is None else front.budget_columns(front.cap),
+        "chosen": point(front.chosen),
         "naive": point(front.naive),
-        "unlimited": point(
-            front.unlimited,
-            design_budget=front.spec.to_user(front.unlimited_design_budget),
-        ),
+        "ceiling": point(front.ceiling),
+        "unlimited": point(front.unlimited),
     }
 
 

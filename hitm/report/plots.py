@@ -1,4 +1,4 @@
-"""Plots of a frontier and of a design's stages (matplotlib, PNG or SVG).
+"""Plots of a frontier and of a design's stages (matplotlib: PNG, SVG or PDF).
 
 Imported only by the commands that plot, so the rest of hitm never loads
 matplotlib. Figures are drawn on :class:`matplotlib.figure.Figure` objects
@@ -9,15 +9,16 @@ renamed into place) so that an error leaves nothing half-written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from hitm.errors import DescriptionError, ParameterError
 from hitm.files import write_whole
@@ -82,19 +83,38 @@ def _rate(per_s: float) -> str:
     return f"{per_s:,.0f}/s" if per_s >= 100 else f"{per_s:,.3g}/s"
 
 
-def _amount(front: Frontier, budget: int) -> str:
-    value = front.user(budget)
+def _amount(front: Frontier, amount: int) -> str:
+    value = front.user(amount)
     return f"{value:,.0f} {front.unit}" if front.scale == 1 else f"{value:,.2f} {front.unit}"
+
+
+def _plain(value: float, _pos: object = None) -> str:
+    """One tick format on every axis, linear or log: ``8,000``, ``10,000``, ``0.5``, ``31.4``."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 1 and float(value).is_integer():
+        return f"{value:,.0f}"
+    digits = max(0, 2 - int(np.floor(np.log10(abs(value)))))
+    return f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+
+
+def _ticks(axis: Any) -> None:
+    """Plain numbers on ``axis`` (no ``1e+04`` next to ``8,000``); log axes label decades only."""
+    axis.set_major_formatter(FuncFormatter(_plain))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def plot_frontier(front: Frontier, path: Path, *, title: str | None = None) -> Path:
     """Throughput against budget: the exact staircase with its landmarks.
 
     A step plot of throughput (inferences/s) against the budget of the
-    frontier's resource (log budget axis when it spans more than two
-    decades); horizontal lines at the naive design's and the unlimited
-    throughput; the knee and the chosen design (the best within the
-    instance's budget) marked. ``path``'s suffix sets the format.
+    frontier's resource; an axis is logarithmic when its values span more
+    than two decades (the throughput axis of most networks: the naive design
+    runs a few hundred times slower than the ceiling, and on a linear axis
+    it would lie on the x-axis). Marked: the naive design, the unlimited
+    throughput, the knee, the instance's budget and the best design within
+    it; every mark is in the legend, which sits below the axes so that it
+    never covers the curve. ``path``'s suffix sets the format.
 
     Returns
     -------
@@ -103,13 +123,13 @@ def plot_frontier(front: Frontier, path: Path, *, title: str | None = None) -> P
     """
     check_plot_path(path)
     with matplotlib.rc_context(_STYLE):
-        fig = Figure(figsize=(8, 5), layout="constrained")
+        fig = Figure(figsize=(7, 5), layout="constrained")
         ax = fig.add_subplot()
-        x = np.asarray(front.user(front.budget), dtype=np.float64)
+        x = np.asarray(front.budget, dtype=np.float64)
         y = front.throughput_per_s
-        drawn = int(front.budget[-1])  # with up_to, landmarks beyond the cut are not drawn
-        knee = front.knee if front.knee is not None and front.knee.budget <= drawn else None
-        chosen = front.chosen if front.chosen is not None and front.chosen.budget <= drawn else None
+        drawn = int(front.amount[-1])  # with up_to, landmarks beyond the cut are not drawn
+        knee = front.knee if front.knee is not None and front.knee.amount <= drawn else None
+        chosen = front.chosen if front.chosen is not None and front.chosen.amount <= drawn else None
         right = x[-1]
         if front.cap is not None and chosen is not None:
             right = max(right, front.user(front.cap))
@@ -124,77 +144,165 @@ def plot_frontier(front: Frontier, path: Path, *, title: str | None = None) -> P
             f" ({len(front):,} breakpoint{'s' if len(front) != 1 else ''})",
         )
         unlimited = PS_PER_S / front.unlimited_ps
-        naive = front.naive.throughput_per_s
+        naive = front.naive
         ax.axhline(
             unlimited,
             color="black",
             ls="--",
             lw=1,
-            label=f"unlimited: {_rate(unlimited)} from {_amount(front, front.unlimited.budget)}",
+            label=f"unlimited: {_rate(unlimited)}, reached from {_amount(front, front.ceiling.amount)}",
         )
-        ax.axhline(
-            naive,
+        ax.plot(
+            naive.budget,
+            naive.throughput_per_s,
+            "o",
             color=_MUTED,
-            ls=":",
-            lw=1.2,
-            label=f"naive design: {_rate(naive)} ({front.pct_of_unlimited(front.naive.bottleneck_ps):.3g}%)"
-            f" on {_amount(front, front.naive.budget)}",
+            mec="black",
+            mew=0.6,
+            ms=7,
+            label=f"naive design: {_rate(naive.throughput_per_s)}"
+            f" ({front.pct_of_unlimited(naive.bottleneck_ps):.3g}% of unlimited)"
+            f" on {_amount(front, naive.amount)}",
         )
         if knee is not None:
-            k = knee
             ax.plot(
-                front.user(k.budget),
-                k.throughput_per_s,
+                knee.budget,
+                knee.throughput_per_s,
                 "D",
                 color="#ff7f0e",
                 ms=7,
-                label=f"knee: {_amount(front, k.budget)}, {front.pct_of_unlimited(k.bottleneck_ps):.1f}%"
-                f" of unlimited (lift {front.knee_lift:.2f})",
+                label=f"knee: {_amount(front, knee.amount)},"
+                f" {front.pct_of_unlimited(knee.bottleneck_ps):.1f}% of unlimited"
+                f" (lift {front.knee_lift:.2f})",
             )
         if chosen is not None and front.cap is not None:
-            c = chosen
-            ax.axvline(front.user(front.cap), color=_HIGHLIGHT, lw=0.8, alpha=0.5)
+            ax.axvline(
+                front.user(front.cap),
+                color=_HIGHLIGHT,
+                lw=0.9,
+                ls="-.",
+                alpha=0.7,
+                label=f"budget: {_amount(front, front.cap)}",
+            )
             ax.plot(
-                front.user(c.budget),
-                c.throughput_per_s,
+                chosen.budget,
+                chosen.throughput_per_s,
                 "*",
                 color=_HIGHLIGHT,
                 ms=13,
-                label=f"chosen (budget {_amount(front, front.cap)}): {_rate(c.throughput_per_s)},"
-                f" {front.pct_of_unlimited(c.bottleneck_ps):.1f}% of unlimited",
+                label=f"best within the budget: {_rate(chosen.throughput_per_s)},"
+                f" {front.pct_of_unlimited(chosen.bottleneck_ps):.1f}% of unlimited"
+                f" on {_amount(front, chosen.amount)}",
             )
-        if x[-1] / x[0] > 100:  # decades of budget: log-log, where throughput ∝ budget is straight
+        if right / x[0] > 100:
             ax.set_xscale("log")
+        if unlimited / min(naive.throughput_per_s, y[0]) > 100:
             ax.set_yscale("log")
+            ax.set_ylim(bottom=min(naive.throughput_per_s, y[0]) / 1.6, top=unlimited * 1.6)
+        else:
+            ax.set_ylim(bottom=0, top=unlimited * 1.08)
+        _ticks(ax.xaxis)
+        _ticks(ax.yaxis)
         ax.set_xlabel(
             "crossbar budget" if front.scale == 1 else f"{front.resource} budget ({front.unit})"
         )
         ax.set_ylabel("throughput (inferences/s)")
-        if ax.get_yscale() == "log":
-            ax.set_ylim(bottom=min(naive, y[0]) / 2, top=unlimited * 1.5)
-        else:
-            ax.set_ylim(bottom=0, top=unlimited * 1.08)
-            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-        if ax.get_xscale() == "linear":
-            ax.xaxis.set_major_formatter(
-                StrMethodFormatter("{x:,.0f}" if front.scale == 1 else "{x:,.4g}")
-            )
         mode = ", design mode" if front.design else ""
         scope = "" if front.complete else " (cut at --up-to)"
         ax.set_title(
             title or f"{front.network}: exact {front.resource} → throughput frontier{mode}{scope}",
             loc="left",
         )
-        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+        fig.legend(loc="outside lower center", ncols=1, fontsize=8, frameon=False)
     return save_figure(fig, path)
 
 
-def plot_stages(metrics: Metrics, path: Path, *, title: str | None = None) -> Path:
-    """Per-stage busy time as horizontal bars, the bottleneck highlighted.
+GROUP_ABOVE = 30
+"""Stages beyond this many are drawn in groups (blocks of a backbone), one bar each."""
 
-    Stages run top to bottom in pipeline order; the period ``T`` (the
-    bottleneck's busy time) is a vertical line. Times in µs, or ms when
-    ``T`` is 1 ms or more. ``path``'s suffix sets the format.
+
+@dataclass(frozen=True)
+class _Bar:
+    label: str
+    busy_ps: int  # the slowest stage of the group
+    crossbars: int
+    copies: str  # "×12" for one stage, "×1–×12" for a group
+    hot: bool  # holds the bottleneck stage
+    tied: bool  # holds another stage at T
+
+
+def _prefix(name: str, depth: int) -> str:
+    parts = name.split(".")
+    return ".".join(parts[:depth]) if len(parts) > depth else name
+
+
+def _bars(metrics: Metrics) -> tuple[list[_Bar], int]:
+    """The stages, or at most :data:`GROUP_ABOVE` groups of consecutive stages.
+
+    Groups are the deepest name prefix (``resnet50.layer1.0``: a residual
+    block) whose consecutive runs number at most :data:`GROUP_ABOVE`; the
+    depth used is returned (0: one bar per stage).
+    """
+    stages = metrics.stages
+    depth = 0
+    runs: list[list[int]] = [[i] for i in range(len(stages))]
+    if len(stages) > GROUP_ABOVE:
+        deepest = max(len(s.name.split(".")) for s in stages)
+        for d in range(deepest - 1, 0, -1):
+            grouped: list[list[int]] = []
+            for i, s in enumerate(stages):
+                key = _prefix(s.name, d)
+                if grouped and _prefix(stages[grouped[-1][0]].name, d) == key:
+                    grouped[-1].append(i)
+                else:
+                    grouped.append([i])
+            if len(grouped) <= GROUP_ABOVE:
+                runs, depth = grouped, d
+                break
+        else:  # no prefix groups few enough: equal runs in pipeline order
+            size = -(-len(stages) // GROUP_ABOVE)
+            runs = [list(range(i, min(i + size, len(stages)))) for i in range(0, len(stages), size)]
+            depth = -1
+    bars = []
+    for run in runs:
+        members = [stages[i] for i in run]
+        copies = [c for s in members for c in s.copies]
+        if depth == 0:
+            label = members[0].name
+        elif depth > 0:
+            label = _prefix(members[0].name, depth)
+        else:
+            label = f"{members[0].name} …"
+        if len(members) > 1:
+            label += f" ({len(members)} stages)"
+        low, high = min(copies), max(copies)
+        bars.append(
+            _Bar(
+                label=label,
+                busy_ps=max(s.busy_ps for s in members),
+                crossbars=sum(s.crossbars for s in members),
+                copies=f"×{low:,}" if low == high else f"×{low:,}–{high:,}",
+                hot=any(s.name == metrics.bottleneck_stage for s in members),
+                tied=any(
+                    s.busy_ps == metrics.bottleneck_ps and s.name != metrics.bottleneck_stage
+                    for s in members
+                ),
+            )
+        )
+    return bars, depth
+
+
+def plot_stages(metrics: Metrics, path: Path, *, title: str | None = None) -> Path:
+    """Per-stage busy time and crossbars as horizontal bars, the bottleneck highlighted.
+
+    Stages run top to bottom in pipeline order. Left: busy time per
+    inference, the period ``T`` (the bottleneck's busy time) a vertical line;
+    times in µs, or ms when ``T`` is 1 ms or more. Right: the crossbars each
+    stage holds, its copies written beside. A design of more than
+    :data:`GROUP_ABOVE` stages is drawn by blocks (the deepest name prefix
+    that leaves at most that many: ``resnet50.layer1.0``), each bar the
+    block's slowest stage and its crossbars' sum. ``path``'s suffix sets the
+    format.
 
     Returns
     -------
@@ -203,55 +311,66 @@ def plot_stages(metrics: Metrics, path: Path, *, title: str | None = None) -> Pa
     """
     check_plot_path(path)
     scale, unit = (1e9, "ms") if metrics.bottleneck_ps >= 1e9 else (1e6, "µs")
-    names = [s.name for s in metrics.stages]
-    busy = np.array([s.busy_ps for s in metrics.stages], dtype=np.float64) / scale
-    hot = [s.name == metrics.bottleneck_stage for s in metrics.stages]
-    tied = [
-        s.busy_ps == metrics.bottleneck_ps and not h
-        for s, h in zip(metrics.stages, hot, strict=True)
-    ]
-    n = len(names)
+    bars, depth = _bars(metrics)
+    n = len(bars)
+    busy = np.array([b.busy_ps for b in bars], dtype=np.float64) / scale
+    crossbars = np.array([b.crossbars for b in bars], dtype=np.float64)
     with matplotlib.rc_context(_STYLE):
-        fig = Figure(figsize=(8, 1.8 + 0.2 * max(n, 3)), layout="constrained")
-        ax = fig.add_subplot()
+        fig = Figure(figsize=(8, 1.9 + 0.22 * max(n, 3)), layout="constrained")
+        left, right = fig.subplots(1, 2, sharey=True, width_ratios=[3, 2])
         rows = np.arange(n)
-        colors = [
-            _HIGHLIGHT if h else _TIED if t else _CURVE for h, t in zip(hot, tied, strict=True)
-        ]
-        ax.barh(rows, busy, color=colors, height=0.75)
+        colors = [_HIGHLIGHT if b.hot else _TIED if b.tied else _CURVE for b in bars]
+        left.barh(rows, busy, color=colors, height=0.75)
         period = metrics.bottleneck_ps / scale
-        line = ax.axvline(period, color="black", ls="--", lw=1)
-        for row, value, h in zip(rows, busy, hot, strict=True):
-            if h or n <= 40:
-                ax.annotate(
-                    f"{value:,.4g}",
-                    (value, row),
-                    xytext=(3, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=7,
-                )
-        ax.set_yticks(rows, labels=names, fontsize=7 if n > 30 else 9)
-        for label, h in zip(ax.get_yticklabels(), hot, strict=True):
-            if h:
+        line = left.axvline(period, color="black", ls="--", lw=1)
+        for row, value in zip(rows, busy, strict=True):
+            left.annotate(
+                f"{value:,.4g}",
+                (value, row),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+        right.barh(rows, crossbars, color=colors, height=0.75, alpha=0.55)
+        for row, value, bar in zip(rows, crossbars, bars, strict=True):
+            right.annotate(
+                f"{value:,.0f} {bar.copies}",
+                (value, row),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+        left.set_yticks(rows, labels=[b.label for b in bars], fontsize=7 if n > 20 else 8)
+        for label, bar in zip(left.get_yticklabels(), bars, strict=True):
+            if bar.hot:
                 label.set_color(_HIGHLIGHT)
                 label.set_fontweight("bold")
-        ax.set_ylim(n - 0.5, -0.5)  # pipeline order, first stage on top
-        ax.set_xlim(0, period * 1.15)
-        ax.set_xlabel(f"busy time per inference ({unit})")
-        ax.grid(axis="y", visible=False)
-        handles = [
-            Patch(color=_HIGHLIGHT, label=f"bottleneck: {metrics.bottleneck_stage}"),
-            line,
-        ]
+        left.set_ylim(n - 0.5, -0.5)  # pipeline order, first stage on top
+        left.set_xlim(0, period * 1.25)
+        right.set_xlim(0, crossbars.max() * 1.45)
+        grouped = " (slowest stage of each block)" if depth else ""
+        left.set_xlabel(f"busy time per inference ({unit}){grouped}")
+        right.set_xlabel("crossbars (× copies)")
+        for ax in (left, right):
+            ax.grid(axis="y", visible=False)
+            _ticks(ax.xaxis)
         line.set_label(f"period T = {period:,.4g} {unit}")
-        if any(tied):
-            handles.insert(1, Patch(color=_TIED, label=f"{sum(tied)} more stages at T"))
+        handles = [Patch(color=_HIGHLIGHT, label=f"bottleneck: {metrics.bottleneck_stage}"), line]
+        tied = sum(
+            s.busy_ps == metrics.bottleneck_ps and s.name != metrics.bottleneck_stage
+            for s in metrics.stages
+        )
+        if tied:
+            handles.insert(1, Patch(color=_TIED, label=f"{tied} more stage{'s' * (tied > 1)} at T"))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
-        ax.set_title(
+        fig.suptitle(
             title
-            or f"{metrics.analysis.network.name}: busy time per stage,"
-            f" {metrics.throughput_per_s:,.4g} inferences/s",
-            loc="left",
+            or f"{metrics.analysis.network.name}: {len(metrics.stages)} stages,"
+            f" {metrics.throughput_per_s:,.4g} inferences/s, {metrics.crossbars_used:,} crossbars",
+            x=0.01,
+            ha="left",
+            fontsize=10,
         )
     return save_figure(fig, path)

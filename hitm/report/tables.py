@@ -437,8 +437,8 @@ def compare_table(
 FRONTIER_ROWS = 30  # a longer frontier shows landmarks and every k-th point; --json has all
 
 
-def _budget(front: Frontier, budget: int) -> str:
-    value = front.user(budget)
+def _budget(front: Frontier, amount: int) -> str:
+    value = front.user(amount)
     return f"{value:,}" if front.scale == 1 else f"{value:,.3f}"
 
 
@@ -465,7 +465,7 @@ def frontier_table(front: Frontier) -> Table:
     for col in ("#", f"budget ({unit})", "bottleneck", "throughput", "% of unlimited", "mark"):
         t.add_column(col, justify="left" if col == "mark" else "right")
     for i in rows:
-        b, ps = int(front.budget[i]), int(front.bottleneck_ps[i])
+        b, ps = int(front.amount[i]), int(front.bottleneck_ps[i])
         mark = ", ".join(marks.get(i, []))
         t.add_row(
             f"{i:,}",
@@ -495,14 +495,14 @@ def frontier_notes(front: Frontier, budget: Budget, hardware: Hardware) -> list[
 
     lines = [
         f"naive design (one copy of every layer{', fewest ADCs' if front.design else ''}):"
-        f" {at(front.naive.budget, front.naive.bottleneck_ps)}",
-        f"ceiling: {fmt_time(front.unlimited_ps)} from {_budget(front, front.unlimited.budget)}"
-        f" {unit} on (every layer at its fastest would use"
-        f" {_budget(front, front.unlimited_design_budget)} {unit})",
+        f" {at(front.naive.amount, front.naive.bottleneck_ps)}",
+        f"ceiling: {fmt_time(front.unlimited_ps)} from {_budget(front, front.ceiling.amount)}"
+        f" {unit} on (the unlimited design, every layer at its fastest, uses"
+        f" {_budget(front, front.unlimited.amount)} {unit})",
     ]
     if front.knee is not None:
         lines.append(
-            f"knee: {at(front.knee.budget, front.knee.bottleneck_ps)}"
+            f"knee: {at(front.knee.amount, front.knee.bottleneck_ps)}"
             f" (lift {front.knee_lift:.3f} above the naive → ceiling line)"
         )
     elif len(front) < 3 and front.complete:
@@ -522,7 +522,7 @@ def frontier_notes(front: Frontier, budget: Budget, hardware: Hardware) -> list[
     else:
         lines.append(
             f"chosen, within {_budget(front, front.cap)} {unit} ({source}):"
-            f" {at(front.chosen.budget, front.chosen.bottleneck_ps)}"
+            f" {at(front.chosen.amount, front.chosen.bottleneck_ps)}"
         )
     if not front.complete:
         lines.append("cut at --up-to: the ceiling lies beyond")
