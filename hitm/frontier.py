@@ -64,8 +64,29 @@ __all__ = [
 ]
 
 
+class _InUnits:
+    """The units of a budget held as an ``amount`` of ``resource``."""
+
+    resource: str
+
+    @property
+    def spec(self) -> Resource:
+        """The resource: its problem key, units and scale."""
+        return FRONTIER_RESOURCES[self.resource]
+
+    @property
+    def unit(self) -> str:
+        """The unit of ``budget`` (crossbars, W, mm²)."""
+        return self.spec.unit
+
+    @property
+    def amount_unit(self) -> str:
+        """The unit of ``amount`` (crossbars, µW, µm²)."""
+        return self.spec.problem_unit
+
+
 @dataclass(frozen=True)
-class FrontierPoint:
+class FrontierPoint(_InUnits):
     """A budget and its bottleneck.
 
     Attributes
@@ -84,23 +105,9 @@ class FrontierPoint:
     bottleneck_ps: int
 
     @property
-    def spec(self) -> Resource:
-        return FRONTIER_RESOURCES[self.resource]
-
-    @property
     def budget(self) -> int | float:
         """The budget in the user's unit (:attr:`unit`: crossbars, W, mm²)."""
         return self.spec.to_user(self.amount)
-
-    @property
-    def unit(self) -> str:
-        """The unit of :attr:`budget` (crossbars, W, mm²)."""
-        return self.spec.unit
-
-    @property
-    def amount_unit(self) -> str:
-        """The unit of :attr:`amount` (crossbars, µW, µm²)."""
-        return self.spec.problem_unit
 
     @property
     def throughput_per_s(self) -> float:
@@ -108,7 +115,7 @@ class FrontierPoint:
 
 
 @dataclass(frozen=True, eq=False)
-class Frontier:
+class Frontier(_InUnits):
     """Every breakpoint of one resource's budget → bottleneck staircase.
 
     Attributes
@@ -183,21 +190,6 @@ class Frontier:
     def bottleneck_ps(self) -> np.ndarray:
         """Strictly decreasing bottlenecks, one per budget."""
         return self.curve.bottleneck_ps
-
-    @property
-    def spec(self) -> Resource:
-        """The resource: its problem key, unit and scale."""
-        return FRONTIER_RESOURCES[self.resource]
-
-    @property
-    def unit(self) -> str:
-        """The unit of :attr:`budget` (crossbars, W, mm²)."""
-        return self.spec.unit
-
-    @property
-    def amount_unit(self) -> str:
-        """The unit of :attr:`amount` (crossbars, µW, µm²)."""
-        return self.spec.problem_unit
 
     @property
     def scale(self) -> int:

@@ -323,25 +323,17 @@ def plot_stages(metrics: Metrics, path: Path, *, title: str | None = None) -> Pa
         left.barh(rows, busy, color=colors, height=0.75)
         period = metrics.bottleneck_ps / scale
         line = left.axvline(period, color="black", ls="--", lw=1)
-        for row, value in zip(rows, busy, strict=True):
-            left.annotate(
-                f"{value:,.4g}",
-                (value, row),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7,
-            )
         right.barh(rows, crossbars, color=colors, height=0.75, alpha=0.55)
-        for row, value, bar in zip(rows, crossbars, bars, strict=True):
-            right.annotate(
-                f"{value:,.0f} {bar.copies}",
-                (value, row),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7,
-            )
+        for row, bar, t, c in zip(rows, bars, busy, crossbars, strict=True):
+            for ax, value, text in ((left, t, f"{t:,.4g}"), (right, c, f"{c:,.0f} {bar.copies}")):
+                ax.annotate(
+                    text,
+                    (value, row),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7,
+                )
         left.set_yticks(rows, labels=[b.label for b in bars], fontsize=7 if n > 20 else 8)
         for label, bar in zip(left.get_yticklabels(), bars, strict=True):
             if bar.hot:
