@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -23,6 +24,11 @@ ZOO = (
     "captioner",
     "video_lstm",
 )
+
+
+def progress(message: str) -> None:
+    """One line of progress on stderr, at once: stdout is left to results."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def environment() -> dict[str, str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 
-from common import RESULTS, environment, markdown_table
+from common import RESULTS, environment, markdown_table, progress
 
 from hitm import Budget, analyze, build_problem, solve, verify
 from hitm.description.load import Instance
@@ -69,6 +69,7 @@ def movement_rows(
         if chips not in ideal:
             continue  # the naive design does not fit: paper.md leaves the budget out too
         where = f"{net.name} at {chips} chips (interconnect: isaac)"
+        progress(f"  {where}")
         problem = build_problem(analysis, Budget(chips=chips))
         budget = chips * net.crossbars_per_chip
         row: dict[str, object] = {"network": net.name, "chips": chips,

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import yaml
-from common import RESULTS, ROOT, environment, markdown_table
+from common import RESULTS, ROOT, environment, markdown_table, progress
 from scaling import chain
 
 from hitm.analysis import analyze
@@ -90,10 +90,9 @@ def main() -> int:
                 for method, backend in variants():
                     row = run(path, str(method), backend, limit)
                     rows.append(row)
-                    print(
+                    progress(
                         f"{row['instance']:>20} {row['method']:>10} S={limit:g}:"
-                        f" {row['wall_s']:.2f} s {row['status']}",
-                        flush=True,
+                        f" {row['wall_s']:.2f} s {row['status']}"
                     )
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / "time_limits.csv", "w", newline="") as f:

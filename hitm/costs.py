@@ -324,7 +324,10 @@ class DesignCosts:
     macs
         Multiply-accumulates per inference.
     area_mm2
-        Tiles used × tile area, plus the chip-level links of every chip used.
+        The design's area: each crossbar's share of its tile's area, with its
+        layer's ADCs (:func:`crossbar_share`), summed; the figure an area
+        budget caps and ``hitm pareto -r area`` plots. Chip-level links
+        (HyperTransport) are not counted.
     """
 
     dynamic_pj: Mapping[str, float]
@@ -373,6 +376,7 @@ def design_costs(
     chips_used: int,
     work: Work | None = None,
     *,
+    area_um2: int,
     link_bits: float = 0,
     noc_bits: float = 0,
 ) -> DesignCosts:
@@ -385,9 +389,12 @@ def design_costs(
     period_ps
         The design's pipeline period ``T`` (bottleneck busy time).
     tiles_used, chips_used
-        Hardware the design occupies: its static power and area.
+        Hardware the design occupies: its static power (unused tiles are
+        power-gated; the links of every chip used leak).
     work
         The work per inference, if already counted (:func:`inference_work`).
+    area_um2
+        The design's area in µm² as its budget counts it (``usage["area_um2"]``).
     link_bits, noc_bits
         Bits per inference over chip-to-chip links (each link a bit crosses
         counts) and through on-chip routers; priced only when data movement
@@ -425,7 +432,7 @@ def design_costs(
         static_pj=static_pj,
         period_ps=period_ps,
         macs=analysis.totals["macs"],
-        area_mm2=tiles_used * table.tile_area_mm2 + chips_used * table.links_area_mm2,
+        area_mm2=area_um2 / _UM2_PER_MM2,
     )
 
 

@@ -181,6 +181,7 @@ class Metrics:
             self.bottleneck_ps,
             self.tiles_used,
             self.chips_used,
+            area_um2=int(self.usage["area_um2"]),
             link_bits=self.link_bits,
             noc_bits=self.noc_bits,
         )

@@ -593,3 +593,28 @@ def test_a_method_that_cannot_place_with_a_power_cap_names_the_ones_that_can() -
     solved = json.loads(run(*args, "-m", "cpsat", "--time-limit", "20", "--json").stdout)
     assert solved["status"] == "optimal"
     assert solved["usage"]["power_uw"] <= 100_000_000
+
+
+def test_one_area_definition_in_solve_pareto_and_the_budget() -> None:
+    """A design's area is its crossbars' shares of tile area (with their ADCs), chip links
+    not counted: `solve` once reported 84.3 mm² for the captioner's 1-chip design (165 whole
+    tiles plus the chip's HyperTransport) while `pareto -r area` and the area budget counted
+    61.18 mm² for the same design. Now every command says 61.179659 mm²."""
+    path = INSTANCES / "captioner.yaml"
+    solved = json.loads(run("solve", path, "--json").stdout)
+    front = json.loads(run("pareto", path, "-r", "area", "--json").stdout)
+    for design in (solved, solved["naive"], solved["ceiling"], solved["unlimited"]):
+        assert design["energy"]["area_mm2"] == design["usage"]["area_um2"] / 1e6
+    assert solved["energy"]["area_mm2"] == 61.179659
+    naive = front["naive"]
+    assert naive["area_um2"] == solved["naive"]["usage"]["area_um2"]
+    assert naive["area_mm2"] == solved["naive"]["energy"]["area_mm2"] == 31.39646
+    # The ceiling of the area frontier is the cheapest design (in area) at the ceiling's
+    # bottleneck: never more than the crossbar-cheapest one solve reports.
+    assert front["ceiling"]["bottleneck_ps"] == solved["ceiling"]["bottleneck_ps"]
+    assert front["ceiling"]["area_mm2"] <= solved["ceiling"]["energy"]["area_mm2"]
+    # An area budget of exactly the design's area admits it; a µm² less does not.
+    exact = run("solve", path, "--area-mm2", "61.179659", "--json")
+    assert json.loads(exact.stdout)["bottleneck_ps"] == solved["bottleneck_ps"]
+    tighter = json.loads(run("solve", path, "--area-mm2", "61.179658", "--json").stdout)
+    assert tighter["bottleneck_ps"] > solved["bottleneck_ps"]

@@ -44,7 +44,8 @@ def whole(kind: str, data: bytes, reference: bytes) -> bool:
 @pytest.mark.parametrize("kind", ["import", "plot"])
 def test_kill_9_at_any_moment_leaves_the_file_whole_or_absent(tmp_path, kind) -> None:
     """One run to completion gives the reference and its duration; then runs killed at
-    70–99% of it, where the file is being written, each leave it absent or whole."""
+    40–99% of it (the later ones where the file is being written; the first, under a
+    loaded machine, surely before it) each leave it absent or whole."""
     suffix = ".yaml" if kind == "import" else ".png"
     ref = tmp_path / f"reference{suffix}"
     t = time.perf_counter()
@@ -53,7 +54,7 @@ def test_kill_9_at_any_moment_leaves_the_file_whole_or_absent(tmp_path, kind) ->
     reference = ref.read_bytes()
     assert whole(kind, reference, reference)
     absent = 0
-    for i, fraction in enumerate((0.7, 0.85, 0.95, 0.99)):
+    for i, fraction in enumerate((0.4, 0.7, 0.85, 0.95, 0.99)):
         out = tmp_path / f"killed{i}{suffix}"
         proc = subprocess.Popen(
             command(kind, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
