@@ -115,7 +115,7 @@ def movement_rows(
             aware_link_bits=float(metrics.link_bits),
             aware_energy_uj=metrics.costs.energy_pj / 1e6,
             aware_link_energy_pct=100
-            * metrics.costs.groups_pj.get("link", 0.0)
+            * metrics.costs.split_pj.get("link", 0.0)
             / metrics.costs.energy_pj,
             aware_seconds=aware.seconds,
             blind_ps=blind_metrics.bottleneck_ps if blind_metrics else "",

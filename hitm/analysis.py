@@ -109,23 +109,26 @@ class Analysis:
     def to_dataframe(self) -> pd.DataFrame:
         """One row per layer, in topological order (pandas is imported only here).
 
-        Columns: ``layer``, ``op``, ``output`` (the shape), ``params``, ``macs``,
-        ``crossbars`` (one copy), ``steps``, ``parallel``, ``naive_busy_ps`` (one
-        copy; 0 without weights), ``loop`` (the decoder loop holding it, or None).
+        Columns, named as ``hitm analyze --json`` names them: ``name``, ``op``,
+        ``shape`` (of its output, ``64×112×112``), ``params``, ``macs``,
+        ``crossbars`` (one copy), ``steps``, ``parallel``, ``mvm_ps``,
+        ``naive_busy_ps`` (one copy; 0 without weights), ``loop`` (the decoder
+        loop holding it, or None).
         """
         import pandas as pd
 
         return pd.DataFrame(
             [
                 {
-                    "layer": layer.name,
+                    "name": layer.name,
                     "op": layer.op,
-                    "output": str(layer.shape),
+                    "shape": str(layer.shape),
                     "params": layer.params,
                     "macs": layer.macs,
                     "crossbars": layer.crossbars,
                     "steps": layer.steps,
                     "parallel": layer.parallel,
+                    "mvm_ps": layer.mvm_ps,
                     "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
                     "loop": layer.loop,
                 }

@@ -43,7 +43,7 @@ class Comparison:
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per method (pandas is imported only here): ``method`` (its label,
-        ``ilp:highs``), ``status``, ``bottleneck_ps``, ``crossbars``, ``bound_ps``,
+        ``ilp:highs``), ``status``, ``bottleneck_ps``, ``crossbars_used``, ``bound_ps``,
         ``gap_to_best_bound`` (against :attr:`best_bound_ps`), ``seconds``, ``message``."""
         import pandas as pd
 
@@ -53,7 +53,7 @@ class Comparison:
                     "method": r.label,
                     "status": str(r.status),
                     "bottleneck_ps": r.bottleneck_ps,
-                    "crossbars": r.crossbars_used,
+                    "crossbars_used": r.crossbars_used,
                     "bound_ps": r.bound_ps,
                     "gap_to_best_bound": r.gap_to(self.best_bound_ps),
                     "seconds": r.seconds,
@@ -61,7 +61,7 @@ class Comparison:
                 }
                 for r in self.results
             ]
-        )
+        ).astype({"bottleneck_ps": "Int64", "crossbars_used": "Int64", "bound_ps": "Int64"})
 
     @property
     def agree(self) -> bool:

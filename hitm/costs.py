@@ -311,11 +311,11 @@ class DesignCosts:
 
     Attributes
     ----------
-    dynamic_pj
+    components_pj
         Dynamic energy per inference by component (depends only on the work).
-    groups_pj
+    split_pj
         Energy per inference by group (:data:`GROUPS`), static included.
-    static_power_mw
+    static_power_w
         Leakage of the tiles the design occupies and of the links of its chips.
     static_pj
         ``static_power × T``: leakage over one pipeline period per inference.
@@ -330,22 +330,23 @@ class DesignCosts:
         (HyperTransport) are not counted.
     """
 
-    dynamic_pj: Mapping[str, float]
-    groups_pj: Mapping[str, float]
-    static_power_mw: float
+    components_pj: Mapping[str, float]
+    split_pj: Mapping[str, float]
+    static_power_w: float
     static_pj: float
     period_ps: int
     macs: int
     area_mm2: float
 
     @property
-    def dynamic_total_pj(self) -> float:
-        return sum(self.dynamic_pj.values())
+    def dynamic_pj(self) -> float:
+        """Dynamic energy per inference, every component's summed."""
+        return sum(self.components_pj.values())
 
     @property
     def energy_pj(self) -> float:
         """Energy per inference: dynamic plus static."""
-        return self.dynamic_total_pj + self.static_pj
+        return self.dynamic_pj + self.static_pj
 
     @property
     def power_w(self) -> float:
@@ -426,9 +427,9 @@ def design_costs(
         groups["noc"] += dynamic["routers"]
     groups["static"] += static_pj
     return DesignCosts(
-        dynamic_pj=MappingProxyType(dynamic),
-        groups_pj=MappingProxyType(groups),
-        static_power_mw=static_mw,
+        components_pj=MappingProxyType(dynamic),
+        split_pj=MappingProxyType(groups),
+        static_power_w=static_mw / 1000,
         static_pj=static_pj,
         period_ps=period_ps,
         macs=analysis.totals["macs"],

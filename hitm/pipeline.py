@@ -17,7 +17,6 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from formulations.placement import cut_traffic
@@ -465,13 +464,8 @@ def _contracted_dag(analysis: Analysis):
     if cached is None:
         network = analysis.network
         group = {layer.name: layer.loop or layer.name for layer in network.layers}
-        dag = nx.DiGraph()
-        dag.add_nodes_from(set(group.values()) | set(network.inputs))
-        for u, v in network.graph.edges:
-            gu, gv = group.get(u, u), group.get(v, v)
-            if gu != gv:
-                dag.add_edge(gu, gv)
-        order = tuple((n, tuple(dag.predecessors(n))) for n in nx.topological_sort(dag))
+        dag = network.graph.contracted(lambda n: group.get(n, n))
+        order = tuple((n, tuple(dag.pred[n])) for n in dag.order())
         cached = analysis.derived["contracted_dag"] = (group, order)
     return cached
 

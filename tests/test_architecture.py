@@ -22,7 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("formulations",),  # exact models on plain arrays: they know nothing of hitm
-    ("hitm.errors", "hitm.named", "hitm.fields", "hitm.resources", "hitm.files", "hitm.patterns"),
+    (
+        "hitm.errors",
+        "hitm.named",
+        "hitm.fields",
+        "hitm.resources",
+        "hitm.files",
+        "hitm.patterns",
+        "hitm.dag",
+    ),
     ("hitm.hardware",),
     ("hitm.budget",),
     ("hitm.description",),

@@ -112,8 +112,8 @@ def test_evaluate_with_a_copies_file(tmp_path: Path) -> None:
     assert design["latency_ps"] == 9 * MVM
     assert design["crossbars_used"] == 8 * 1 + 2
     assert design["copies"] == {"conv": 8, "fc": 1}
-    assert design["throughput_pct_of_unlimited"] == pytest.approx(100 / 8)
-    assert design["budget_pct_used"] == pytest.approx(10.0)
+    assert design["pct_of_unlimited"] == pytest.approx(100 / 8)
+    assert design["pct_of_budget"] == pytest.approx(10.0)
     assert naive["bottleneck_ps"] == 64 * MVM
     assert naive["crossbars_used"] == 3
     assert unlimited["bottleneck_ps"] == MVM
@@ -279,7 +279,7 @@ def test_unknown_init_reference_names_the_init_field(tmp_path: Path) -> None:
 # --- energy, power and area in every report (docs/energy.md) --------------------------
 
 ENERGY_KEYS = {
-    "per_inference_pj",
+    "energy_pj",
     "dynamic_pj",
     "static_pj",
     "split_pj",
@@ -301,9 +301,9 @@ def test_solve_reports_energy_power_and_area() -> None:
         energy = design["energy"]
         assert set(energy) == ENERGY_KEYS
         assert set(energy["split_pj"]) == {"crossbar", "dac", "adc", "digital", "memory", "static"}
-        assert sum(energy["split_pj"].values()) == pytest.approx(energy["per_inference_pj"])
+        assert sum(energy["split_pj"].values()) == pytest.approx(energy["energy_pj"])
         assert energy["power_w"] == pytest.approx(
-            energy["per_inference_pj"] * 1e-12 * design["throughput_per_s"]
+            energy["energy_pj"] * 1e-12 * design["throughput_per_s"]
         )
     # the same work whatever the copies: only the static part differs
     assert doc["energy"]["dynamic_pj"] == pytest.approx(doc["naive"]["energy"]["dynamic_pj"])
@@ -323,7 +323,7 @@ def test_evaluate_and_compare_report_energy(tmp_path: Path) -> None:
     assert "energy/inference" in run("evaluate", instance, "--copies", copies).stdout
     result = run("compare", instance, "--json", "--time-limit", 5)
     assert result.exit_code == 0, result.output
-    energies = [r["energy"]["per_inference_pj"] for r in json.loads(result.stdout)["results"]]
+    energies = [r["energy"]["energy_pj"] for r in json.loads(result.stdout)["results"]]
     assert energies and all(e > 0 for e in energies)
 
 
@@ -618,3 +618,41 @@ def test_one_area_definition_in_solve_pareto_and_the_budget() -> None:
     assert json.loads(exact.stdout)["bottleneck_ps"] == solved["bottleneck_ps"]
     tighter = json.loads(run("solve", path, "--area-mm2", "61.179658", "--json").stdout)
     assert tighter["bottleneck_ps"] > solved["bottleneck_ps"]
+
+
+def test_csv_files_hold_the_rows_of_analyze_solve_compare_and_pareto(tmp_path) -> None:
+    """--csv writes the DataFrame of each command: a row per layer (21 in the captioner), per
+    stage (7; conv1 holds 191 copies of 4 crossbars), per method (6) and per breakpoint
+    (183, from the naive design's 8,096 crossbars)."""
+    import csv
+
+    path = INSTANCES / "captioner.yaml"
+    expected = {"analyze": 21, "solve": 7, "compare": 6, "pareto": 183}
+    rows = {}
+    for command, n in expected.items():
+        out = tmp_path / f"{command}.csv"
+        extra = ["--time-limit", "5"] if command == "compare" else []
+        result = run(command, path, "--csv", out, *extra)
+        assert result.exit_code == 0, result.output
+        assert f"wrote {out}" in result.stderr
+        with out.open(newline="") as handle:
+            rows[command] = list(csv.DictReader(handle))
+        assert len(rows[command]) == n, command
+    conv1 = rows["solve"][0]
+    assert (conv1["name"], conv1["copies"], conv1["crossbars"]) == ("conv1", "191", "764")
+    loop = rows["solve"][-1]
+    assert loop["members"] == "embed;lstm;logits" and loop["copies"] == "1;1;1"
+    assert rows["analyze"][0]["parallel"] == "12544"
+    proven = [r for r in rows["compare"] if r["status"] == "optimal"]
+    assert {r["crossbars_used"] for r in proven} == {"15776"}
+    assert rows["pareto"][0]["crossbars"] == "8096"
+
+
+def test_a_csv_path_in_a_missing_directory_is_refused_before_any_work(tmp_path) -> None:
+    target = tmp_path / "nowhere" / "x.csv"
+    result = run("solve", INSTANCES / "captioner.yaml", "--csv", target)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (
+        result.stderr.strip() == f"error: --csv: {target}: directory {target.parent} does not exist"
+    )
+    assert not target.parent.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from helpers import INSTANCES
 
 from hitm import analyze, build_problem, evaluate, frontier, load_instance, solve
@@ -23,9 +24,9 @@ def test_an_analysis_frame_has_a_row_per_layer_and_the_totals() -> None:
     assert len(frame) == len(analysis.layers) == 21
     assert frame["params"].sum() == analysis.totals["params"]
     assert frame["macs"].sum() == analysis.totals["macs"]
-    conv1 = frame.set_index("layer").loc["conv1"]
+    conv1 = frame.set_index("name").loc["conv1"]
     assert (conv1["parallel"], conv1["naive_busy_ps"]) == (12_544, 20_070_400_000)
-    assert frame.set_index("layer").loc["lstm", "loop"] == "loop:embed..word"
+    assert frame.set_index("name").loc["lstm", "loop"] == "loop:embed..word"
 
 
 def test_a_design_frame_has_a_row_per_stage_and_marks_the_bottleneck() -> None:
@@ -61,6 +62,38 @@ def test_a_comparison_frame_has_a_row_per_method_and_their_proofs_agree() -> Non
     assert {"dp", "bisect", "greedy", "cpsat", "ilp:highs"} <= set(frame.index)
     proven = frame[frame["status"] == "optimal"]
     assert set(proven["bottleneck_ps"]) == {105_600_000}
-    assert set(proven["crossbars"]) == {15_776}
+    assert set(proven["crossbars_used"]) == {15_776}
     assert (proven["gap_to_best_bound"] == 0).all()
     assert frame.loc["greedy", "status"] == "feasible"
+
+
+def test_frames_name_their_columns_as_json_names_its_keys() -> None:
+    """One naming scheme: a DataFrame column is the JSON key of the same figure."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from hitm.cli import app
+
+    analysis, problem = captioner()
+    runner = CliRunner()
+    analyzed = json.loads(
+        runner.invoke(app, ["analyze", "instances/captioner.yaml", "--json"]).stdout
+    )
+    assert set(analysis.to_dataframe().columns) <= set(analyzed["layers"][0])
+    solved = json.loads(runner.invoke(app, ["solve", "instances/captioner.yaml", "--json"]).stdout)
+    design = evaluate(problem, solve(problem).copies)
+    assert set(design.to_dataframe().columns) - {"bottleneck"} <= set(solved["stages"][0])
+    compared = json.loads(
+        runner.invoke(
+            app, ["compare", "instances/captioner.yaml", "--json", "--time-limit", "5"]
+        ).stdout
+    )
+    from hitm.comparison import compare
+
+    frame = compare(problem, 5).to_dataframe()
+    assert set(frame.columns) - {"method"} <= set(compared["results"][0])
+    costs = design.costs
+    for key, value in solved["energy"].items():  # every energy key is an attribute
+        got = getattr(costs, key)
+        assert (dict(got) if isinstance(value, dict) else got) == pytest.approx(value), key

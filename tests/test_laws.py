@@ -158,7 +158,7 @@ def test_adc_resolution_now_changes_energy_and_area():
         hw = load_hardware({"adc_bits": bits})
         analysis = analyze(inst.network, hw)
         costs = design_costs(analysis, 10**6, 1, 1, inference_work(analysis), area_um2=0)
-        figures.append((costs.dynamic_total_pj, cost_table(hw).tile_area_mm2))
+        figures.append((costs.dynamic_pj, cost_table(hw).tile_area_mm2))
     assert figures[1][0] > figures[0][0] and figures[1][1] > figures[0][1]
 
 
@@ -281,7 +281,7 @@ def _fingerprint(hw: Hardware) -> tuple:
         tuple(problem.capacity),
         design.bottleneck_ps,
         design.costs.energy_pj,
-        tuple(sorted(design.costs.groups_pj.items())),
+        tuple(sorted(design.costs.split_pj.items())),
         table.chip_power_mw,
         table.chip_area_mm2,
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +21,7 @@ from hitm.cli.options import (
     BudgetFlags,
     ChipsOpt,
     CrossbarsOpt,
+    CsvOpt,
     FileArg,
     JsonOpt,
     MethodOpt,
@@ -79,6 +81,9 @@ from hitm.resources import FRONTIER_RESOURCES
 from hitm.resources import resource as find_resource
 from hitm.traffic import traffic
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -131,6 +136,20 @@ def _check_plot(plot: Path | None) -> None:
         check_plot_path(plot)
 
 
+def _check_csv(path: Path | None) -> None:
+    if path is not None:
+        from hitm.report.frames import check_csv_path  # pandas loads only when writing CSV
+
+        check_csv_path(path)
+
+
+def _write_csv(frame_of: Callable[[], pd.DataFrame], path: Path | None) -> None:
+    if path is not None:
+        from hitm.report.frames import write_csv
+
+        wrote(write_csv(frame_of(), path))
+
+
 @app.command("analyze")
 @reports_errors
 def analyze_cmd(
@@ -139,14 +158,18 @@ def analyze_cmd(
     all_layers: Annotated[
         bool, typer.Option("--all", help="Also list layers without weights.")
     ] = False,
+    csv: CsvOpt = None,
 ) -> None:
     """Static analysis: per-layer params, MACs, crossbars, steps, parallel work, data in and out.
 
-    --all also lists layers without weights and every edge of the DAG with its data.
+    --all also lists layers without weights and every edge of the DAG with its
+    data. --csv writes a row per layer (every layer).
     """
+    _check_csv(csv)
     instance = BudgetFlags().load(file)
     analysis = analyze(instance.network, instance.hardware)
     flows = traffic(analysis)
+    _write_csv(analysis.to_dataframe, csv)
     warnings = instance.hardware.warnings
     if as_json:
         emit_json(
@@ -301,13 +324,16 @@ def solve_cmd(
     backend: BackendOpt = "highs",
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
+    csv: CsvOpt = None,
 ) -> None:
     """Choose copies per layer for the highest throughput within the budget.
 
-    --plot draws each stage's busy time as a bar, the bottleneck highlighted
-    and the period T marked.
+    --plot draws each stage's busy time and crossbars as bars, the
+    bottleneck highlighted and the period T marked; --csv writes a row per
+    stage of the design.
     """
     _check_plot(plot)
+    _check_csv(csv)
     instance = flags.load(file)
     problem = _problem(instance)
     limit = left_of(time_limit)
@@ -321,6 +347,7 @@ def solve_cmd(
 
         title = f"{instance.network.name}: {result.label} design, busy time per stage"
         wrote(plot_stages(design, plot, title=title))
+    _write_csv(design.to_dataframe, csv)
     if as_json:
         emit_json(
             solve_json(problem, result, design, naive, unlimited),
@@ -344,11 +371,17 @@ def compare_cmd(
     flags: BudgetFlags,
     time_limit: TimeOpt = 10.0,
     as_json: JsonOpt = False,
+    csv: CsvOpt = None,
 ) -> None:
-    """Run every method on the same problem; exit 4 if two proven optima disagree."""
+    """Run every method on the same problem; exit 4 if two proven optima disagree.
+
+    --csv writes a row per method.
+    """
+    _check_csv(csv)
     problem = _problem(flags.load(file))
     with busy(f"every method, up to {time_limit:g} s each"):
         comparison = compare(problem, time_limit)
+    _write_csv(comparison.to_dataframe, csv)
     _, unlimited = baselines(problem)
     warnings = problem.analysis.hardware.warnings
     if as_json:
@@ -392,6 +425,7 @@ def pareto_cmd(
     up_to: UpToOpt = None,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
+    csv: CsvOpt = None,
 ) -> None:
     """The exact budget → throughput frontier of one resource, every breakpoint.
 
@@ -404,10 +438,12 @@ def pareto_cmd(
     farthest above the naive → ceiling line in normalised linear budget and
     throughput, if at least 0.05 above it) and the chosen design (the best
     within the instance's budget for R: its crossbars, its power or area cap,
-    or without one the power or area of its crossbars).
+    or without one the power or area of its crossbars). --csv writes a row
+    per breakpoint.
     """
     spec = find_resource(resource, frontier=True)
     _check_plot(plot)
+    _check_csv(csv)
     instance = flags.load(file)
     cap = None
     if up_to is not None:
@@ -423,6 +459,7 @@ def pareto_cmd(
         from hitm.report.plots import plot_frontier
 
         wrote(plot_frontier(front, plot))
+    _write_csv(front.to_dataframe, csv)
     if as_json:
         emit_json(
             frontier_json(front),

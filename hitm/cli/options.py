@@ -57,6 +57,12 @@ PlotOpt = Annotated[
         "--plot", help="Also draw a plot to this file; .png, .svg or .pdf sets the format."
     ),
 ]
+CsvOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--csv", help="Also write the rows as CSV to this file (the DataFrame's columns)."
+    ),
+]
 MethodOpt = Annotated[str, typer.Option("--method", "-m", help=f"Solver: {', '.join(METHODS)}.")]
 TimeOpt = Annotated[
     float,

@@ -91,6 +91,7 @@ FLAGS = {
     "resource": "--resource",
     "up_to": "--up-to",
     "path": "--plot",
+    "csv": "--csv",
     "pareto": "--pareto",
     "scheduler": "--scheduler",
     "workers": "--workers",

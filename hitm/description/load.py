@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from hitm.budget import Budget, DesignSpace, load_budget, load_design
+from hitm.dag import Dag
 from hitm.description.backbones import check_backbone_inputs, expand_backbones
 from hitm.description.model import Layer, Loop, Network, Shape
 from hitm.description.ops import OPS, RECURRENT_GATES, REQUIRED, ShapeError
@@ -318,13 +317,14 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
     if problems:
         raise DescriptionError(problems)
 
-    graph = nx.DiGraph()
-    graph.add_nodes_from(inputs, kind="input")
+    graph = Dag()
+    for name in inputs:
+        graph.add_node(name, "input")
     names = set(inputs)
     for raw in raws:
         if raw.name in inputs:
             problems.append(f"{raw.path}.name: '{raw.name}' is already a network input")
-        graph.add_node(raw.name, kind="layer")
+        graph.add_node(raw.name, "layer")
         names.add(raw.name)
     for raw in raws:
         refs = [(ref, "input") for ref in raw.inputs]
@@ -339,8 +339,9 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
                 graph.add_edge(ref, raw.name)
     if problems:
         raise DescriptionError(problems)
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = " -> ".join(u for u, _ in nx.find_cycle(graph))
+    cycle = graph.cycle()
+    if cycle is not None:
+        cycle = " -> ".join(cycle)
         raise DescriptionError(
             f"network.layers: cycle {cycle} (declare autoregressive loops under network.feedback)"
         )
@@ -354,7 +355,7 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
 
     shapes: dict[str, Shape] = dict(inputs)
     layers: list[Layer] = []
-    for node in nx.lexicographical_topological_sort(graph, key=_order_key(raws, inputs)):
+    for node in graph.order(key=_order_key(raws, inputs)):
         if node in inputs:
             continue
         raw = by_name[node]
@@ -399,7 +400,7 @@ def _order_key(raws: list[_RawLayer], inputs: Mapping[str, Shape]):
     """Topological order that keeps the file's order where the DAG allows."""
     rank = {name: i for i, name in enumerate(inputs)}
     rank.update({raw.name: len(inputs) + i for i, raw in enumerate(raws)})
-    return lambda node: f"{rank[node]:09d}"
+    return rank.__getitem__
 
 
 def _check_recurrent(
@@ -428,28 +429,29 @@ def _check_recurrent(
 
 
 def _build_loops(
-    graph: nx.DiGraph,
+    graph: Dag,
     layers: Mapping[str, _RawLayer],
     feedback: list[tuple[str, str, int, str]],
     problems: list[str],
 ) -> list[Loop]:
     loops: list[Loop] = []
     owner: dict[str, str] = {}
+    topological = graph.order()
     for src, dst, steps, where in feedback:
         bad = [n for n in (src, dst) if n not in layers]
         if bad:
             problems.extend(f"{where}: no layer named '{n}'{suggest(n, layers)}" for n in bad)
             continue
-        if src != dst and not nx.has_path(graph, dst, src):
+        if src != dst and not graph.has_path(dst, src):
             problems.append(f"{where}: '{dst}' does not lead to '{src}', so no loop is closed")
             continue
-        members = (nx.descendants(graph, dst) | {dst}) & (nx.ancestors(graph, src) | {src})
+        members = (graph.descendants(dst) | {dst}) & (graph.ancestors(src) | {src})
         name = f"loop:{dst}..{src}"
         clash = sorted(m for m in members if m in owner)
         if clash:
             problems.append(f"{where}: layer '{clash[0]}' is already on loop {owner[clash[0]]}")
             continue
-        order = [n for n in nx.topological_sort(graph) if n in members]
+        order = [n for n in topological if n in members]
         owner.update({m: name for m in members})
         loops.append(Loop(name, src, dst, steps, tuple(order)))
     return loops

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
+from hitm.dag import Dag
 from hitm.named import Named
 
 __all__ = ["Layer", "Loop", "Network", "Shape"]
@@ -95,7 +94,7 @@ class Network:
     inputs: Mapping[str, Shape]
     layers: tuple[Layer, ...]
     loops: tuple[Loop, ...] = ()
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph, compare=False, repr=False)
+    graph: Dag = field(default_factory=Dag, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", Named(self.layers))

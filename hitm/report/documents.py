@@ -103,8 +103,8 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
     if metrics.chip_crossbars:
         doc["placement"] = placement_json(metrics)
     if unlimited is not None:
-        doc["throughput_pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
-        doc["budget_pct_used"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
+        doc["pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
+        doc["pct_of_budget"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
     doc["energy"] = costs_json(metrics.costs)
     return doc
 
@@ -151,12 +151,12 @@ def costs_json(costs: DesignCosts) -> dict[str, Any]:
     """A design's ``energy`` block: energy per inference split by group and by
     component, static power, average power, area and efficiency."""
     return {
-        "per_inference_pj": costs.energy_pj,
-        "dynamic_pj": costs.dynamic_total_pj,
+        "energy_pj": costs.energy_pj,
+        "dynamic_pj": costs.dynamic_pj,
         "static_pj": costs.static_pj,
-        "split_pj": dict(costs.groups_pj),
-        "components_pj": dict(costs.dynamic_pj),
-        "static_power_w": costs.static_power_mw / 1000,
+        "split_pj": dict(costs.split_pj),
+        "components_pj": dict(costs.components_pj),
+        "static_power_w": costs.static_power_w,
         "power_w": costs.power_w,
         "area_mm2": costs.area_mm2,
         "inferences_per_j": costs.inferences_per_j,
@@ -236,7 +236,7 @@ def result_json(
         "cost": result.cost,
         "bound_ps": result.bound_ps,
         "gap": result.gap,
-        "solve_seconds": result.seconds,
+        "seconds": result.seconds,
         "message": result.message,
         "copies": result.copies,
         "adcs": result.adcs,

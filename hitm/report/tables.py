@@ -263,7 +263,7 @@ def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and 
     t = Table(title=title, title_justify="left")
     t.add_column("design", justify="left")
     t.add_column("energy/inference", justify="right")
-    groups = [g for g in groups_of(True) if any(g in m.costs.groups_pj for m in designs.values())]
+    groups = [g for g in groups_of(True) if any(g in m.costs.split_pj for m in designs.values())]
     for g in groups:
         t.add_column(_GROUP_TITLES[g], justify="right")
     for col in ("power", "area", "inferences/J", "GOPS/W", "GOPS/mm²"):
@@ -273,7 +273,7 @@ def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and 
         t.add_row(
             name,
             fmt_energy(c.energy_pj),
-            *(fmt_pct(c.groups_pj.get(g, 0) / c.energy_pj) if c.energy_pj else "" for g in groups),
+            *(fmt_pct(c.split_pj.get(g, 0) / c.energy_pj) if c.energy_pj else "" for g in groups),
             fmt_power(c.power_w),
             f"{c.area_mm2:,.2f} mm²",
             f"{c.inferences_per_j:,.1f}",
