@@ -3,6 +3,8 @@
 Run from the repository root:  python bench/design_gap.py [--random 200] [--time-limit 60]
 Writes bench/results/design_gap.csv, design_gap.md and design_gap.png; about
 2 minutes on 2 cores (the Markdown states the run's own time).
+``python bench/design_gap.py --plot-only`` redraws design_gap.png from the
+written CSV without solving anything.
 
 Design mode: every layer chooses its copies and its ADCs per crossbar (1, 2,
 4 or 8; a 25 ns array read, so 4 ADCs give the shortest cycle), under a
@@ -37,11 +39,14 @@ import csv
 import math
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from common import RESULTS, ROOT, ZOO, environment, markdown_table
+from matplotlib import rc_context
 from matplotlib.figure import Figure
+from plots import COLUMN_WIDTH, DPI, PAPER_STYLE
 
 from hitm import Budget, analyze, build_problem, load_instance, parse_instance, solve, verify
 from hitm.budget import DesignSpace
@@ -305,58 +310,146 @@ def zoo_table(rows: list[dict[str, object]]) -> list[list[str]]:
     return table
 
 
-def plot(rows: list[dict[str, object]], path: Path) -> None:
-    """ECDFs of the bottleneck gap and the crossbar gap at equal T, zoo and random."""
-    fig = Figure(figsize=(11, 7), layout="constrained")
-    # Coinciding curves stay visible: wide solid, dashed over it, dotted on top.
+def coinciding(curves: dict[str, np.ndarray]) -> list[list[str]]:
+    """Group methods whose gap samples are equal as multisets (their ECDFs are one curve).
+
+    Parameters
+    ----------
+    curves
+        Per method, its sorted gaps (``inf`` allowed: equal infinities match).
+
+    Returns
+    -------
+    list of list of str
+        The groups, in the order of ``curves``; a method alone is a group of one.
+    """
+    groups: list[list[str]] = []
+    for method, vals in curves.items():
+        same = next((g for g in groups if np.array_equal(curves[g[0]], vals)), None)
+        if same is None:
+            groups.append([method])
+        else:
+            same.append(method)
+    return groups
+
+
+@rc_context(PAPER_STYLE)
+def plot(rows: Sequence[Mapping[str, object]], path: Path) -> None:
+    """ECDFs of the bottleneck gap and the crossbar gap at equal T, zoo and random.
+
+    Methods whose gaps are the same sample draw one curve, labelled with all
+    their names and "identical curves" (on the committed results dp, bisect
+    and greedy reach the same bottleneck on every problem, and dp and bisect
+    the same crossbars). Each panel notes the share of problems at zero gap.
+
+    Parameters
+    ----------
+    rows
+        design_gap.csv rows (as read back, strings; or as :func:`run_case` builds them).
+    path
+        PNG path.
+    """
     styles = {
-        "dp": {"color": "#1f77b4", "lw": 3.5, "alpha": 0.6},
-        "bisect": {"color": "#2ca02c", "lw": 1.6, "ls": "--"},
-        "greedy": {"color": "#d62728", "lw": 1.4, "ls": ":"},
+        "dp": {"color": "#1f77b4", "ls": "-"},
+        "bisect": {"color": "#2ca02c", "ls": "--"},
+        "greedy": {"color": "#d62728", "ls": ":"},
+        "all": {"color": "#333333", "ls": "-"},  # every heuristic on one curve
     }
     sets = [s for s in ("zoo", "random") if any(r["set"] == s for r in rows)]
-    axes = fig.subplots(2, len(sets), squeeze=False)
-    for col, set_name in enumerate(sets):
-        for row, (key, what) in enumerate(
-            (
-                ("gap_bottleneck", "bottleneck gap"),
-                ("gap_crossbars_at_equal_t", "crossbar gap at T*"),
-            )
-        ):
-            ax = axes[row][col]
-            for method in HEURISTICS:
-                vals = np.array(
-                    sorted(
+    fig = Figure(figsize=(COLUMN_WIDTH, 3.6), layout="constrained")
+    # One subfigure per measure, so each row carries the legend of its own curves.
+    row_figs = fig.subfigures(2, 1)
+    measures = (
+        ("gap_bottleneck", "bottleneck gap (%)"),
+        ("gap_crossbars_at_equal_t", "crossbar gap at T* (%)"),
+    )
+    for row_fig, (key, xlabel) in zip(row_figs, measures, strict=True):
+        axes = row_fig.subplots(1, len(sets), squeeze=False, sharey=True)[0]
+        for ax, set_name in zip(axes, sets, strict=True):
+            curves = {
+                method: np.sort(
+                    [
                         float(r[key])
                         for r in rows
                         if r["set"] == set_name and r["method"] == method and r[key] != ""
-                    )
+                    ]
                 )
-                if not len(vals):
-                    continue
+                for method in HEURISTICS
+            }
+            curves = {m: v for m, v in curves.items() if len(v)}
+            right = 0.0
+            notes = []
+            for group in coinciding(curves):
+                style = styles["all" if len(group) == len(HEURISTICS) else group[0]]
+                vals = curves[group[0]]
                 finite = np.where(np.isinf(vals), np.nan, vals) * 100
+                right = max(right, float(np.nanmax(finite, initial=0.0)))
                 share = np.arange(1, len(vals) + 1) / len(vals)
                 ax.step(
                     np.concatenate([[0], finite]),
                     np.concatenate([[0], share]),
                     where="post",
-                    **styles[method],
-                    label=f"{method} (zero gap: {np.mean(vals == 0):.0%} of {len(vals)})",
+                    lw=1.1,
+                    **style,
+                    label=" = ".join(group) + (" (identical curves)" if len(group) > 1 else ""),
                 )
-            n_cases = len({(r["instance"], r["cap_step"]) for r in rows if r["set"] == set_name})
-            ax.set_title(f"{set_name} ({n_cases} problems): {what}", loc="left", fontsize=10)
-            ax.set_xlabel(f"{what} to the exact optimum (%)")
-            ax.set_ylabel("share of problems at or below")
+                notes.append((f"zero gap: {np.mean(vals == 0):.0%} of {len(vals)}", style["color"]))
+            # The zero-gap shares, one line per curve in its colour, in the empty lower right.
+            for k, (note, color) in enumerate(reversed(notes)):
+                ax.annotate(
+                    note,
+                    (0.97, 0.05),
+                    xycoords="axes fraction",
+                    xytext=(0, 8.5 * k),  # points: one text line apart whatever the panel height
+                    textcoords="offset points",
+                    ha="right",
+                    va="bottom",
+                    fontsize=6.5,
+                    color=color,
+                )
             ax.set_ylim(0, 1.02)
-            ax.set_xlim(left=0)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle(
-        "Design mode (copies × ADCs 1, 2, 4, 8; crossbar and power budgets):"
-        " heuristics versus the proven optimum",
-        fontsize=11,
-    )
-    fig.savefig(path, dpi=130)
+            # A little room left of 0, so the jump at zero gap is not hidden in the spine.
+            ax.set_xlim(-0.03 * right, right * 1.05)
+            ax.grid(True)
+            ax.set_xlabel(xlabel)  # per panel: a supxlabel would collide with the row's legend
+            if key == measures[0][0]:
+                n_cases = len(
+                    {(r["instance"], r["cap_step"]) for r in rows if r["set"] == set_name}
+                )
+                ax.set_title(f"{set_name} ({n_cases} problems)")
+        handles, labels = [], []
+        for ax in axes:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                if label not in labels:
+                    handles.append(handle)
+                    labels.append(label)
+        # One line if it fits the column (about 56 characters with the handles), else a column.
+        wide = sum(len(label) + 6 for label in labels) > 56
+        row_fig.legend(handles, labels, loc="outside lower center", ncol=1 if wide else len(labels))
+    fig.supylabel("share of problems with gap ≤ x")
+    fig.savefig(path, dpi=DPI)
+
+
+def redraw(csv_path: Path = RESULTS / "design_gap.csv", png_path: Path | None = None) -> Path:
+    """Redraw design_gap.png from a written CSV, solving nothing.
+
+    Parameters
+    ----------
+    csv_path
+        design_gap.csv of an earlier run.
+    png_path
+        Where to draw; by default design_gap.png next to ``csv_path``.
+
+    Returns
+    -------
+    Path
+        The PNG written.
+    """
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    out = png_path or csv_path.with_suffix(".png")
+    plot(rows, out)
+    return out
 
 
 def main() -> int:
@@ -364,7 +457,15 @@ def main() -> int:
     parser.add_argument("--random", type=int, default=200, help="random instances (200)")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solve")
     parser.add_argument("--no-zoo", action="store_true", help="skip the zoo (a quick check)")
+    parser.add_argument(
+        "--plot-only",
+        action="store_true",
+        help="only redraw design_gap.png from bench/results/design_gap.csv (solves nothing)",
+    )
     args = parser.parse_args()
+    if args.plot_only:
+        print(f"wrote {redraw(RESULTS / 'design_gap.csv')}", file=sys.stderr)
+        return 0
     start = time.perf_counter()
     try:
         rows = [] if args.no_zoo else zoo_cases(args.time_limit)

@@ -10,6 +10,9 @@ Redraws every plot from the committed CSVs without re-running a benchmark
   crossbars, by stage kind, at each network's default budget (paper_stages.csv);
 - solvers_time.png: solve time of each method on each instance (solvers.csv);
 - scaling.png: solve time versus layers and versus budget (scaling.csv).
+
+Every figure is COLUMN_WIDTH (3.5 in, one column of a two-column paper) wide,
+with PAPER_STYLE's 6.5 to 7 pt text, saved at DPI (300).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -25,19 +28,63 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a display
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 __all__ = [
+    "COLUMN_WIDTH",
+    "DPI",
     "METHOD_STYLE",
+    "PAPER_STYLE",
     "paper_plots",
     "read_csv",
     "scaling_plot",
+    "seconds_label",
     "solver_times_plot",
     "throughput_plot",
     "time_by_kind_plot",
 ]
 
 RESULTS = Path(__file__).resolve().parent / "results"
+COLUMN_WIDTH = 3.5  # inches: one column of a two-column paper; every figure is this wide
+DPI = 300
+# Sizes for a figure printed at COLUMN_WIDTH: 6.5 to 7 pt text, thin lines.
+PAPER_STYLE = {
+    "font.size": 7,
+    "axes.titlesize": 7,
+    "axes.labelsize": 7,
+    "figure.titlesize": 7,
+    "figure.labelsize": 7,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "legend.fontsize": 6.5,
+    "legend.title_fontsize": 6.5,
+    "legend.frameon": False,
+    "legend.handlelength": 1.6,
+    "legend.columnspacing": 1.2,
+    "axes.linewidth": 0.6,
+    "axes.titlepad": 2.5,
+    "grid.linewidth": 0.4,
+    "grid.alpha": 0.35,
+    "lines.linewidth": 1.0,
+    "lines.markersize": 2.5,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "xtick.minor.width": 0.4,
+    "ytick.minor.width": 0.4,
+    "xtick.major.size": 2.5,
+    "ytick.major.size": 2.5,
+    "xtick.minor.size": 1.5,
+    "ytick.minor.size": 1.5,
+    "xtick.major.pad": 2,
+    "ytick.major.pad": 2,
+    "figure.constrained_layout.h_pad": 0.02,
+    "figure.constrained_layout.w_pad": 0.02,
+}
 KIND_COLORS = {
     "conv": "#4c72b0",
     "linear": "#dd8452",
@@ -57,27 +104,104 @@ METHOD_STYLE = {
     "ilp:highs": {"color": "#9467bd", "marker": "D"},
     "ilp:cbc": {"color": "#8c564b", "marker": "P"},
 }
-DPI = 130
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file as dicts (an empty list if the file is missing)."""
+    """Rows of a CSV file as dicts (an empty list if the file is missing).
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, keyed by the header.
+    """
     if not path.exists():
         return []
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
 
 
-def _chips_axis(ax, top: int) -> None:
+def _plain_number(value: float) -> str:
+    """A tick value as a plain number: 0.1, 2.5, 10, 1,000, 10,000 (never 1e+04)."""
+    return f"{value:,.0f}" if value >= 1000 else f"{value:g}"
+
+
+def seconds_label(seconds: float) -> str:
+    """A time tick in the unit that keeps it short: 100 µs, 1 ms, 10 ms, 1 s, 10 s.
+
+    Parameters
+    ----------
+    seconds
+        The tick's value in seconds.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    for unit, scale in (("s", 1.0), ("ms", 1e-3)):
+        if seconds >= scale:
+            # Rounded: 0.01 / 1e-3 is 10.000000000000002.
+            return f"{_plain_number(round(seconds / scale, 6))} {unit}"
+    return f"{_plain_number(round(seconds / 1e-6, 6))} µs"
+
+
+def _decades(axis: Axis, label: Callable[[float], str] = _plain_number) -> None:
+    """Major ticks on every decade only, labelled by ``label``; unlabelled minor ticks."""
+    # numticks well above the decades shown, else LogLocator thins them to every other one.
+    axis.set_major_locator(LogLocator(base=10, numticks=40))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: label(v)))
+    axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10)), numticks=40))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _sparse_decades(axis: Axis, low: float, high: float, every: int = 2) -> None:
+    """Labelled ticks on every ``every``-th decade from ``high`` down; the others unlabelled.
+
+    For a short log axis spanning many decades: a label on each would touch.
+    """
+    decades = range(round(math.log10(low)), round(math.log10(high)) + 1)
+    top = decades[-1]
+    axis.set_major_locator(FixedLocator([10.0**k for k in decades if (top - k) % every == 0]))
+    axis.set_minor_locator(FixedLocator([10.0**k for k in decades if (top - k) % every]))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _plain_number(v)))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _chips_axis(ax: Axes, top: int, every: int = 1) -> None:
+    """A log2 budget axis with a tick on every power of two up to ``top``.
+
+    Every ``every``-th power (1, 4, 16, ... for 2) gets a number; the others
+    stay as unlabelled minor ticks so a narrow panel is not crammed.
+    """
     ax.set_xscale("log", base=2)
     ticks = [2**k for k in range(int(math.log2(top)) + 1)]
-    ax.set_xticks(ticks)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    major = ticks[::every]
+    ax.xaxis.set_major_locator(FixedLocator(major))
+    ax.xaxis.set_minor_locator(FixedLocator([t for t in ticks if t not in major]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _plain_number(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Artist], list[str]]:
+    """Handles and labels of all ``axes``, each label once, in order of appearance."""
+    seen: dict[str, Artist] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    return list(seen.values()), list(seen)
+
+
+@plt.rc_context(PAPER_STYLE)
 def throughput_plot(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     """Per network, throughput versus budget: naive, hitm, unlimited and 78.01% of it.
+
+    Small multiples, one panel per network, on shared log axes (budget in
+    ISAAC chips, log2; throughput, log10) with one legend below them.
 
     Parameters
     ----------
@@ -88,53 +212,79 @@ def throughput_plot(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     """
     networks = list(dict.fromkeys(r["network"] for r in rows))
     cols = 3
-    fig, axes = plt.subplots(
-        math.ceil(len(networks) / cols), cols, figsize=(13, 3.4 * math.ceil(len(networks) / cols))
-    )
+    n_rows = math.ceil(len(networks) / cols)
+    panels_h, legend_h = 0.95 * n_rows + 0.4, 0.42
+    fig = plt.figure(figsize=(COLUMN_WIDTH, panels_h + legend_h), layout="constrained")
+    # The legend gets its own subfigure: an "outside" legend would collide with supxlabel.
+    top_fig, legend_fig = fig.subfigures(2, 1, height_ratios=[panels_h, legend_h])
+    axes = top_fig.subplots(n_rows, cols, sharex=True, sharey=True, squeeze=False)
     top = max(int(r["chips"]) for r in rows if r["chips"])
+    values = [float(r["throughput_per_s"]) for r in rows if r["throughput_per_s"]]
+    low = 10 ** math.floor(math.log10(min(values)))
+    high = 10 ** math.ceil(math.log10(max(values) * 1.3))  # headroom above the unlimited line
     for ax, name in zip(axes.flat, networks, strict=False):
         mine = [r for r in rows if r["network"] == name]
         for design, style in DESIGN_STYLE.items():
-            pts = [
+            pts = sorted(
                 (int(r["chips"]), float(r["throughput_per_s"]))
                 for r in mine
-                if r["design"] == design
-            ]
-            ax.plot(*zip(*pts, strict=True), markersize=3.5, linewidth=1.3, **style)
+                if r["design"] == design and r["throughput_per_s"]
+            )
+            if pts:
+                ax.plot(*zip(*pts, strict=True), markersize=1.4, linewidth=0.9, **style)
         unl = next(float(r["throughput_per_s"]) for r in mine if r["design"] == "unlimited")
-        ax.axhline(unl, color="#d62728", linestyle="--", linewidth=1.2, label="unlimited optimum")
+        ax.axhline(unl, color="#d62728", linestyle="--", linewidth=0.8, label="unlimited optimum")
         ax.axhline(
-            unl * 0.7801, color="#d62728", linestyle=":", linewidth=1.0, label="78.01% of unlimited"
+            unl * 0.7801, color="#d62728", linestyle=":", linewidth=0.8, label="78.01% of unlimited"
         )
         default = next((int(r["chips"]) for r in mine if r["default_budget"]), None)
         if default:
             ax.axvline(
-                default, color="#999999", linewidth=0.8, linestyle="-.", label="default budget"
+                default, color="#888888", linewidth=0.7, linestyle="-.", label="default budget"
             )
         ax.set_yscale("log")
-        _chips_axis(ax, top)
-        ax.set_xlim(0.85, top * 1.15)
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("budget (ISAAC chips, 16,128 crossbars each)", fontsize=8)
-        ax.set_ylabel("throughput (inferences/s)", fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.grid(True, which="major", alpha=0.3)
+        ax.set_ylim(low, high)
+        _sparse_decades(ax.yaxis, low, high)
+        _chips_axis(ax, top, every=2)
+        ax.set_xlim(0.8, top * 1.25)
+        ax.set_title(name, fontsize=6.5)
+        ax.grid(True, which="both", axis="y")
+        ax.grid(True, which="major", axis="x")
     for ax in list(axes.flat)[len(networks) :]:
-        ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=9, frameon=False)
-    fig.suptitle("Throughput versus budget: naive, hitm and unlimited designs (ISAAC)", fontsize=12)
-    fig.tight_layout(rect=(0, 0.035, 1, 0.97))
+        ax.set_visible(False)
+        # The panel above an empty slot is the bottom of its column: give it tick labels.
+        axes.flat[list(axes.flat).index(ax) - cols].xaxis.set_tick_params(labelbottom=True)
+    top_fig.supxlabel("budget (ISAAC chips, 16,128 crossbars each)")
+    top_fig.supylabel("throughput (inferences/s)")
+    handles, labels = _legend_entries(list(axes.flat))
+    legend_fig.legend(handles, labels, loc="center", ncol=2)
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
 
 
+def _kind_shares(
+    rows: Sequence[Mapping[str, str]], networks: Sequence[str], key: str
+) -> dict[str, list[float]]:
+    """Per stage kind, its share (%) of ``key`` summed over each network's stages."""
+    kinds = list(KIND_COLORS) + sorted({r["kind"] for r in rows} - set(KIND_COLORS))
+    shares: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for n in networks:
+        mine = [r for r in rows if r["network"] == n]
+        total = sum(float(r[key]) for r in mine)
+        for kind in kinds:
+            part = sum(float(r[key]) for r in mine if r["kind"] == kind)
+            shares[kind].append(100 * part / total if total else 0.0)
+    return shares
+
+
+@plt.rc_context(PAPER_STYLE)
 def time_by_kind_plot(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     """Stacked bars per network of hitm's design at its default budget, by stage kind.
 
     Left: each kind's share of the summed stage busy time (where the time
-    goes); right: its share of the crossbars (where the hardware goes). Each
-    bar is labelled with the period T and the bottleneck stage's kind.
+    goes); right: its share of the crossbars (where the hardware goes). The
+    networks are rows, each labelled with its period T and the bottleneck
+    stage's kind; the legend lists only the kinds with a non-zero share.
 
     Parameters
     ----------
@@ -145,37 +295,70 @@ def time_by_kind_plot(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     """
     rows = [r for r in rows if r["design"] == "hitm"]
     networks = list(dict.fromkeys(r["network"] for r in rows))
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
     panels = (
-        ("busy_ps", "share of summed stage busy time (%)", "where the time goes"),
-        ("crossbars", "share of crossbars used (%)", "where the crossbars go"),
+        ("busy_ps", "share of summed\nstage busy time (%)"),
+        ("crossbars", "share of\ncrossbars (%)"),
     )
-    for ax, (key, ylabel, title) in zip(axes, panels, strict=True):
-        bottom = [0.0] * len(networks)
-        for kind, color in KIND_COLORS.items():
-            share = []
-            for n in networks:
-                mine = [r for r in rows if r["network"] == n]
-                total = sum(float(r[key]) for r in mine)
-                part = sum(float(r[key]) for r in mine if r["kind"] == kind)
-                share.append(100 * part / total if total else 0.0)
-            ax.bar(networks, share, bottom=bottom, color=color, label=kind, width=0.7)
-            bottom = [b + s for b, s in zip(bottom, share, strict=True)]
-        for i, n in enumerate(networks):
-            first = next(r for r in rows if r["network"] == n)
-            label = f"T {_short_time(float(first['bottleneck_ps']))}, {first['bottleneck_kind']}"
-            ax.text(i, 102, label, ha="center", va="bottom", fontsize=7, rotation=90)
-        ax.set_ylim(0, 150)
-        ax.set_yticks(range(0, 101, 20))
-        ax.set_title(f"{title} (bar label: period T, bottleneck kind)", fontsize=10)
-        ax.set_ylabel(ylabel)
-        ax.set_xlabel("network (hitm design at its default budget)")
-        ax.tick_params(axis="x", rotation=45, labelsize=8)
-        ax.grid(True, axis="y", alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, title="stage kind", loc="center right", fontsize=9)
-    fig.suptitle("hitm's designs by stage kind: busy time and crossbars", fontsize=12)
-    fig.tight_layout(rect=(0, 0, 0.9, 0.96))
+    shares = {key: _kind_shares(rows, networks, key) for key, _ in panels}
+    largest = {
+        kind: max(max(s[kind], default=0.0) for s in shares.values()) for kind in shares["busy_ps"]
+    }
+    kinds = [kind for kind, most in largest.items() if most > 0]
+    fig, axes = plt.subplots(
+        1,
+        2,
+        figsize=(COLUMN_WIDTH, 0.15 * len(networks) + 0.75),
+        sharey=True,
+        layout="constrained",
+    )
+    # Room between the panels, else "100" of the left one touches "0" of the right one.
+    fig.get_layout_engine().set(wspace=0.08)
+    ys = list(range(len(networks)))
+    for ax, (key, xlabel) in zip(axes, panels, strict=True):
+        left = [0.0] * len(networks)
+        for kind in kinds:
+            # A kind that never reaches 1% is a sliver: say so, or the reader hunts for it.
+            label = f"{kind} (<1%)" if largest[kind] < 1 else kind
+            share = shares[key][kind]
+            ax.barh(
+                ys,
+                share,
+                left=left,
+                height=0.72,
+                color=KIND_COLORS.get(kind, "#999999"),
+                label=label,
+                linewidth=0,
+            )
+            left = [a + b for a, b in zip(left, share, strict=True)]
+        ax.set_xlim(0, 100)
+        ax.set_xticks([0, 50, 100])
+        ax.set_xticks([25, 75], minor=True)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, axis="x", which="both")
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="y", length=0)
+    axes[0].set_yticks(ys, labels=networks)
+    axes[0].set_ylim(len(networks) - 0.5, -0.5)  # first network on top
+    # Period and bottleneck kind as a column of labels right of the crossbar panel.
+    right = axes[1].twinx()
+    right.set_ylim(axes[1].get_ylim())
+    periods = []
+    for n in networks:
+        first = next(r for r in rows if r["network"] == n)
+        periods.append(f"{_short_time(float(first['bottleneck_ps']))}, {first['bottleneck_kind']}")
+    right.set_yticks(ys, labels=periods)
+    right.tick_params(axis="y", length=0)
+    right.set_ylabel("period T, bottleneck kind")
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        loc="outside lower center",
+        ncol=len(names),
+        handlelength=1.0,
+        columnspacing=0.9,
+        handletextpad=0.4,
+    )
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
 
@@ -187,8 +370,12 @@ def _short_time(ps: float) -> str:
     return f"{ps / 1e3:.3g} ns"
 
 
+@plt.rc_context(PAPER_STYLE)
 def solver_times_plot(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     """Solve seconds of every method on every instance at its default budget (log scale).
+
+    One row per instance (its default budget in chips in the label), one
+    marker per method, offset within the row so equal times stay visible.
 
     Parameters
     ----------
@@ -201,39 +388,54 @@ def solver_times_plot(rows: Sequence[Mapping[str, str]], out: Path) -> None:
     rows = [r for r in rows if "default" in r["budget"].split(" (")[0].split(" = ")]
     instances = list(dict.fromkeys(r["instance"] for r in rows))
     methods = [m for m in METHOD_STYLE if any(r["method"] == m for r in rows)]
-    fig, ax = plt.subplots(figsize=(13, 5))
-    width = 0.8 / max(len(methods), 1)
+    fig, ax = plt.subplots(
+        figsize=(COLUMN_WIDTH, 0.15 * len(instances) + 0.75), layout="constrained"
+    )
+    step = 0.72 / max(len(methods), 1)
     for j, method in enumerate(methods):
         xs, ys = [], []
         for i, inst in enumerate(instances):
             hit = [r for r in rows if r["instance"] == inst and r["method"] == method]
-            if hit:
-                xs.append(i - 0.4 + width * (j + 0.5))
-                ys.append(max(float(hit[0]["seconds"]), 1e-5))
-        ax.scatter(xs, ys, s=22, label=method, **METHOD_STYLE[method])
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10))
-    ax.set_xticks(range(len(instances)))
+            if hit and hit[0]["seconds"]:
+                xs.append(max(float(hit[0]["seconds"]), 1e-5))  # a 0.0000 s time stays drawable
+                ys.append(i + step * (j - (len(methods) - 1) / 2))
+        ax.scatter(xs, ys, s=7, linewidths=0, label=method, zorder=3, **METHOD_STYLE[method])
+    ax.set_xscale("log")
+    times = [max(float(r["seconds"]), 1e-5) for r in rows if r["seconds"]]
+    if times:  # whole decades, so both ends of the axis carry a label
+        ax.set_xlim(
+            10 ** math.floor(math.log10(min(times))), 10 ** math.ceil(math.log10(max(times)))
+        )
+    _decades(ax.xaxis, seconds_label)
     chips = {r["instance"]: r["budget"].split("(")[-1].split()[0] for r in rows}
-    ax.set_xticklabels(
-        [f"{inst} ({chips[inst]} ch.)" for inst in instances],
-        rotation=40,
-        rotation_mode="anchor",
-        ha="right",
-        fontsize=8,
+    ax.set_yticks(
+        range(len(instances)),
+        labels=[f"{i}, {chips[i]} chip{'' if chips[i] == '1' else 's'}" for i in instances],
     )
-    for i in range(1, len(instances)):
-        ax.axvline(i - 0.5, color="#eeeeee", linewidth=0.8, zorder=0)
-    ax.set_ylabel("solve time (s, wall, log scale)")
-    ax.set_xlabel("instance (default budget)")
-    ax.grid(True, axis="y", which="major", alpha=0.3)
-    ax.legend(title="method", fontsize=8, ncol=6, loc="upper left")
-    ax.set_title("Solve time per method at each instance's default budget (bench/solvers.py)")
-    fig.tight_layout()
+    # Row separators, not gridlines through the markers.
+    ax.set_yticks([i + 0.5 for i in range(len(instances) - 1)], minor=True)
+    ax.tick_params(axis="y", which="both", length=0)
+    ax.grid(True, axis="y", which="minor", color="#dddddd", alpha=1)
+    ax.grid(True, axis="x", which="major")
+    ax.set_ylim(len(instances) - 0.5, -0.5)  # first instance on top
+    ax.set_xlabel("solve time at the default budget (wall, log scale)")
+    fig.legend(
+        loc="outside lower center",
+        ncol=len(methods),
+        handletextpad=0.2,
+        columnspacing=0.9,
+        markerscale=1.3,
+    )
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
 
 
+def _timed_out(method: str, status: str) -> bool:
+    """No proof within the limit (a greedy 'feasible' is its normal, solved, answer)."""
+    return status in ("timeout", "killed") or (status == "feasible" and method != "greedy")
+
+
+@plt.rc_context(PAPER_STYLE)
 def scaling_plot(
     rows: Sequence[Mapping[str, str]],
     chips: int,
@@ -243,9 +445,11 @@ def scaling_plot(
 ) -> None:
     """Solve time versus layers (at ``chips``) and versus budget (at each of ``layers``).
 
-    Solved points are joined by lines; a method that ran out of time is a
-    cross at the limit, one that refused to run (the DP's table over its size
-    limit) a cross at the bottom; skipped points are absent.
+    Panels stacked vertically. Solved points are joined by lines; a method
+    that ran out of time is a cross on the limit line; one that refused to
+    run (the DP's table over its size limit: no time was measured) is a cross
+    in a "refused" strip under its panel, apart from the time axis (the strips
+    are drawn only when some result was refused); skipped points are absent.
 
     Parameters
     ----------
@@ -261,11 +465,42 @@ def scaling_plot(
         PNG path.
     """
     panels = [("layers", "chips", chips, f"chain length (layers), budget {chips} chips")]
-    panels += [("chips", "layers", n, f"budget (ISAAC chips), chain of {n} layers") for n in layers]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.8), sharey=True)
-    floor = 1e-4
-    for ax, (x_key, fix_key, fix_val, xlabel) in zip(axes, panels, strict=True):
-        mine = [r for r in rows if int(r[fix_key]) == fix_val]
+    panels += [
+        ("chips", "layers", n, f"budget (ISAAC chips), chain of {n:,} layers") for n in layers
+    ]
+    chosen = [[r for r in rows if int(r[fix]) == val] for _, fix, val, _ in panels]
+    refused = any(r["status"] == "error" for mine in chosen for r in mine)
+    n = len(panels)
+    if refused:
+        fig, grid = plt.subplots(
+            2 * n,
+            1,
+            figsize=(COLUMN_WIDTH, 1.75 * n + 0.7),
+            height_ratios=[1, 0.13] * n,
+            layout="constrained",
+        )
+        mains, strips = list(grid[0::2]), list(grid[1::2])
+    else:
+        fig, grid = plt.subplots(
+            n, 1, figsize=(COLUMN_WIDTH, 1.55 * n + 0.6), squeeze=False, layout="constrained"
+        )
+        mains, strips = list(grid[:, 0]), [None] * n
+    solved_times = [
+        float(r["seconds"])
+        for mine in chosen
+        for r in mine
+        if r["seconds"] and not _timed_out(r["method"], r["status"]) and r["status"] != "error"
+    ]
+    low = 10 ** math.floor(math.log10(max(min(solved_times, default=limit_s), 1e-6)))
+    top_chips = max(int(r["chips"]) for r in rows)
+    for ax, strip, mine, (x_key, _, _, xlabel) in zip(mains, strips, chosen, panels, strict=True):
+        if strip is not None:
+            strip.sharex(ax)  # before the scale is set, so the strip's x is the same log axis
+        xs_all = sorted({int(r[x_key]) for r in mine})
+        # Crosses of different methods at one point are nudged apart (a few % of an octave).
+        nudge = (max(xs_all) / min(xs_all)) ** 0.014 if xs_all else 1.0
+        late: dict[int, list[str]] = {}
+        gave_up: dict[int, list[str]] = {}
         for method, style in METHOD_STYLE.items():
             pts = sorted(
                 (int(r[x_key]), r["status"], float(r["seconds"]) if r["seconds"] else None)
@@ -273,52 +508,94 @@ def scaling_plot(
                 if r["method"] == method
             )
             greedy = method == "greedy"
-            solved = [
-                (x, s) for x, st, s in pts if st == "optimal" or (greedy and st == "feasible")
+            # An unsolved point (timed out, refused) breaks the line: NaN, not a bridge over it.
+            line = [
+                (x, s if st == "optimal" or (greedy and st == "feasible") else math.nan)
+                for x, st, s in pts
             ]
-            if solved:
-                ax.plot(*zip(*solved, strict=True), label=method, markersize=4, **style)
-            over = [
-                x
-                for x, st, _ in pts
-                if st in ("timeout", "killed") or (not greedy and st == "feasible")
-            ]
-            if over:
-                ax.scatter(over, [limit_s] * len(over), marker="x", s=50, color=style["color"])
-            failed = [x for x, st, _ in pts if st == "error"]
-            if failed:
-                ax.scatter(failed, [floor] * len(failed), marker="x", s=50, color=style["color"])
-        ax.axhline(limit_s, color="#999999", linestyle="--", linewidth=0.8)
-        ax.annotate(
-            f"time limit {limit_s:g} s",
-            (0.02, limit_s * 1.15),
-            xycoords=("axes fraction", "data"),
-            fontsize=8,
-            color="#666666",
-        )
+            if any(not math.isnan(s) for _, s in line):
+                ax.plot(*zip(*line, strict=True), label=method, markersize=2.8, **style)
+            for x, st, _ in pts:
+                if _timed_out(method, st):
+                    late.setdefault(x, []).append(method)
+                elif st == "error":
+                    gave_up.setdefault(x, []).append(method)
+        for x, methods in late.items():
+            for k, method in enumerate(methods):
+                ax.plot(
+                    x * nudge ** (2 * k - len(methods) + 1),
+                    limit_s,
+                    marker="x",
+                    markersize=4,
+                    markeredgewidth=1.0,
+                    color=METHOD_STYLE[method]["color"],
+                    zorder=4,
+                )
+        ax.axhline(limit_s, color="#888888", linestyle="--", linewidth=0.7, zorder=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_ylim(floor / 2, limit_s * 3)
+        _decades(ax.yaxis, seconds_label)
+        ax.set_ylim(low / 1.5, limit_s * 4)
         if x_key == "chips":
-            _chips_axis(ax, max(int(r["chips"]) for r in rows))
+            _chips_axis(ax, top_chips)
         else:
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_xlabel(xlabel)
-        ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("solve time (s, wall, log scale)")
-    axes[0].legend(title="method", fontsize=8, loc="lower right")
-    fig.suptitle(
-        "Solve time on synthetic chains (× at the limit: no proof in time; × at the bottom:"
-        " the DP's table over its size limit; missing: skipped, predicted over the limit)",
-        fontsize=10,
+            ax.xaxis.set_major_locator(FixedLocator(xs_all))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _plain_number(v)))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        if xs_all:
+            ax.set_xlim(min(xs_all) / 1.25, max(xs_all) * 1.25)
+        ax.grid(True, which="major")
+        if strip is None:
+            ax.set_xlabel(xlabel)
+            continue
+        # The refused strip: same x as its panel, no time scale at all.
+        ax.tick_params(axis="x", which="both", labelbottom=False)
+        for x, methods in gave_up.items():
+            for k, method in enumerate(methods):
+                strip.plot(
+                    x * nudge ** (2 * k - len(methods) + 1),
+                    0,
+                    marker="x",
+                    markersize=4,
+                    markeredgewidth=1.0,
+                    color=METHOD_STYLE[method]["color"],
+                )
+        strip.set_ylim(-1, 1)
+        strip.set_yticks([0], labels=["refused"])
+        strip.tick_params(axis="y", length=0)
+        strip.set_facecolor("#f4f4f4")
+        strip.grid(True, axis="x", which="major")
+        strip.set_xlabel(xlabel)
+    fig.supylabel("solve time (wall, log scale)")
+    handles, labels = _legend_entries(mains)
+    # The limit line with a cross on it is one legend entry: what a cross there means.
+    limit = Line2D([], [], color="#888888", linestyle="--", linewidth=0.7)
+    cross = Line2D([], [], color="#444444", marker="x", linestyle="none", markersize=4)
+    handles.append((limit, cross))
+    labels.append(f"on the {limit_s:g} s limit: no proof in time")
+    if refused:
+        handles.append(cross)
+        labels.append("refused: DP table over its size limit")
+    handles.append(Line2D([], [], linestyle="none"))
+    labels.append("absent: skipped (predicted too slow)")
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=3,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(out, dpi=DPI)
     plt.close(fig)
 
 
 def paper_plots(results: Path = RESULTS) -> list[Path]:
     """Draw the plots of bench/paper.py (and the solver benchmark's) from the CSVs in ``results``.
+
+    Parameters
+    ----------
+    results
+        The directory holding the CSVs; the PNGs are written next to them.
 
     Returns
     -------
