@@ -141,3 +141,49 @@ def test_formulations_know_nothing_of_hitm():
         (m, t) for m in OWN if m.startswith("formulations") for t in GRAPH.successors(m)
         if t.startswith("hitm")
     ] == []  # fmt: skip
+
+
+HEAVY = (
+    "networkx",
+    "pandas",
+    "scipy",
+    "ortools",
+    "pulp",
+    "highspy",
+    "matplotlib",
+    "onnx",
+    "dask",
+    "duckdb",
+    "hitm.frontier",
+    "hitm.comparison",
+    "hitm.sweeps",
+    "hitm.report.documents",
+)
+
+
+def _loaded_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    probe = f"import sys; {code}; print('\\n'.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_the_command_line_loads_no_heavy_library_until_a_command_needs_it() -> None:
+    """Every command pays for what it imports at start: the CLI's module loads none of the
+    solver libraries, dataframes, plotting, ONNX, sweeps, the frontier or the JSON documents;
+    `import hitm` loads nothing of hitm but the package (its names resolve on first use)."""
+    loaded = _loaded_after("import hitm.cli")
+    assert not {m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY}
+    assert {m for m in _loaded_after("import hitm") if m.startswith("hitm")} == {"hitm"}
+
+
+def test_every_public_name_of_the_package_resolves() -> None:
+    import hitm
+
+    assert sorted(hitm.__all__) == sorted(hitm._HOME)
+    for name in hitm.__all__:
+        assert getattr(hitm, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = hitm.nope

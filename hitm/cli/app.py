@@ -43,27 +43,16 @@ from hitm.cli.output import (
     warn,
     wrote,
 )
-from hitm.comparison import compare
 from hitm.costs import cost_table
 from hitm.description.load import Instance, parse_instance, read_document
 from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, InfeasibleError, suggest
 from hitm.files import write_whole
-from hitm.frontier import frontier
 from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.optimize import solve
 from hitm.pipeline import Metrics, baselines, ceiling, evaluate, verified
 from hitm.problem import AllocationProblem, build_problem, naive_chips
-from hitm.report.documents import (
-    analysis_json,
-    compare_json,
-    evaluate_json,
-    frontier_json,
-    hardware_json,
-    solve_json,
-)
 from hitm.report.format import fmt_amount
-from hitm.report.provenance import provenance_json
 from hitm.report.tables import (
     analysis_table,
     baselines_table,
@@ -172,6 +161,9 @@ def analyze_cmd(
     _write_csv(analysis.to_dataframe, csv)
     warnings = instance.hardware.warnings
     if as_json:
+        from hitm.report.documents import analysis_json
+        from hitm.report.provenance import provenance_json
+
         emit_json(
             analysis_json(analysis, flows), warnings, provenance_json(file, instance.hardware)
         )
@@ -302,6 +294,9 @@ def evaluate_cmd(
         raise InfeasibleError(f"{copies}: the allocation does not fit the budget: uses {over}")
     naive, unlimited = baselines(problem)
     if as_json:
+        from hitm.report.documents import evaluate_json
+        from hitm.report.provenance import provenance_json
+
         emit_json(
             evaluate_json(problem, metrics, naive, unlimited),
             instance.hardware.warnings,
@@ -349,6 +344,9 @@ def solve_cmd(
         wrote(plot_stages(design, plot, title=title))
     _write_csv(design.to_dataframe, csv)
     if as_json:
+        from hitm.report.documents import solve_json
+        from hitm.report.provenance import provenance_json
+
         emit_json(
             solve_json(problem, result, design, naive, unlimited),
             instance.hardware.warnings,
@@ -377,6 +375,8 @@ def compare_cmd(
 
     --csv writes a row per method.
     """
+    from hitm.comparison import compare
+
     _check_csv(csv)
     problem = _problem(flags.load(file))
     with busy(f"every method, up to {time_limit:g} s each"):
@@ -385,6 +385,9 @@ def compare_cmd(
     _, unlimited = baselines(problem)
     warnings = problem.analysis.hardware.warnings
     if as_json:
+        from hitm.report.documents import compare_json
+        from hitm.report.provenance import provenance_json
+
         labels = [r.label for r in comparison.results]
         where = provenance_json(file, problem.analysis.hardware, problem.budget, labels)
         emit_json(compare_json(problem, comparison, unlimited), warnings, where)
@@ -441,6 +444,8 @@ def pareto_cmd(
     or without one the power or area of its crossbars). --csv writes a row
     per breakpoint.
     """
+    from hitm.frontier import frontier
+
     spec = find_resource(resource, frontier=True)
     _check_plot(plot)
     _check_csv(csv)
@@ -461,6 +466,9 @@ def pareto_cmd(
         wrote(plot_frontier(front, plot))
     _write_csv(front.to_dataframe, csv)
     if as_json:
+        from hitm.report.documents import frontier_json
+        from hitm.report.provenance import provenance_json
+
         emit_json(
             frontier_json(front),
             instance.hardware.warnings,
@@ -535,6 +543,8 @@ def hardware_cmd(
     """The component cost table: power and area per IMA, tile and chip, and peak figures."""
     table = cost_table(_hardware_of(preset_or_file))
     if as_json:
+        from hitm.report.documents import hardware_json
+
         emit_json(hardware_json(table))  # carries its own warnings
         return
     warn(table.hardware.warnings)

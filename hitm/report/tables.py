@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -14,7 +15,6 @@ from rich.text import Text
 from hitm.analysis import Analysis
 from hitm.budget import Budget
 from hitm.costs import CostTable
-from hitm.frontier import KNEE_MIN_LIFT, Frontier
 from hitm.hardware import LEVELS, Hardware, groups_of
 from hitm.optimize import SolveResult
 from hitm.pipeline import Metrics
@@ -29,7 +29,10 @@ from hitm.report.format import (
     fmt_rate,
     fmt_time,
 )
-from hitm.traffic import Traffic
+
+if TYPE_CHECKING:
+    from hitm.frontier import Frontier
+    from hitm.traffic import Traffic
 
 __all__ = [
     "FRONTIER_ROWS",
@@ -481,6 +484,8 @@ def frontier_table(front: Frontier) -> Table:
 
 def frontier_notes(front: Frontier, budget: Budget, hardware: Hardware) -> list[str]:
     """The frontier's landmarks in words, ``budget`` being the instance's."""
+    from hitm.frontier import KNEE_MIN_LIFT
+
     unit = front.unit
     capacity = budget.capacity(hardware)
     crossbars = capacity["crossbars"]
