@@ -1,0 +1,112 @@
+"""How long a command takes to start: hitm's commands against the libraries it stands on.
+
+Runs each command as a fresh process ``REPEATS`` times and keeps the least wall
+time (the machine's noise only ever adds): the baseline
+``python -c "import numpy, rich, typer, yaml"`` (the libraries every command
+needs), then ``hitm --version``, ``hitm --help``, ``hitm analyze`` and
+``hitm solve`` on the captioner, ``hitm solve --json`` and ``hitm pareto``.
+The target (issue 16): ``hitm --help`` and ``hitm solve instances/captioner.yaml``
+within 2× the baseline. Also lists the modules, beyond the baseline's, that
+take the most import time in ``hitm solve`` (``python -X importtime``, self
+time, one run), so the table says where the rest goes.
+
+Writes results/startup.md. Run it on a quiet machine: it measures wall time.
+Usage: ``python bench/startup.py`` (about 30 s).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from common import RESULTS, ROOT, environment, markdown_table, progress
+
+REPEATS = 15
+TARGET = 2.0
+CAPTIONER = "instances/captioner.yaml"
+HITM = [sys.executable, "-m", "hitm"]
+COMMANDS: dict[str, list[str]] = {
+    "baseline: python -c 'import numpy, rich, typer, yaml'": [
+        sys.executable,
+        "-c",
+        "import numpy, rich, typer, yaml",
+    ],
+    "hitm --version": [*HITM, "--version"],
+    "hitm --help": [*HITM, "--help"],
+    f"hitm analyze {CAPTIONER}": [*HITM, "analyze", CAPTIONER],
+    f"hitm solve {CAPTIONER}": [*HITM, "solve", CAPTIONER],
+    f"hitm solve {CAPTIONER} --json": [*HITM, "solve", CAPTIONER, "--json"],
+    f"hitm pareto {CAPTIONER}": [*HITM, "pareto", CAPTIONER],
+}
+TARGETED = ("hitm --help", f"hitm solve {CAPTIONER}")
+
+
+def least_wall(args: list[str]) -> float:
+    """The least wall seconds of ``REPEATS`` runs of ``args`` (stdout and stderr discarded)."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        subprocess.run(args, cwd=ROOT, capture_output=True, check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def self_times(args: list[str]) -> dict[str, int]:
+    """Module → self import time (µs) of one ``python -X importtime`` run."""
+    done = subprocess.run(
+        [args[0], "-X", "importtime", *args[1:]], cwd=ROOT, capture_output=True, text=True
+    )
+    out: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = (part.strip() for part in line[12:].split("|"))
+        out[name] = int(self_us)
+    return out
+
+
+def main() -> int:
+    rows, walls = [], {}
+    for label, args in COMMANDS.items():
+        walls[label] = least_wall(args)
+        progress(f"{label}: {walls[label]:.3f} s")
+    base = walls[next(iter(COMMANDS))]
+    for label, wall in walls.items():
+        ratio = wall / base
+        verdict = ("met" if ratio <= TARGET else "missed") if label in TARGETED else ""
+        rows.append([f"`{label}`", f"{wall * 1000:,.0f}", f"{ratio:.2f}×", verdict])
+    baseline = self_times(COMMANDS[next(iter(COMMANDS))])
+    solve = self_times(COMMANDS[f"hitm solve {CAPTIONER}"])
+    extra = sorted(((us, name) for name, us in solve.items() if name not in baseline), reverse=True)
+    total = sum(us for us, _ in extra)
+    top = [[f"`{name}`", f"{us / 1000:.1f}"] for us, name in extra[:15]]
+    env = environment()
+    text = [
+        "# Start-up time",
+        "",
+        f"Command: `python bench/startup.py`; each command run {REPEATS} times as a fresh "
+        "process from the repository root, least wall time kept.",
+        "",
+        *[f"- {k}: {v}" for k, v in env.items()],
+        "",
+        f"Target: `hitm --help` and `hitm solve {CAPTIONER}` within {TARGET:g}× the baseline.",
+        "",
+        markdown_table(["command", "wall ms", "× baseline", "target"], rows),
+        "",
+        f"## Where `hitm solve {CAPTIONER}` spends its imports beyond the baseline's",
+        "",
+        f"Self import time of the modules the baseline does not load: {total / 1000:.0f} ms "
+        "in all (one `python -X importtime` run, which itself slows imports); the largest:",
+        "",
+        markdown_table(["module", "self ms"], top),
+        "",
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "startup.md").write_text("\n".join(text))
+    progress(f"wrote {RESULTS / 'startup.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
