@@ -656,3 +656,63 @@ def test_a_csv_path_in_a_missing_directory_is_refused_before_any_work(tmp_path) 
         result.stderr.strip() == f"error: --csv: {target}: directory {target.parent} does not exist"
     )
     assert not target.parent.exists()
+
+
+UNIT_SUFFIX = (
+    r"(_ps|_pj|_w|_mw|_uw|_mm2|_um2|_per_s|_per_j|_per_w|_per_mm2|_per_bit|bits|_kb|_ns"
+    r"|_ghz|_gbps|_gsps|seconds)$|^pct_|^bits_|^gops"
+)
+COUNT_KEYS = {
+    # counts and ratios: the key names what is counted, or the figure has no unit
+    *("crossbars", "tiles", "chips", "copies", "adcs", "params", "macs", "steps", "parallel"),
+    *("elements", "n_points", "count", "lift", "knee_lift", "gap", "gap_to_best_bound"),
+    *("utilisation", "crossbars_used", "tiles_used", "chips_used", "crossbars_budget"),
+    *("weight_layers", "cut", "chip", "cuts", "link", "shape", "matrices", "rows", "cols"),
+    *("slices", "adc_resolution", "required_adc_bits", "lost_bits", "adc_bits", "cell_bits"),
+    *("weight_bits", "input_bits", "dac_bits", "adcs_per_crossbar", "crossbars_per_ima"),
+    *("imas_per_tile", "tiles_per_chip", "mvm_fill_cycles", "static_fraction"),
+    *("links_per_chip", "crossbars_per_chip"),
+}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["solve", "captioner"],
+        ["compare", "captioner", "--time-limit", "3"],
+        ["pareto", "captioner"],
+        ["pareto", "captioner", "-r", "power"],
+        ["pareto", "captioner", "-r", "area"],
+        ["analyze", "captioner"],
+        ["solve", "nic", "--interconnect", "isaac", "--chips", "4"],
+    ],
+)
+def test_every_json_number_carries_its_unit_in_its_key(args) -> None:
+    """JSON once mixed `power_uw` and `area_um2` with W and mm² and held budgets under a bare
+    `budget`; now every number's key ends in its unit or names what it counts."""
+    import re
+
+    command, name, *rest = args
+    doc = json.loads(run(command, INSTANCES / f"{name}.yaml", *rest, "--json").stdout)
+    doc.pop("provenance")
+    unit = re.compile(UNIT_SUFFIX)
+    bare: set[str] = set()
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k not in ("copies", "adcs", "split_pj", "components_pj"):  # keyed by name
+                    walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and not unit.search(key)
+            and key not in COUNT_KEYS
+        ):
+            bare.add(key)
+
+    walk(doc, "")
+    assert not bare, f"numbers without a unit in their key: {sorted(bare)}"
