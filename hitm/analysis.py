@@ -162,7 +162,7 @@ def analyze(network: Network, hardware: Hardware) -> Analysis:
 
 def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     a, ins, out = layer.attrs, layer.input_shapes, layer.shape
-    items = ins[0].items
+    items = ins[0].items if ins else out.items
     bias = bool(a.get("bias"))
     matrices: list[tuple[int, int]] = []
     biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
@@ -196,6 +196,15 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         mvm, cycles = hw.onehot_mvm_ps, hw.onehot_mvm_cycles
     elif layer.op == "batchnorm":
         params = 2 * out.dims[0]  # γ and β, torchvision's count; running stats are buffers
+    elif layer.op == "layernorm":
+        params = 2 * out.dims[-1] if a["affine"] else 0  # γ and β over each item's last axis
+    elif layer.op == "param":
+        params = out.elements  # a class token, a position embedding
+    elif layer.op == "matmul":
+        # Each of A's m items gives out.dims[0] outputs, each a dot product over the
+        # head width (Q·Kᵀ: k = width / heads) or over B's n items (A·V).
+        contracted = ins[0].dims[0] // a["heads"] if a["transpose_b"] else ins[1].items
+        macs = ins[0].items * out.dims[0] * contracted
     if loop is not None:
         steps *= loop.steps
     if layer.op not in WEIGHT_OPS:

@@ -44,11 +44,14 @@ __all__ = [
 
 PJ_PER_J = 10**12
 
-ACTIVATION_OPS = frozenset({"relu", "relu6", "sigmoid", "tanh", "softmax", "lrn"})
+ACTIVATION_OPS = frozenset({"relu", "relu6", "sigmoid", "tanh", "softmax", "lrn", "gelu"})
 POOL_OPS = frozenset({"maxpool", "avgpool", "global_avgpool", "argmax"})
-ARITHMETIC_OPS = frozenset({"add", "mul", "batchnorm"})
+ARITHMETIC_OPS = frozenset({"add", "mul", "batchnorm", "layernorm"})
 # Ops that only re-address data already in eDRAM: no unit works, nothing moves.
-LAYOUT_OPS = frozenset({"flatten", "reshape", "identity", "dropout", "concat"})
+# A learned tensor (param) is read where it is used: its consumer moves it.
+LAYOUT_OPS = frozenset(
+    {"flatten", "reshape", "identity", "dropout", "concat", "slice", "tokens", "param"}
+)
 
 
 # -- the component table ---------------------------------------------------------

@@ -41,6 +41,11 @@ EXACT = {
     "resnet101": (44_549_160, 7_801_405_440),
     "resnet152": (60_192_808, 11_513_626_624),
     "mobilenet_v2": (3_504_872, 300_774_272),
+    # ViTs: MACs include the two attention products per layer, as torchvision's _ops
+    # (MODELS.md); worked by hand in tests/test_transformers.py.
+    "vit_b_16": (86_567_656, 17_563_828_224),
+    "vit_b_32": (88_224_232, 4_409_186_304),
+    "vit_l_16": (304_326_632, 61_554_712_576),
 }
 # name: (num_params, GFLOPS) as torchvision publishes them
 PUBLISHED = {
@@ -59,6 +64,9 @@ PUBLISHED = {
     "resnet101": (44_549_160, 7.801),
     "resnet152": (60_192_808, 11.514),
     "mobilenet_v2": (3_504_872, 0.301),
+    "vit_b_16": (86_567_656, 17.564),
+    "vit_b_32": (88_224_232, 4.409),
+    "vit_l_16": (304_326_632, 61.555),
 }
 INCEPTION_V3_AUX_PARAMS = 3_326_696  # torchvision's AuxLogits module (training only)
 

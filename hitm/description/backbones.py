@@ -282,6 +282,67 @@ def _pool_head(
     net.add(fc, "linear", x, cut=True, out_features=1000)
 
 
+# --- Vision Transformer -------------------------------------------------------
+
+# torchvision ViT: patch, layers, width, heads, MLP width
+_VIT_CFG = {
+    "vit_b_16": (16, 12, 768, 12, 3072),
+    "vit_b_32": (32, 12, 768, 12, 3072),
+    "vit_l_16": (16, 24, 1024, 16, 4096),
+}
+
+
+def attention(net: _Net, name: str, x: str, kv: str, dim: int, heads: int) -> str:
+    """Multi-head attention as torchvision's ``nn.MultiheadAttention`` computes it.
+
+    Q from ``x``, K and V from ``kv`` (``x`` again for self-attention), each a
+    ``dim → dim`` projection with bias (torchvision's fused ``in_proj`` holds the
+    same three matrices); per head the scores Q·Kᵀ, their softmax and the
+    weighted sum A·V (two products of activations: no weights); then the output
+    projection, named ``name``.
+    """
+    q = net.add(f"{name}.q", "linear", x, out_features=dim)
+    k = net.add(f"{name}.k", "linear", kv, out_features=dim)
+    v = net.add(f"{name}.v", "linear", kv, out_features=dim)
+    scores = net.add(f"{name}.scores", "matmul", [q, k], heads=heads, transpose_b=True)
+    probs = net.add(f"{name}.softmax", "softmax", scores)
+    context = net.add(f"{name}.context", "matmul", [probs, v], heads=heads)
+    return net.add(name, "linear", context, out_features=dim)
+
+
+def _vit(variant: str, image: int = 224) -> _Net:
+    """torchvision ``VisionTransformer`` at 224×224: patch embedding, class token,
+    position embedding, pre-norm encoder layers, final norm, the class token's head."""
+    patch, depth, dim, heads, mlp = _VIT_CFG[variant]
+    tokens = (image // patch) ** 2 + 1
+    net = _Net()
+    x = net.add("conv_proj", "conv2d", _INPUT, cut=True, out_channels=dim, kernel=patch,
+                stride=patch)  # fmt: skip
+    x = net.add("patches", "tokens", x, cut=True)
+    cls = net.add("class_token", "param", [], shape=[dim])
+    x = net.add("tokens", "concat", [cls, x], cut=True, axis="seq")
+    pos = net.add("encoder.pos_embedding", "param", [], shape=[dim], seq=tokens)
+    x = net.add("encoder.embedded", "add", [x, pos])
+    x = net.add("encoder.dropout", "dropout", x, cut=True, rate=0.0)
+    for i in range(depth):
+        name = f"encoder.layers.encoder_layer_{i}"
+        y = net.add(f"{name}.ln_1", "layernorm", x)
+        y = attention(net, f"{name}.self_attention", y, y, dim, heads)
+        y = net.add(f"{name}.dropout", "dropout", y, rate=0.0)
+        x = net.add(f"{name}.add_1", "add", [y, x])
+        y = net.add(f"{name}.ln_2", "layernorm", x)
+        y = net.add(f"{name}.mlp.0", "linear", y, out_features=mlp)
+        y = net.add(f"{name}.mlp.1", "gelu", y)
+        y = net.add(f"{name}.mlp.2", "dropout", y, rate=0.0)
+        y = net.add(f"{name}.mlp.3", "linear", y, out_features=dim)
+        y = net.add(f"{name}.mlp.4", "dropout", y, rate=0.0)
+        x = net.add(name, "add", [y, x], cut=True)
+    x = net.add("encoder.ln", "layernorm", x, cut=True)
+    x = net.add("class", "slice", x, cut=True, axis="seq", stop=1)
+    net.add("heads.head", "linear", x, cut=True, out_features=1000)
+    return net
+
+
 # --- GoogLeNet ----------------------------------------------------------------
 
 # torchvision GoogLeNet: (in is implied) ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj
@@ -469,6 +530,17 @@ def _mobilenet_v2() -> _Net:
 
 _TV = "torchvision/models/{}.py"
 
+
+def _family(
+    configs: Mapping[str, Any], title: Callable[[str], str], module: str, build: Callable
+) -> list[Backbone]:
+    """One torchvision family: a backbone per config, built by ``build(name)`` at 224×224."""
+    return [
+        Backbone(d, title(d), _TV.format(module), (3, 224, 224), functools.partial(build, d))
+        for d in configs
+    ]
+
+
 BACKBONES: dict[str, Backbone] = {
     b.name: b
     for b in (
@@ -516,19 +588,11 @@ BACKBONES: dict[str, Backbone] = {
             (3, 299, 299),
             _inception_v3,
         ),
-        *(
-            Backbone(
-                d,
-                f"ResNet-{d[6:]}",
-                _TV.format("resnet"),
-                (3, 224, 224),
-                functools.partial(_resnet, d),
-            )
-            for d in _RESNET_CFG
-        ),
+        *_family(_RESNET_CFG, lambda d: f"ResNet-{d[6:]}", "resnet", _resnet),
         Backbone(
             "mobilenet_v2", "MobileNetV2", _TV.format("mobilenetv2"), (3, 224, 224), _mobilenet_v2
         ),
+        *_family(_VIT_CFG, lambda d: f"ViT-{d[4].upper()}/{d[6:]}", "vision_transformer", _vit),
     )
 }
 

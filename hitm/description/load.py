@@ -250,10 +250,19 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
             problems.append(f"{path}: give either 'input' or 'inputs', not both")
         ins = entry.get("inputs", entry.get("input"))
         ins = [ins] if isinstance(ins, str) else ins
+        if spec_op.max_inputs == 0:  # a learned tensor (param) reads nothing
+            if ins not in (None, []):
+                problems.append(f"{path}.input: {op} reads no input, got {ins!r}")
+                continue
+            ins = []
         if ins is None:
             problems.append(f"{path}.input: missing (name the layer or network input it reads)")
             continue
-        if not isinstance(ins, list) or not all(isinstance(x, str) for x in ins) or not ins:
+        if (
+            not isinstance(ins, list)
+            or not all(isinstance(x, str) for x in ins)
+            or not (ins or spec_op.max_inputs == 0)
+        ):
             problems.append(
                 f"{path}.input: expected a layer or input name, or a list of names, got {ins!r}"
             )
@@ -285,6 +294,14 @@ def _parse_layers(spec: Any, problems: list[str]) -> list[_RawLayer]:
                 if default is not REQUIRED and default is not None:
                     default = attr.rule.check(default, f"{path}.{key}", problems)
                 attrs[key] = None if default is REQUIRED else default
+        if op == "attention":
+            expanded = _attention_layers(name, tuple(ins), attrs, path, problems)
+            clash = [r.name for r in expanded[:-1] if r.name in seen]
+            if clash:
+                problems.append(f"{path}.name: its part '{clash[0]}' is already a layer name")
+            seen.update(r.name for r in expanded)
+            raws.extend(expanded)
+            continue
         raws.append(_RawLayer(name, op, tuple(ins), attrs, path))
     return raws
 
@@ -394,6 +411,38 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
         raise DescriptionError(problems)
     name = str(spec.get("name") or default_name)
     return Network(name, inputs, tuple(layers), tuple(loops), graph)
+
+
+def _attention_layers(
+    name: str, ins: tuple[str, ...], a: Mapping[str, Any], path: str, problems: list[str]
+) -> list[_RawLayer]:
+    """An ``attention`` layer as the layers it computes (``name.q`` ... and ``name``).
+
+    Q from its input, K and V from ``kv_input`` (cross-attention) or the input
+    again, each a ``dim``-wide projection; per head the scores Q·Kᵀ, their
+    softmax and A·V (products of two activations); then the output projection,
+    which carries the layer's own name so that later layers read it.
+    """
+    dim, heads = a["dim"], a["heads"]
+    if dim is not None and heads is not None and dim % heads:
+        problems.append(f"{path}.heads: {heads} heads must divide dim {dim}")
+    kv = a["kv_input"] or ins[0]
+    lin = {"out_features": dim, "bias": a["bias"]}
+
+    def part(suffix: str, op: str, reads: tuple[str, ...], **attrs: Any) -> _RawLayer:
+        return _RawLayer(f"{name}{suffix}", op, reads, attrs, path)
+
+    return [
+        part(".q", "linear", ins, **lin),
+        part(".k", "linear", (kv,), **lin),
+        part(".v", "linear", (kv,), **lin),
+        part(".scores", "matmul", (f"{name}.q", f"{name}.k"), heads=heads, transpose_b=True),
+        part(".softmax", "softmax", (f"{name}.scores",)),
+        part(
+            ".context", "matmul", (f"{name}.softmax", f"{name}.v"), heads=heads, transpose_b=False
+        ),
+        part("", "linear", (f"{name}.context",), **lin),
+    ]
 
 
 def _order_key(raws: list[_RawLayer], inputs: Mapping[str, Shape]):

@@ -167,15 +167,37 @@ def _broadcast_seq(ins: tuple[Shape, ...]) -> int | None:
     return seqs.pop() if seqs else None
 
 
+def _broadcast_dims(ins: tuple[Shape, ...]) -> tuple[int, ...]:
+    """Item dims of inputs broadcast as NumPy and PyTorch do: aligned on the right,
+    a 1 stretching to the other's size (a (C, 1, 1) scale over a (C, H, W) map)."""
+    rank = max(len(s.dims) for s in ins)
+    out = []
+    for axis in range(rank):
+        sizes = {s.dims[axis - rank + len(s.dims)] for s in ins if axis - rank + len(s.dims) >= 0}
+        big = sizes - {1}
+        if len(big) > 1:
+            raise ShapeError(
+                "inputs do not broadcast (each axis, from the right, must match or be 1),"
+                f" got {', '.join(map(str, ins))}"
+            )
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+
+
 def _elementwise(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
-    seq = _broadcast_seq(ins)
-    for other in ins[1:]:
-        if other.dims != ins[0].dims:
-            raise ShapeError(f"inputs must have the same shape, got {ins[0]} and {other}")
-    return Shape(ins[0].dims, seq)
+    return Shape(_broadcast_dims(ins), _broadcast_seq(ins))
 
 
 def _concat(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    if a["axis"] == "seq":
+        # Items joined in order: a class token before 196 patch tokens, an image feature
+        # before a word sequence. Every input's items must have the same dims.
+        for other in ins[1:]:
+            if other.dims != ins[0].dims:
+                raise ShapeError(
+                    f"concat along seq needs inputs of the same item shape, got {ins[0]} and {other}"
+                )
+        return Shape(ins[0].dims, sum(s.items for s in ins))
     seq = _broadcast_seq(ins)
     for other in ins[1:]:
         if len(other.dims) != len(ins[0].dims) or other.dims[1:] != ins[0].dims[1:]:
@@ -183,6 +205,64 @@ def _concat(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
                 f"inputs must match in all but the first dimension, got {ins[0]} and {other}"
             )
     return Shape((sum(s.dims[0] for s in ins), *ins[0].dims[1:]), seq)
+
+
+def _slice(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    x, start, stop = ins[0], a["start"], a["stop"]
+    size = x.items if a["axis"] == "seq" else x.dims[0]
+    stop = size if stop is None else stop
+    if not start < stop <= size:
+        raise ShapeError(
+            f"slice [{start}, {stop}) along {a['axis']} must lie within its {size} entries"
+        )
+    if a["axis"] == "seq":
+        n = stop - start
+        return Shape(x.dims, None if n == 1 else n)  # one item left: a single item
+    return Shape((stop - start, *x.dims[1:]), x.seq)
+
+
+def _attention(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    # Never reached: the loader expands an attention layer into its parts first.
+    return Shape((a["dim"],), ins[0].seq)
+
+
+def _tokens(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    c, h, w = _feature_map(ins[0], "tokens")
+    if ins[0].seq is not None:
+        raise ShapeError(f"tokens turns one feature map into a sequence, got {ins[0]}")
+    return Shape((c,), h * w)
+
+
+def _param(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    return Shape(tuple(a["shape"]), a["seq"])
+
+
+def _matmul(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
+    """A product of two activations, per head: Q·Kᵀ (``transpose_b``) or A·V.
+
+    Items are rows: ``A`` is m items of ``heads × k``, ``B`` is n items. With
+    ``transpose_b`` (Q·Kᵀ) B's items are ``heads × k`` too and each head gives an
+    m × n block: m items of ``heads × n``. Without (A·V) A's items are
+    ``heads × n`` (a row of scores per head) and B's ``heads × d``: m items of
+    ``heads × d``.
+    """
+    x, y, h = ins[0], ins[1], a["heads"]
+    _vector(x, "matmul")
+    _vector(y, "matmul")
+    n = y.items
+    if a["transpose_b"]:
+        if x.dims != y.dims or x.dims[0] % h:
+            raise ShapeError(
+                f"matmul with transpose_b needs items of equal width divisible by heads={h},"
+                f" got {x} and {y}"
+            )
+        return Shape((h * n,), x.seq)
+    if x.dims[0] != h * n or y.dims[0] % h:
+        raise ShapeError(
+            f"matmul needs A's items to hold heads × B's {n} items ({h * n}) and B's width"
+            f" divisible by heads={h}, got {x} and {y}"
+        )
+    return Shape(y.dims, x.seq)
 
 
 def _flatten(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
@@ -230,6 +310,10 @@ _RNN = {
     "init": Attr(Ref(description="A layer whose output seeds the recurrence."), None),
 }
 _SAME = "No crossbars: digital units, output shaped as the input."
+_AXIS = Choice(
+    ("channel", "seq"),
+    description="channel: the items' first dimension; seq: the sequence of items (tokens, steps).",
+)
 
 OPS: dict[str, OpSpec] = {
     "conv2d": OpSpec(
@@ -265,15 +349,70 @@ OPS: dict[str, OpSpec] = {
     "flatten": OpSpec({}, _flatten, description="(C, H, W) to a vector."),
     "reshape": OpSpec({"shape": Attr(IntList())}, _reshape, description="Reshape an item."),
     "concat": OpSpec(
-        {}, _concat, min_inputs=2, max_inputs=64, description="Join on the first axis."
+        {"axis": Attr(_AXIS, "channel")},
+        _concat,
+        min_inputs=2,
+        max_inputs=64,
+        description="Join on the items' first axis, or along the sequence (axis: seq).",
     ),
-    "add": OpSpec({}, _elementwise, min_inputs=2, max_inputs=64, description="Elementwise sum."),
+    "slice": OpSpec(
+        {"axis": Attr(_AXIS, "channel"), "start": Attr(_INT0, 0), "stop": Attr(_INT, None)},
+        _slice,
+        description="Entries [start, stop) of the first axis or of the sequence (a class token).",
+    ),
+    "add": OpSpec(
+        {},
+        _elementwise,
+        min_inputs=2,
+        max_inputs=64,
+        description="Elementwise sum; shapes broadcast (a single item over a sequence, 1s).",
+    ),
     "mul": OpSpec(
-        {}, _elementwise, min_inputs=2, max_inputs=64, description="Elementwise product."
+        {},
+        _elementwise,
+        min_inputs=2,
+        max_inputs=64,
+        description="Elementwise product; shapes broadcast (a (C, 1, 1) scale over (C, H, W)).",
+    ),
+    "tokens": OpSpec(
+        {}, _tokens, description="A (C, H, W) feature map as a sequence of H·W tokens of (C,)."
+    ),
+    "param": OpSpec(
+        {"shape": Attr(IntList()), "seq": Attr(_INT, None)},
+        _param,
+        min_inputs=0,
+        max_inputs=0,
+        description="A learned tensor read as an activation (class token, position embedding).",
+    ),
+    "matmul": OpSpec(
+        {"heads": Attr(_INT, 1), "transpose_b": Attr(_BOOL, False)},
+        _matmul,
+        min_inputs=2,
+        max_inputs=2,
+        description="Product of two activations per head (Q·Kᵀ with transpose_b, A·V): no weights.",
+    ),
+    "attention": OpSpec(
+        {
+            "heads": Attr(_INT),
+            "dim": Attr(_INT),
+            "kv_input": Attr(
+                Ref(description="Cross-attention: the layer or input whose items give K and V."),
+                None,
+            ),
+            "bias": Attr(_BOOL, True),
+        },
+        _attention,
+        description="Multi-head self- or cross-attention: expands to its projections"
+        " (name.q, .k, .v and name), the scores Q·Kᵀ, their softmax and A·V.",
+    ),
+    "layernorm": OpSpec(
+        {"affine": Attr(_BOOL, True)},
+        _same,
+        description="Layer normalisation over each item; γ and β when affine. Digital units.",
     ),
     **{
         op: OpSpec({}, _same, description=_SAME)
-        for op in ("relu", "relu6", "sigmoid", "tanh", "softmax")
+        for op in ("relu", "relu6", "sigmoid", "tanh", "softmax", "gelu")
     },
     "batchnorm": OpSpec({}, _same, description=_SAME),
     "dropout": OpSpec(

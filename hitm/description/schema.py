@@ -42,25 +42,28 @@ _REFS = {
 
 def _layer(op: str, spec: OpSpec) -> dict[str, Any]:
     required = ["name", "op", *(k for k, a in spec.attrs.items() if a.default is REQUIRED)]
+    reads = spec.max_inputs > 0
     properties: dict[str, Any] = {
         "name": {**_NAME, "description": "Unique layer name."},
         "op": {"const": op},
-        **_REFS,
+        **(_REFS if reads else {}),
     }
     for key, attr in spec.attrs.items():
         doc = attr.rule.schema()
         if attr.default is not REQUIRED and attr.default is not None:
             doc["default"] = attr.default
         properties[key] = doc
-    return {
+    doc: dict[str, Any] = {
         "type": "object",
         "title": op,
         "description": spec.description,
         "properties": properties,
         "required": required,
-        "anyOf": [{"required": ["input"]}, {"required": ["inputs"]}],
         "additionalProperties": False,
     }
+    if reads:  # a learned tensor (param) reads nothing
+        doc["anyOf"] = [{"required": ["input"]}, {"required": ["inputs"]}]
+    return doc
 
 
 def _backbone_entry() -> dict[str, Any]:

@@ -1,0 +1,204 @@
+"""Transformer ops in the instance format: shapes, parameters, MACs and crossbars by hand.
+
+Figures worked here (ISAAC preset: 128 × 128 crossbars, 2-bit cells, 16-bit weights
+so 8 columns per weight; a bias is added digitally and takes no crossbar row):
+
+- A 768 → 768 projection with bias: 768·768 + 768 = 590,592 params; rows 768 / 128
+  = 6 blocks, columns 768·8 / 128 = 48 blocks: 288 crossbars; on 197 tokens
+  197·768·768 = 116,195,328 MACs, 197 independent MVMs.
+- Self-attention of ViT-B/16 (197 tokens, width 768, 12 heads of 64): four
+  projections (Q, K, V, output) = 2,362,368 params, 1,152 crossbars, 464,781,312
+  MACs; the scores Q·Kᵀ, per head 197 × 64 times 64 × 197: 197·197·64·12 =
+  29,805,312 MACs, and A·V the same; no weights, no crossbars.
+- ViT-B/16 (torchvision ``vit_b_16``, MODELS.md): params 86,567,656 = patch conv
+  768·768 + 768, class token 768, position embedding 197·768, per layer 2 norms
+  (2·2·768), the four projections and the MLP 768·3072 + 3072 + 3072·768 + 768,
+  final norm 2·768, head 768·1000 + 1000; MACs 17,563,828,224 = 196·768·768 +
+  12·(197·(768·2304 + 768·768 + 2·768·3072) + 2·197·197·768) + 768·1000.
+- ViT-B/32: 50 tokens: MACs 49·768·3072 + 12·(50·7,077,888 + 2·50·50·768) + 768,000
+  = 4,409,186,304; params 768·3072 + 768 + 768 + 50·768 + 12·7,087,872 + 1,536 +
+  769,000 = 88,224,232.
+- ViT-L/16: width 1024, 24 layers, 16 heads, MLP 4096, 197 tokens: MACs
+  196·1024·768 + 24·(197·12,582,912 + 2·197·197·1024) + 1,024,000 = 61,554,712,576;
+  params 787,456 + 1,024 + 197·1024 + 24·12,596,224 + 2,048 + 1,025,000 = 304,326,632.
+
+torchvision publishes 17.564, 4.409 and 61.555 GFLOPS and 86,567,656, 88,224,232 and
+304,326,632 params for the three (tests/test_backbones.py pins both).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hitm.analysis import Analysis, analyze
+from hitm.description.load import parse_instance
+from hitm.errors import DescriptionError
+
+
+def analysis_of(layers: list[dict[str, Any]], inputs: dict[str, Any]) -> Analysis:
+    inst = parse_instance({"network": {"inputs": inputs, "layers": layers}}, default_name="t")
+    return analyze(inst.network, inst.hardware)
+
+
+def problems(layers: list[dict[str, Any]], inputs: dict[str, Any]) -> tuple[str, ...]:
+    with pytest.raises(DescriptionError) as err:
+        parse_instance({"network": {"inputs": inputs, "layers": layers}})
+    return err.value.problems
+
+
+TOKENS = {"x": {"shape": [768], "seq": 197}}
+
+
+def test_one_self_attention_block_by_hand() -> None:
+    a = analysis_of(
+        [{"name": "sa", "op": "attention", "input": "x", "heads": 12, "dim": 768}], TOKENS
+    )
+    names = [layer.name for layer in a.layers]
+    assert names == ["sa.q", "sa.k", "sa.v", "sa.scores", "sa.softmax", "sa.context", "sa"]
+    for part in ("sa.q", "sa.k", "sa.v", "sa"):
+        layer = a.layer(part)
+        assert (layer.params, layer.crossbars, layer.macs) == (590_592, 288, 116_195_328)
+        assert (layer.steps, layer.parallel) == (1, 197)
+    for part in ("sa.scores", "sa.context"):
+        layer = a.layer(part)
+        assert (layer.params, layer.crossbars, layer.macs) == (0, 0, 29_805_312)
+    assert str(a.layer("sa.scores").shape) == "197×(2364)"  # 12 heads × 197 keys per query
+    assert str(a.layer("sa").shape) == "197×(768)"
+    totals = a.totals
+    assert (totals["params"], totals["crossbars"]) == (2_362_368, 1_152)
+    assert totals["macs"] == 4 * 116_195_328 + 2 * 29_805_312
+
+
+def test_cross_attention_reads_keys_and_values_from_kv_input() -> None:
+    """20 words attend to 197 image tokens: Q on 20 items, K and V on 197; the scores are
+    20 × 197 per head: 20·197·64·12 = 3,025,920 MACs, A·V the same."""
+    layers = [{"name": "ca", "op": "attention", "input": "w", "kv_input": "x", "heads": 12,
+               "dim": 768}]  # fmt: skip
+    a = analysis_of(layers, {**TOKENS, "w": {"shape": [768], "seq": 20}})
+    assert a.layer("ca.q").parallel == 20 and a.layer("ca.k").parallel == 197
+    assert a.layer("ca.scores").macs == a.layer("ca.context").macs == 3_025_920
+    assert str(a.layer("ca").shape) == "20×(768)"
+
+
+def test_heads_must_divide_the_width() -> None:
+    bad = problems(
+        [{"name": "sa", "op": "attention", "input": "x", "heads": 5, "dim": 768}], TOKENS
+    )
+    assert any("sa).heads: 5 heads must divide dim 768" in p for p in bad)
+
+
+def test_class_token_position_embedding_and_the_class_slice() -> None:
+    """ViT's embedding: 196 patch tokens from a 14 × 14 map, a learned class token
+    prepended (concat along the sequence), a learned 197 × 768 position embedding
+    added; the head reads the class token back (slice [0, 1) of the sequence)."""
+    layers = [
+        {"name": "patches", "op": "tokens", "input": "map"},
+        {"name": "cls", "op": "param", "shape": [768]},
+        {"name": "joined", "op": "concat", "inputs": ["cls", "patches"], "axis": "seq"},
+        {"name": "pos", "op": "param", "shape": [768], "seq": 197},
+        {"name": "embedded", "op": "add", "inputs": ["joined", "pos"]},
+        {"name": "ln", "op": "layernorm", "input": "embedded"},
+        {"name": "act", "op": "gelu", "input": "ln"},
+        {"name": "class", "op": "slice", "input": "act", "axis": "seq", "stop": 1},
+    ]
+    a = analysis_of(layers, {"map": {"shape": [768, 14, 14]}})
+    shapes = {layer.name: str(layer.shape) for layer in a.layers}
+    assert shapes["patches"] == "196×(768)" and shapes["joined"] == "197×(768)"
+    assert shapes["embedded"] == "197×(768)" and shapes["class"] == "(768)"
+    params = {layer.name: layer.params for layer in a.layers}
+    assert (params["cls"], params["pos"], params["ln"]) == (768, 197 * 768, 2 * 768)
+    assert a.totals["macs"] == 0 and a.totals["crossbars"] == 0
+
+
+def test_broadcasting_add_and_mul() -> None:
+    """A squeeze-and-excitation scale (C, 1, 1) multiplies a (C, H, W) map; one item
+    (a position or bias vector) adds to every item of a sequence."""
+    layers = [
+        {"name": "scale", "op": "global_avgpool", "input": "map"},
+        {"name": "scaled", "op": "mul", "inputs": ["map", "scale"]},
+        {"name": "shifted", "op": "add", "inputs": ["seq", "one"]},
+    ]
+    inputs = {
+        "map": {"shape": [64, 8, 8]},
+        "seq": {"shape": [32], "seq": 10},
+        "one": {"shape": [32]},
+    }
+    a = analysis_of(layers, inputs)
+    assert str(a.layer("scaled").shape) == "(64×8×8)"
+    assert str(a.layer("shifted").shape) == "10×(32)"
+    bad = problems([{"name": "m", "op": "mul", "inputs": ["map", "v"]}],
+                   {"map": {"shape": [64, 8, 8]}, "v": {"shape": [64]}})  # fmt: skip
+    assert any("do not broadcast" in p and "(64×8×8)" in p for p in bad)  # 64 meets W = 8
+
+
+def test_matmul_shapes_are_checked_and_name_both_inputs() -> None:
+    inputs = {"q": {"shape": [768], "seq": 197}, "k": {"shape": [512], "seq": 197}}
+    bad = problems(
+        [{"name": "s", "op": "matmul", "inputs": ["q", "k"], "heads": 12, "transpose_b": True}],
+        inputs,
+    )
+    assert any("(s): matmul with transpose_b needs items of equal width" in p for p in bad)
+    assert any("197×(768) and 197×(512)" in p for p in bad)
+
+
+def test_a_param_reads_no_input_and_slices_stay_inside() -> None:
+    bad = problems([{"name": "p", "op": "param", "shape": [4], "input": "x"}], TOKENS)
+    assert any("(p).input: param reads no input" in p for p in bad)
+    bad = problems(
+        [{"name": "s", "op": "slice", "input": "x", "axis": "seq", "start": 190, "stop": 200}],
+        TOKENS,
+    )
+    assert any("slice [190, 200) along seq must lie within its 197 entries" in p for p in bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "macs", "crossbars"),
+    [
+        # crossbars: 12 layers × (4 × 288 + 2 × 1,152) + patch conv 288 + head 6 × 63
+        ("vit_b_16", 86_567_656, 17_563_828_224, 12 * 3_456 + 288 + 378),
+        ("vit_b_32", 88_224_232, 4_409_186_304, 12 * 3_456 + 24 * 48 + 378),
+        # 24 × (4 × 8 × 64 + 2 × 8 × 256) + patch conv 6 × 64 + head 8 × 63
+        ("vit_l_16", 304_326_632, 61_554_712_576, 24 * 6_144 + 384 + 504),
+    ],
+)
+def test_vit_backbones_by_hand(name: str, params: int, macs: int, crossbars: int) -> None:
+    layers = [{"name": "vit", "backbone": name, "input": "image"}]
+    a = analysis_of(layers, {"image": {"shape": [3, 224, 224]}})
+    totals = a.totals
+    assert (totals["params"], totals["macs"], totals["crossbars"]) == (params, macs, crossbars)
+
+
+def test_a_vit_cut_at_its_encoder_gives_the_token_sequence() -> None:
+    """A captioner reads ViT-B/16's 197 encoded tokens (``until: encoder.ln``)."""
+    layers = [{"name": "enc", "backbone": "vit_b_16", "input": "image", "until": "encoder.ln"}]
+    a = analysis_of(layers, {"image": {"shape": [3, 224, 224]}})
+    assert str(a.layer("enc").shape) == "197×(768)"
+    assert a.totals["macs"] == 17_563_828_224 - 768_000  # no head
+
+
+def test_the_schema_accepts_the_transformer_ops() -> None:
+    """Editors check instance files against docs/instance.schema.json: a param reads no
+    input, an attention layer names its heads and width, a concat its axis."""
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads(
+        (Path(__file__).parent.parent / "docs" / "instance.schema.json").read_text()
+    )
+    layers = [
+        {"name": "cls", "op": "param", "shape": [768]},
+        {"name": "seq", "op": "concat", "inputs": ["cls", "x"], "axis": "seq"},
+        {"name": "sa", "op": "attention", "input": "seq", "heads": 12, "dim": 768},
+        {"name": "act", "op": "gelu", "input": "sa"},
+    ]
+    doc = {"network": {"inputs": TOKENS, "layers": layers}}
+    jsonschema.validate(doc, schema)
+    parse_instance(doc)  # and hitm agrees
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            {"network": {"inputs": TOKENS, "layers": [{**layers[0], "input": "x"}]}}, schema
+        )
