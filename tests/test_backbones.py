@@ -42,7 +42,8 @@ EXACT = {
     "resnet152": (60_192_808, 11_513_626_624),
     "mobilenet_v2": (3_504_872, 300_774_272),
     # ViTs: MACs include the two attention products per layer, as torchvision's _ops
-    # (MODELS.md); worked by hand in tests/test_transformers.py.
+    # (MODELS.md); worked by hand in tests/test_transformers.py and equal to PyTorch's
+    # FlopCounterMode (tests/data/count_transformers.py).
     "vit_b_16": (86_567_656, 17_563_828_224),
     "vit_b_32": (88_224_232, 4_409_186_304),
     "vit_l_16": (304_326_632, 61_554_712_576),

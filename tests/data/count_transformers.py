@@ -1,0 +1,42 @@
+"""Independent counts of torchvision's ViTs: params and MACs by PyTorch's own FLOP counter.
+
+Not run by the tests (torch is not a dependency of hitm). Run in a scratch
+environment outside the repository::
+
+    python3 -m venv /tmp/tx && /tmp/tx/bin/pip install torch torchvision
+    /tmp/tx/bin/python tests/data/count_transformers.py
+
+With torch 2.13.0+cpu and torchvision 0.28.0 it printed (params, MACs, MACs by op)::
+
+    vit_b_16 86567656 17563828224 {'aten.convolution': 115605504, 'aten.addmm': 16732895232, 'aten.bmm': 715327488}
+    vit_b_32 88224232 4409186304 {'aten.convolution': 115605504, 'aten.addmm': 4247500800, 'aten.bmm': 46080000}
+    vit_l_16 304326632 61554712576 {'aten.convolution': 154140672, 'aten.addmm': 59493031936, 'aten.bmm': 1907539968}
+
+which tests/test_transformers.py and tests/test_backbones.py pin. MACs are
+``FlopCounterMode``'s FLOPs / 2. Two settings make the counter see every
+product: training mode (``nn.MultiheadAttention`` in eval mode takes a fused
+fast path the counter does not count; ViT's dropouts are 0.0, so training mode
+computes the same thing) and the scaled-dot-product attention's math backend
+(two batched matmuls, Q·Kᵀ and A·V: the ``aten.bmm`` above).
+"""
+
+import sys
+import types
+
+import torch
+
+# This torchvision wheel lacks its compiled detection ops; the models need none of them.
+sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+from torchvision.models import vit_b_16, vit_b_32, vit_l_16  # noqa: E402
+
+for build in (vit_b_16, vit_b_32, vit_l_16):
+    model = build(weights=None).train()
+    params = sum(p.numel() for p in model.parameters())
+    image = torch.zeros(1, 3, 224, 224)
+    with FlopCounterMode(display=False) as counter, torch.no_grad(), sdpa_kernel(SDPBackend.MATH):
+        model(image)
+    by_op = {str(op): flops // 2 for op, flops in counter.get_flop_counts()["Global"].items()}
+    print(build.__name__, params, counter.get_total_flops() // 2, by_op)
