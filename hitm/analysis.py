@@ -38,6 +38,14 @@ class LayerDemand:
         Time of one MVM on this layer's inputs (one-hot inputs need one bit-slice).
     elements
         Output elements per inference (the work of digital units for weightless layers).
+    write_ps
+        For a product of two activations (``matmul``): the time to write its
+        second operand into one copy's crossbars, every inference, before its
+        MVMs (0 for layers whose weights are programmed once).
+    written_cells, rewrites
+        Cells of one copy's written operand, and how often each is written per
+        inference (once, or once per step inside a decoder loop; 0 for weights
+        programmed once).
     """
 
     name: str
@@ -53,6 +61,9 @@ class LayerDemand:
     elements: int
     loop: str | None = None
     mvm_cycles: int = 0  # crossbar cycles per MVM: mvm_ps at the hardware's own cycle
+    write_ps: int = 0
+    written_cells: int = 0
+    rewrites: int = 0
 
     @property
     def has_weights(self) -> bool:
@@ -60,11 +71,13 @@ class LayerDemand:
 
     def busy_ps(self, copies: int) -> int:
         """Time this layer holds its stage for one inference with ``copies`` copies."""
-        return busy_ps(self.steps, self.parallel, copies, self.mvm_ps)
+        return self.write_ps + busy_ps(self.steps, self.parallel, copies, self.mvm_ps)
 
     def busy_at_cycle_ps(self, copies: int, cycle_ps: int) -> int:
         """Busy time with ``copies`` copies when a crossbar cycle takes ``cycle_ps`` (design mode)."""
-        return busy_ps(self.steps, self.parallel, copies, self.mvm_cycles * cycle_ps)
+        return self.write_ps + busy_ps(
+            self.steps, self.parallel, copies, self.mvm_cycles * cycle_ps
+        )
 
 
 def busy_ps(steps: int, parallel: int, copies: int, mvm_ps: int) -> int:
@@ -166,7 +179,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     bias = bool(a.get("bias"))
     matrices: list[tuple[int, int]] = []
     biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
-    params = macs = 0
+    params = macs = written = write_ps = 0
     steps, parallel, mvm, cycles = 1, items, hw.mvm_ps, hw.mvm_cycles
     if layer.op == "conv2d":
         g = a["groups"]
@@ -202,12 +215,20 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         params = out.elements  # a class token, a position embedding
     elif layer.op == "matmul":
         # Each of A's m items gives out.dims[0] outputs, each a dot product over the
-        # head width (Q·Kᵀ: k = width / heads) or over B's n items (A·V).
-        contracted = ins[0].dims[0] // a["heads"] if a["transpose_b"] else ins[1].items
+        # head width (Q·Kᵀ: k = width / heads) or over B's n items (A·V). The second
+        # operand is written into crossbars each inference, one matrix per head
+        # (K: k × n; V: n × d), and A's m items are MVMs on them (docs/model.md).
+        h = a["heads"]
+        contracted = ins[0].dims[0] // h if a["transpose_b"] else ins[1].items
+        outputs = out.dims[0] // h
         macs = ins[0].items * out.dims[0] * contracted
+        matrices, biased = [(contracted, outputs)] * h, [False] * h
+        written = h * contracted * outputs * hw.slices  # cells of one copy
+        # Each crossbar writes its rows one at a time, all crossbars at once.
+        write_ps = min(contracted, hw.rows) * hw.write_ps
     if loop is not None:
         steps *= loop.steps
-    if layer.op not in WEIGHT_OPS:
+    if layer.op not in WEIGHT_OPS and not matrices:
         steps = parallel = mvm = cycles = 0
     crossbars = sum(
         hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True)
@@ -224,5 +245,8 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         crossbars=crossbars,
         elements=out.elements * repeat,
         loop=layer.loop,
+        write_ps=write_ps * repeat,
+        written_cells=written,
+        rewrites=repeat if written else 0,
         **timing,
     )

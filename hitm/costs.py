@@ -383,6 +383,7 @@ def design_costs(
     area_um2: int,
     link_bits: float = 0,
     noc_bits: float = 0,
+    written_cells: int = 0,
 ) -> DesignCosts:
     """Energy, power, area and efficiency of a design.
 
@@ -399,6 +400,10 @@ def design_costs(
         The work per inference, if already counted (:func:`inference_work`).
     area_um2
         The design's area in µm² as its budget counts it (``usage["area_um2"]``).
+    written_cells
+        ReRAM cells the design writes per inference (every copy of a product of
+        two activations rewrites its operand): the ``write`` group, component
+        ``cell_writes``; 0 leaves both out.
     link_bits, noc_bits
         Bits per inference over chip-to-chip links (each link a bit crosses
         counts) and through on-chip routers; priced only when data movement
@@ -419,7 +424,7 @@ def design_costs(
         tiles_used * table.tile_power_mw + chips_used * table.links_power_mw
     )
     static_pj = static_mw * period_ps / 1000  # mW × ns
-    groups = dict.fromkeys(groups_of(hw.moves_data), 0.0)
+    groups = dict.fromkeys(groups_of(hw.moves_data, written_cells > 0), 0.0)
     for c in hw.parts:
         if c.name in dynamic:
             groups[c.rule.group] += dynamic[c.name]
@@ -428,6 +433,9 @@ def design_costs(
         dynamic["routers"] = float(noc_bits) * hw.router_pj_per_bit
         groups["link"] += dynamic["chip_links"]
         groups["noc"] += dynamic["routers"]
+    if written_cells:
+        dynamic["cell_writes"] = written_cells * hw.write_pj_per_cell
+        groups["write"] += dynamic["cell_writes"]
     groups["static"] += static_pj
     return DesignCosts(
         components_pj=MappingProxyType(dynamic),

@@ -49,6 +49,7 @@ __all__ = [
     "verify",
 ]
 
+SECONDS_PER_YEAR = 365.25 * 24 * 3600
 PS_PER_S = 10**12
 
 
@@ -172,6 +173,32 @@ class Metrics:
         frame["bottleneck"] = frame["name"] == self.bottleneck_stage
         return frame
 
+    @property
+    def written_cells(self) -> int:
+        """ReRAM cell writes per inference: every copy of every product of two activations
+        rewrites its operand (once per step inside a decoder loop)."""
+        copies = self.copies
+        return sum(
+            copies[layer.name] * layer.written_cells * layer.rewrites
+            for layer in self.analysis.weight_layers
+            if layer.rewrites
+        )
+
+    @property
+    def lifetime_years(self) -> float | None:
+        """Years until the most rewritten cell wears out at this throughput (None: no writes).
+
+        A cell of a written operand is rewritten ``rewrites`` times per
+        inference, one inference leaves every period ``T``: it lasts
+        ``endurance_writes × T / rewrites``.
+        """
+        rewrites = max((layer.rewrites for layer in self.analysis.weight_layers), default=0)
+        if not rewrites:
+            return None
+        hw = self.analysis.hardware
+        seconds = hw.endurance_writes * self.bottleneck_ps / PS_PER_S / rewrites
+        return seconds / SECONDS_PER_YEAR
+
     @cached_property
     def costs(self) -> DesignCosts:
         """Energy per inference, power at this throughput, area and efficiency."""
@@ -181,6 +208,7 @@ class Metrics:
             self.tiles_used,
             self.chips_used,
             area_um2=int(self.usage["area_um2"]),
+            written_cells=self.written_cells,
             link_bits=self.link_bits,
             noc_bits=self.noc_bits,
         )

@@ -244,7 +244,7 @@ def _layer_options(
     for adcs, cycle in adc_cycles:
         costs = layer_costs(hw, per_copy, copies, adcs)
         # busy_at_cycle_ps, for every count at once (each fits int64: see MAX_BUSY_PS)
-        busy = layer.steps * rounds * (layer.mvm_cycles * cycle)
+        busy = layer.write_ps + layer.steps * rounds * (layer.mvm_cycles * cycle)
         cost = np.stack([costs[r] for r in resources], axis=1)
         parts.append((copies[:, None], np.full((len(copies), 1), adcs), cost, busy))
     if len(parts) == 1:

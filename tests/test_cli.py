@@ -659,8 +659,8 @@ def test_a_csv_path_in_a_missing_directory_is_refused_before_any_work(tmp_path) 
 
 
 UNIT_SUFFIX = (
-    r"(_ps|_pj|_w|_mw|_uw|_mm2|_um2|_per_s|_per_j|_per_w|_per_mm2|_per_bit|bits|_kb|_ns"
-    r"|_ghz|_gbps|_gsps|seconds)$|^pct_|^bits_|^gops"
+    r"(_ps|_pj|_w|_mw|_uw|_mm2|_um2|_per_s|_per_j|_per_w|_per_mm2|_per_bit|_per_cell|bits|_kb|_ns"
+    r"|_ghz|_gbps|_gsps|seconds|_years)$|^pct_|^bits_|^gops"
 )
 COUNT_KEYS = {
     # counts and ratios: the key names what is counted, or the figure has no unit
@@ -671,7 +671,8 @@ COUNT_KEYS = {
     *("slices", "adc_resolution", "required_adc_bits", "lost_bits", "adc_bits", "cell_bits"),
     *("weight_bits", "input_bits", "dac_bits", "adcs_per_crossbar", "crossbars_per_ima"),
     *("imas_per_tile", "tiles_per_chip", "mvm_fill_cycles", "static_fraction"),
-    *("links_per_chip", "crossbars_per_chip"),
+    *("links_per_chip", "crossbars_per_chip", "endurance_writes", "written_cells"),
+    "cell_writes_per_inference",
 }
 
 
@@ -685,6 +686,7 @@ COUNT_KEYS = {
         ["pareto", "captioner", "-r", "area"],
         ["analyze", "captioner"],
         ["solve", "nic", "--interconnect", "isaac", "--chips", "4"],
+        ["solve", "vit_b_16"],
     ],
 )
 def test_every_json_number_carries_its_unit_in_its_key(args) -> None:

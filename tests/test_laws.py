@@ -19,6 +19,7 @@ from hitm.analysis import analyze
 from hitm.budget import Budget
 from hitm.cli import app
 from hitm.costs import cost_table, design_costs, inference_work
+from hitm.description.load import parse_instance
 from hitm.errors import DescriptionError
 from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.hardware.adc import (
@@ -263,14 +264,26 @@ MOVEMENT_ALTERNATIVES = {
     "link_pj_per_bit": 1.0,
     "router_pj_per_bit": 1.0,
 }
+# Writing cells, against a network with a product of two activations (whose second
+# operand is written into crossbars every inference).
+WRITE_ALTERNATIVES = {"write_ns": 100.0, "write_pj_per_cell": 2.0, "endurance_writes": 1e6}
+ATTENTION = parse_instance(
+    {
+        "network": {
+            "inputs": {"x": {"shape": [64], "seq": 16}},
+            "layers": [{"name": "sa", "op": "attention", "input": "x", "heads": 2, "dim": 64}],
+        }
+    },
+    default_name="attention",
+)
 METADATA = {
     "name": "a label: the preset, starred when overridden",
     "components": "the table itself",
 }
 
 
-def _fingerprint(hw: Hardware) -> tuple:
-    analysis = analyze(NET.network, hw)
+def _fingerprint(hw: Hardware, net=None) -> tuple:
+    analysis = analyze((net or NET).network, hw)
     problem = build_problem(analysis, Budget())
     design = evaluate(problem, solve(problem, "bisect").copies)
     table = cost_table(hw)
@@ -284,12 +297,19 @@ def _fingerprint(hw: Hardware) -> tuple:
         tuple(sorted(design.costs.split_pj.items())),
         table.chip_power_mw,
         table.chip_area_mm2,
+        design.lifetime_years,
     )
 
 
 def test_every_field_is_metadata_or_changes_an_output():
     fields = {f.name for f in dataclasses.fields(Hardware)}
-    assert fields == {*ALTERNATIVES, *MOVEMENT_ALTERNATIVES, "adc_bits_truncate", *METADATA}
+    assert fields == {
+        *ALTERNATIVES,
+        *MOVEMENT_ALTERNATIVES,
+        *WRITE_ALTERNATIVES,
+        "adc_bits_truncate",
+        *METADATA,
+    }
     base = _fingerprint(ISAAC)
     unchanged = [
         name for name, value in ALTERNATIVES.items()
@@ -299,6 +319,11 @@ def test_every_field_is_metadata_or_changes_an_output():
     unchanged += [
         name for name, value in MOVEMENT_ALTERNATIVES.items()
         if _fingerprint(load_hardware({**MOVING, name: value})) == moving
+    ]  # fmt: skip
+    writing = _fingerprint(ISAAC, ATTENTION)
+    unchanged += [
+        name for name, value in WRITE_ALTERNATIVES.items()
+        if _fingerprint(load_hardware({name: value}), ATTENTION) == writing
     ]  # fmt: skip
     assert unchanged == []
 

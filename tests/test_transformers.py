@@ -64,13 +64,13 @@ def test_one_self_attention_block_by_hand() -> None:
         layer = a.layer(part)
         assert (layer.params, layer.crossbars, layer.macs) == (590_592, 288, 116_195_328)
         assert (layer.steps, layer.parallel) == (1, 197)
-    for part in ("sa.scores", "sa.context"):
-        layer = a.layer(part)
-        assert (layer.params, layer.crossbars, layer.macs) == (0, 0, 29_805_312)
+    for part, written in (("sa.scores", 156), ("sa.context", 96)):
+        layer = a.layer(part)  # no weights; crossbars for the operand written per inference
+        assert (layer.params, layer.crossbars, layer.macs) == (0, written, 29_805_312)
     assert str(a.layer("sa.scores").shape) == "197×(2364)"  # 12 heads × 197 keys per query
     assert str(a.layer("sa").shape) == "197×(768)"
     totals = a.totals
-    assert (totals["params"], totals["crossbars"]) == (2_362_368, 1_152)
+    assert (totals["params"], totals["crossbars"]) == (2_362_368, 1_152 + 156 + 96)
     assert totals["macs"] == 4 * 116_195_328 + 2 * 29_805_312
 
 
@@ -159,11 +159,13 @@ def test_a_param_reads_no_input_and_slices_stay_inside() -> None:
 @pytest.mark.parametrize(
     ("name", "params", "macs", "crossbars"),
     [
-        # crossbars: 12 layers × (4 × 288 + 2 × 1,152) + patch conv 288 + head 6 × 63
-        ("vit_b_16", 86_567_656, 17_563_828_224, 12 * 3_456 + 288 + 378),
-        ("vit_b_32", 88_224_232, 4_409_186_304, 12 * 3_456 + 24 * 48 + 378),
-        # 24 × (4 × 8 × 64 + 2 × 8 × 256) + patch conv 6 × 64 + head 8 × 63
-        ("vit_l_16", 304_326_632, 61_554_712_576, 24 * 6_144 + 384 + 504),
+        # crossbars: 12 layers × (4 × 288 + 2 × 1,152 + the written K and V, 156 + 96)
+        # + patch conv 288 + head 6 × 63
+        ("vit_b_16", 86_567_656, 17_563_828_224, 12 * (3_456 + 252) + 288 + 378),
+        # 50 tokens: K per head 1 × ceil(50·8/128) = 4, V 1 × 4: 12 × 8 = 96 per layer
+        ("vit_b_32", 88_224_232, 4_409_186_304, 12 * (3_456 + 96) + 24 * 48 + 378),
+        # 24 × (4 × 8 × 64 + 2 × 8 × 256 + 16 × (13 + 8)) + patch conv 6 × 64 + head 8 × 63
+        ("vit_l_16", 304_326_632, 61_554_712_576, 24 * (6_144 + 336) + 384 + 504),
     ],
 )
 def test_vit_backbones_by_hand(name: str, params: int, macs: int, crossbars: int) -> None:
@@ -205,3 +207,88 @@ def test_the_schema_accepts_the_transformer_ops() -> None:
         jsonschema.validate(
             {"network": {"inputs": TOKENS, "layers": [{**layers[0], "input": "x"}]}}, schema
         )
+
+
+# --- products of two activations: an operand written into crossbars per inference --------
+
+
+def test_a_written_product_by_hand() -> None:
+    """ViT-B/16's Q·Kᵀ (197 tokens, 12 heads of 64), ISAAC with the write defaults
+    (docs/model.md: 20 ns per row, 0.6 pJ per cell, 10⁹ writes):
+
+    - K per head is a 64 × 197 matrix: 1 row block × ceil(197·8 / 128) = 13 crossbars,
+      12 heads: 156 per copy; 12·64·197·8 = 1,210,368 cells rewritten per copy.
+    - Writing: 64 rows × 20 ns = 1.28 µs; then 197 MVMs of 1.6 µs shared by the copies:
+      busy(1) = 1.28 + 315.2 = 316.48 µs, busy(4) = 1.28 + 50 × 1.6 = 81.28 µs.
+    - A·V writes V (197 × 64 per head): 2 row blocks × 4 = 8 crossbars, 96 per copy; the
+      first block's 128 rows take 2.56 µs: busy(1) = 317.76 µs.
+    """
+    a = analysis_of(
+        [{"name": "sa", "op": "attention", "input": "x", "heads": 12, "dim": 768}], TOKENS
+    )
+    scores, context = a.layer("sa.scores"), a.layer("sa.context")
+    assert (scores.crossbars, scores.parallel, scores.write_ps) == (156, 197, 1_280_000)
+    assert scores.written_cells == 1_210_368 and scores.rewrites == 1
+    assert scores.busy_ps(1) == 316_480_000 and scores.busy_ps(4) == 81_280_000
+    assert (context.crossbars, context.write_ps, context.busy_ps(1)) == (96, 2_560_000, 317_760_000)
+    assert a.layer("sa.q").write_ps == a.layer("sa.q").written_cells == 0  # programmed once
+
+
+def test_a_designs_cell_writes_energy_and_lifetime_by_hand() -> None:
+    """Two copies of the scores, one of everything else: cells written per inference
+    2 × 1,210,368 + 1,210,368 = 3,631,104, at 0.6 pJ: 2,178,662.4 pJ (the `write` group).
+    The period is A·V's 317.76 µs (the projections take 315.2 µs, the scores 1.28 + 99 ×
+    1.6 = 159.68 µs), so a cell written once per inference lasts 10⁹ × 317.76 µs =
+    317,760 s = 3.68 days."""
+    from hitm import build_problem, evaluate
+    from hitm.budget import Budget
+    from hitm.pipeline import SECONDS_PER_YEAR
+
+    a = analysis_of(
+        [{"name": "sa", "op": "attention", "input": "x", "heads": 12, "dim": 768}], TOKENS
+    )
+    problem = build_problem(a, Budget(chips=1))
+    copies = {"sa.q": 1, "sa.k": 1, "sa.v": 1, "sa.scores": 2, "sa.context": 1, "sa": 1}
+    design = evaluate(problem, copies)
+    assert design.bottleneck_ps == 317_760_000 and design.bottleneck_stage == "sa.context"
+    assert design.written_cells == 3_631_104
+    assert design.costs.split_pj["write"] == pytest.approx(2_178_662.4)
+    assert design.costs.components_pj["cell_writes"] == pytest.approx(2_178_662.4)
+    assert design.lifetime_years * SECONDS_PER_YEAR == pytest.approx(317_760)
+
+
+def test_networks_without_products_have_no_write_group_or_lifetime() -> None:
+    from hitm import build_problem, evaluate, load_instance, solve
+
+    inst = load_instance("instances/captioner.yaml")
+    problem = build_problem(analyze(inst.network, inst.hardware), inst.budget)
+    design = evaluate(problem, solve(problem).copies)
+    assert design.lifetime_years is None and design.written_cells == 0
+    assert "write" not in design.costs.split_pj
+
+
+def test_every_method_agrees_on_a_small_transformer() -> None:
+    """Two pre-norm encoder layers (width 64, 4 heads, 16 tokens) at a budget that buys a
+    few copies: the DP, bisection and both MILP backends and CP-SAT prove the same design."""
+    from hitm import build_problem, compare
+    from hitm.budget import Budget
+
+    layers: list[dict[str, Any]] = []
+    x = "x"
+    for i in range(2):
+        layers += [
+            {"name": f"l{i}.ln", "op": "layernorm", "input": x},
+            {"name": f"l{i}.sa", "op": "attention", "input": f"l{i}.ln", "heads": 4, "dim": 64},
+            {"name": f"l{i}.add", "op": "add", "inputs": [f"l{i}.sa", x]},
+            {"name": f"l{i}.fc1", "op": "linear", "input": f"l{i}.add", "out_features": 256},
+            {"name": f"l{i}.gelu", "op": "gelu", "input": f"l{i}.fc1"},
+            {"name": f"l{i}.fc2", "op": "linear", "input": f"l{i}.gelu", "out_features": 64},
+        ]
+        x = f"l{i}.fc2"
+    a = analysis_of(layers, {"x": {"shape": [64], "seq": 16}})
+    naive = a.totals["crossbars"]
+    problem = build_problem(a, Budget(crossbars=3 * naive))
+    result = compare(problem, time_limit=20)
+    assert result.agree
+    proven = [r for r in result.results if r.status == "optimal"]
+    assert len(proven) >= 4 and len({(r.bottleneck_ps, r.crossbars_used) for r in proven}) == 1

@@ -52,7 +52,7 @@ from hitm.hardware import PRESETS, Hardware, load_hardware
 from hitm.optimize import solve
 from hitm.pipeline import Metrics, baselines, ceiling, evaluate, verified
 from hitm.problem import AllocationProblem, build_problem, naive_chips
-from hitm.report.format import fmt_amount
+from hitm.report.format import fmt_amount, fmt_years
 from hitm.report.tables import (
     analysis_table,
     baselines_table,
@@ -253,6 +253,14 @@ def _print_design(
     designs["unlimited (every layer at its fastest)"] = unlimited
     show(baselines_table(problem, designs, unlimited))
     show(costs_table(designs))
+    if design.lifetime_years is not None:
+        hw = problem.analysis.hardware
+        out.print(
+            f"cell writes: {design.written_cells:,} per inference (products of two activations"
+            f" write one operand each inference); at {design.throughput_per_s:,.1f}/s a cell"
+            f" enduring {hw.endurance_writes:.3g} writes lasts {fmt_years(design.lifetime_years)}",
+            highlight=False,
+        )
 
 
 def _read_copies(path: Path) -> tuple[dict, dict | None]:

@@ -18,12 +18,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the table reads only the chip's fields
     from hitm.hardware.model import Hardware
 
-__all__ = ["CHARGES", "GROUPS", "MOVEMENT_GROUPS", "Charge", "ChargeRule", "groups_of"]
+__all__ = [
+    "CHARGES",
+    "GROUPS",
+    "MOVEMENT_GROUPS",
+    "WRITE_GROUP",
+    "Charge",
+    "ChargeRule",
+    "groups_of",
+]
 
 GROUPS = ("crossbar", "dac", "adc", "digital", "memory", "static")
 """How reports split energy: by the kind of event a component is charged for."""
 
 MOVEMENT_GROUPS = ("link", "noc")
+WRITE_GROUP = "write"  # cells written per inference (products of two activations)
 """Energy of data movement (chip-to-chip links, on-chip routers), split out when it is priced."""
 
 
@@ -151,8 +160,8 @@ CHARGES: dict[Charge, ChargeRule] = {
 """Every charge's meaning, group, counted event, geometry and time per event."""
 
 
-def groups_of(moves_data: bool) -> tuple[str, ...]:
-    """The energy groups of a design: with data movement priced, ``link`` and ``noc`` too."""
-    if not moves_data:
-        return GROUPS
-    return (*GROUPS[:-1], *MOVEMENT_GROUPS, GROUPS[-1])
+def groups_of(moves_data: bool, writes: bool = False) -> tuple[str, ...]:
+    """The energy groups of a design: with data movement priced, ``link`` and ``noc`` too;
+    with cells written per inference, ``write``."""
+    extra = (*(MOVEMENT_GROUPS if moves_data else ()), *((WRITE_GROUP,) if writes else ()))
+    return (*GROUPS[:-1], *extra, GROUPS[-1])

@@ -146,6 +146,24 @@ _FIELDS: dict[str, Field] = {
     "router_pj_per_bit": Number(
         0.0, 1000.0, closed_min=True, description="Energy per bit through an on-chip router, pJ."
     ),
+    "write_ns": Number(
+        0.0,
+        1e6,
+        closed_min=True,
+        closed_max=True,
+        description="Writing one crossbar row (its cells in parallel), ns: products of two"
+        " activations write one operand every inference.",
+    ),
+    "write_pj_per_cell": Number(
+        0.0, 1e6, closed_min=True, closed_max=True, description="Energy per ReRAM cell written, pJ."
+    ),
+    "endurance_writes": Number(
+        1.0,
+        1e18,
+        closed_min=True,
+        closed_max=True,
+        description="Writes a ReRAM cell endures before it wears out.",
+    ),
 }
 
 

@@ -19,6 +19,12 @@ from hitm.hardware.component import Component
 from hitm.hardware.presets import ISAAC_COMPONENTS, PRESET_FIELDS
 from hitm.named import Named
 
+# Writing ReRAM cells (products of two activations write one operand per inference);
+# sources in docs/model.md, "Products of two activations".
+WRITE_NS = 20.0  # a row: one 10 ns SET and one 10 ns RESET pulse (NVSim sample_RRAM.cell)
+WRITE_PJ_PER_CELL = 0.6  # a cell's SET or RESET energy (NVSim sample_RRAM.cell)
+ENDURANCE_WRITES = 1e9  # the technology requirement (Lanza et al., Adv. Electron. Mater. 2019)
+
 __all__ = ["PRESETS", "Hardware"]
 
 
@@ -76,6 +82,11 @@ class Hardware:
         evenly between a chip's two neighbours), energy per bit.
     router_pj_per_bit
         Energy of one bit through one on-chip router.
+    write_ns, write_pj_per_cell, endurance_writes
+        Writing ReRAM cells, which products of two activations do every
+        inference (one operand written into crossbars, then read as MVMs):
+        the time to write one crossbar row (its cells in parallel), the energy
+        per cell written, and the writes a cell endures before it wears out.
     components
         The component cost table (:class:`Component` rows).
     """
@@ -110,6 +121,9 @@ class Hardware:
     links_per_chip: int = 4
     link_pj_per_bit: float = 26 / 128
     router_pj_per_bit: float = 20.74 / 256
+    write_ns: float = WRITE_NS
+    write_pj_per_cell: float = WRITE_PJ_PER_CELL
+    endurance_writes: float = ENDURANCE_WRITES
     components: tuple[Component, ...] = ISAAC_COMPONENTS
 
     def __post_init__(self) -> None:
@@ -233,6 +247,11 @@ class Hardware:
     def onehot_mvm_cycles(self) -> int:
         """Crossbar cycles of a one-hot MVM (embedding lookup): a single bit-slice."""
         return 1 + self.mvm_fill_cycles
+
+    @cached_property
+    def write_ps(self) -> int:
+        """Writing one crossbar row, in ps."""
+        return round(self.write_ns * 1000)
 
     @cached_property
     def mvm_ps(self) -> int:

@@ -56,6 +56,8 @@ def analysis_json(analysis: Analysis, flows: Traffic) -> dict[str, Any]:
                 "steps": layer.steps,
                 "parallel": layer.parallel,
                 "mvm_ps": layer.mvm_ps,
+                "write_ps": layer.write_ps,
+                "written_cells": layer.written_cells,
                 "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
                 "elements": layer.elements,
                 "bits_in": flows.bits_in(layer.name),
@@ -106,6 +108,9 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
         doc["pct_of_unlimited"] = 100 * unlimited.bottleneck_ps / metrics.bottleneck_ps
         doc["pct_of_budget"] = 100 * metrics.crossbars_used / metrics.capacity["crossbars"]
     doc["energy"] = costs_json(metrics.costs)
+    if metrics.lifetime_years is not None:
+        doc["cell_writes_per_inference"] = metrics.written_cells
+        doc["lifetime_years"] = metrics.lifetime_years
     return doc
 
 

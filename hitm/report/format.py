@@ -16,6 +16,7 @@ __all__ = [
     "fmt_power",
     "fmt_rate",
     "fmt_time",
+    "fmt_years",
 ]
 
 
@@ -77,3 +78,11 @@ def fmt_power(w: float) -> str:
 def fmt_num(x: float) -> str:
     """A count or cost with at most 4 significant digits, no trailing zeros."""
     return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
+def fmt_years(years: float) -> str:
+    """A lifetime: years above one, else days, hours or minutes."""
+    for unit, per_year in (("years", 1), ("days", 365.25), ("hours", 8766)):
+        if years * per_year >= 1:
+            return f"{years * per_year:,.3g} {unit}"
+    return f"{years * 525_960:,.3g} minutes"

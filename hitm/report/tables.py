@@ -257,6 +257,7 @@ _GROUP_TITLES = {
     "memory": "eDRAM+bus",
     "link": "links",
     "noc": "routers",
+    "write": "cell writes",
     "static": "static",
 }
 
@@ -266,7 +267,9 @@ def costs_table(designs: Mapping[str, Metrics], title: str = "energy, power and 
     t = Table(title=title, title_justify="left")
     t.add_column("design", justify="left")
     t.add_column("energy/inference", justify="right")
-    groups = [g for g in groups_of(True) if any(g in m.costs.split_pj for m in designs.values())]
+    groups = [
+        g for g in groups_of(True, True) if any(g in m.costs.split_pj for m in designs.values())
+    ]
     for g in groups:
         t.add_column(_GROUP_TITLES[g], justify="right")
     for col in ("power", "area", "inferences/J", "GOPS/W", "GOPS/mm²"):
