@@ -180,6 +180,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     matrices: list[tuple[int, int]] = []
     biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
     params = macs = written = write_ps = 0
+    rewrites = macs_repeat = write_repeat = None  # None: the loop's repeat
     steps, parallel, mvm, cycles = 1, items, hw.mvm_ps, hw.mvm_cycles
     if layer.op == "conv2d":
         g = a["groups"]
@@ -226,6 +227,21 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         written = h * contracted * outputs * hw.slices  # cells of one copy
         # Each crossbar writes its rows one at a time, all crossbars at once.
         write_ps = min(contracted, hw.rows) * hw.write_ps
+        if a["cache"]:
+            # A key/value cache in a decoder loop of T steps (B's items are the T steps):
+            # step t reads the t items cached so far, so the products sum over t = 1..T,
+            # (T + 1) / 2 times one full-cache step; each step writes its one new item,
+            # a column of K (across the head's rows) or a row of V, and every cell of
+            # the cache is written once per inference.
+            steps_t = ins[1].items
+            macs = macs * (steps_t + 1) // 2
+            macs_repeat = 1
+            write_ps = (min(contracted, hw.rows) if a["transpose_b"] else 1) * hw.write_ps
+            rewrites = 1
+        elif loop is not None and layer.inputs[1] not in loop.members:
+            # An operand from outside the loop (an encoder's keys and values) stays put:
+            # written once per inference, read by every step.
+            write_repeat = rewrites = 1
     if loop is not None:
         steps *= loop.steps
     if layer.op not in WEIGHT_OPS and not matrices:
@@ -240,13 +256,13 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         layer.op,
         out,
         params=params,
-        macs=macs * repeat,
+        macs=macs * (repeat if macs_repeat is None else macs_repeat),
         matrices=tuple(matrices),
         crossbars=crossbars,
         elements=out.elements * repeat,
         loop=layer.loop,
-        write_ps=write_ps * repeat,
+        write_ps=write_ps * (repeat if write_repeat is None else write_repeat),
         written_cells=written,
-        rewrites=repeat if written else 0,
+        rewrites=0 if not written else repeat if rewrites is None else rewrites,
         **timing,
     )

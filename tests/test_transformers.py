@@ -292,3 +292,62 @@ def test_every_method_agrees_on_a_small_transformer() -> None:
     assert result.agree
     proven = [r for r in result.results if r.status == "optimal"]
     assert len(proven) >= 4 and len({(r.bottleneck_ps, r.crossbars_used) for r in proven}) == 1
+
+
+# --- autoregressive decoders: a key/value cache that grows by one token a step ----------
+
+DECODER = {
+    "inputs": {"start": {"shape": [1]}, "memory": {"shape": [64], "seq": 10}},
+    "layers": [
+        {"name": "embed", "op": "embedding", "input": "start", "vocab": 100, "dim": 64},
+        {"name": "sa", "op": "attention", "input": "embed", "heads": 2, "dim": 64, "cache": True},
+        {
+            "name": "ca",
+            "op": "attention",
+            "input": "sa",
+            "kv_input": "memory",
+            "heads": 2,
+            "dim": 64,
+        },
+        {"name": "logits", "op": "linear", "input": "ca", "out_features": 100},
+        {"name": "word", "op": "argmax", "input": "logits"},
+    ],
+    "feedback": [{"from": "word", "to": "embed", "steps": 8}],
+}
+
+
+def test_a_growing_cache_in_a_decoder_loop_by_hand() -> None:
+    """8 decoding steps, 2 heads of 32, ISAAC (1.6 µs MVMs, 20 ns row writes):
+
+    - self-attention with a cache: step t's query meets the t keys cached so far, so the
+      scores take Σ_t 2·32·t = 64 · 36 = 2,304 MACs (A·V the same); the cache holds 8
+      keys: Kᵀ per head 32 × 8 (1 crossbar), V 8 × 32 (2 crossbars). Each step writes
+      its new key, a column across 32 rows (0.64 µs), and its new value, one row (20 ns):
+      busy 8 × (0.64 + 1.6) = 17.92 µs and 8 × (0.02 + 1.6) = 12.96 µs; every cache cell
+      is written once per inference (2·32·8·8 = 4,096 cells each).
+    - cross-attention on 10 memory items computed outside the loop: K and V are written
+      once per inference (32 rows: 0.64 µs; 10 rows: 0.2 µs) and read by all 8 steps:
+      busy 0.64 + 8 × 1.6 = 13.44 µs and 0.2 + 12.8 = 13.0 µs; 8 · 2·10·32 = 5,120 MACs.
+    """
+    inst = parse_instance({"network": DECODER}, default_name="decoder")
+    a = analyze(inst.network, inst.hardware)
+    scores, context = a.layer("sa.scores"), a.layer("sa.context")
+    assert scores.macs == context.macs == 2_304
+    assert (scores.crossbars, context.crossbars) == (2, 4)
+    assert (scores.busy_ps(1), context.busy_ps(1)) == (17_920_000, 12_960_000)
+    assert scores.written_cells == context.written_cells == 4_096
+    assert scores.rewrites == context.rewrites == 1
+    cross_scores, cross_context = a.layer("ca.scores"), a.layer("ca.context")
+    assert cross_scores.macs == cross_context.macs == 5_120
+    assert (cross_scores.busy_ps(1), cross_context.busy_ps(1)) == (13_440_000, 13_000_000)
+    assert cross_scores.rewrites == 1 and cross_scores.written_cells == 2 * 32 * 10 * 8
+    assert a.layer("ca.k").loop is None  # the memory's keys are computed once, outside
+    assert a.layer("sa.k").loop == a.layer("sa.scores").loop == "loop:embed..word"
+
+
+def test_a_cache_outside_a_loop_is_one_clear_error() -> None:
+    bad = problems(
+        [{"name": "sa", "op": "attention", "input": "x", "heads": 12, "dim": 768, "cache": True}],
+        TOKENS,
+    )
+    assert any("(sa).cache: a cache grows inside a decoder loop" in p for p in bad)

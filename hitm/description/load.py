@@ -385,6 +385,16 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
             if src_loop and src_loop != own_loop and shape.seq is None:
                 shape = shape.with_seq(loop_steps[src_loop])
             in_shapes.append(shape)
+        if raw.op == "matmul" and raw.attrs.get("cache"):
+            # The cache holds every step's item of the second operand: up to `steps` items.
+            if own_loop is None or loop_of.get(raw.inputs[1]) != own_loop:
+                problems.append(
+                    f"{raw.path}.cache: a cache grows inside a decoder loop; '{raw.inputs[1]}'"
+                    " must be computed in the same loop as the layer"
+                )
+                shapes[node] = Shape((1,))
+                continue
+            in_shapes[1] = in_shapes[1].with_seq(loop_steps[own_loop])
         try:
             shape = OPS[raw.op].infer(tuple(in_shapes), raw.attrs)
             _check_recurrent(raw, tuple(in_shapes), own_loop, shapes)
@@ -428,6 +438,7 @@ def _attention_layers(
         problems.append(f"{path}.heads: {heads} heads must divide dim {dim}")
     kv = a["kv_input"] or ins[0]
     lin = {"out_features": dim, "bias": a["bias"]}
+    cache = bool(a["cache"])
 
     def part(suffix: str, op: str, reads: tuple[str, ...], **attrs: Any) -> _RawLayer:
         return _RawLayer(f"{name}{suffix}", op, reads, attrs, path)
@@ -436,10 +447,22 @@ def _attention_layers(
         part(".q", "linear", ins, **lin),
         part(".k", "linear", (kv,), **lin),
         part(".v", "linear", (kv,), **lin),
-        part(".scores", "matmul", (f"{name}.q", f"{name}.k"), heads=heads, transpose_b=True),
+        part(
+            ".scores",
+            "matmul",
+            (f"{name}.q", f"{name}.k"),
+            heads=heads,
+            transpose_b=True,
+            cache=cache,
+        ),
         part(".softmax", "softmax", (f"{name}.scores",)),
         part(
-            ".context", "matmul", (f"{name}.softmax", f"{name}.v"), heads=heads, transpose_b=False
+            ".context",
+            "matmul",
+            (f"{name}.softmax", f"{name}.v"),
+            heads=heads,
+            transpose_b=False,
+            cache=cache,
         ),
         part("", "linear", (f"{name}.context",), **lin),
     ]

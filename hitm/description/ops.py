@@ -385,7 +385,16 @@ OPS: dict[str, OpSpec] = {
         description="A learned tensor read as an activation (class token, position embedding).",
     ),
     "matmul": OpSpec(
-        {"heads": Attr(_INT, 1), "transpose_b": Attr(_BOOL, False)},
+        {
+            "heads": Attr(_INT, 1),
+            "transpose_b": Attr(_BOOL, False),
+            "cache": Attr(
+                Bool(
+                    description="In a decoder loop: the second operand keeps every step's item (a key/value cache that grows by one each step)."
+                ),
+                False,
+            ),
+        },
         _matmul,
         min_inputs=2,
         max_inputs=2,
@@ -400,6 +409,12 @@ OPS: dict[str, OpSpec] = {
                 None,
             ),
             "bias": Attr(_BOOL, True),
+            "cache": Attr(
+                Bool(
+                    description="In a decoder loop: the second operand keeps every step's item (a key/value cache that grows by one each step)."
+                ),
+                False,
+            ),
         },
         _attention,
         description="Multi-head self- or cross-attention: expands to its projections"
