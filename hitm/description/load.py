@@ -443,27 +443,16 @@ def _attention_layers(
     def part(suffix: str, op: str, reads: tuple[str, ...], **attrs: Any) -> _RawLayer:
         return _RawLayer(f"{name}{suffix}", op, reads, attrs, path)
 
+    def product(suffix: str, a: str, b: str, *, transpose_b: bool) -> _RawLayer:
+        return part(suffix, "matmul", (a, b), heads=heads, transpose_b=transpose_b, cache=cache)
+
     return [
         part(".q", "linear", ins, **lin),
         part(".k", "linear", (kv,), **lin),
         part(".v", "linear", (kv,), **lin),
-        part(
-            ".scores",
-            "matmul",
-            (f"{name}.q", f"{name}.k"),
-            heads=heads,
-            transpose_b=True,
-            cache=cache,
-        ),
+        product(".scores", f"{name}.q", f"{name}.k", transpose_b=True),
         part(".softmax", "softmax", (f"{name}.scores",)),
-        part(
-            ".context",
-            "matmul",
-            (f"{name}.softmax", f"{name}.v"),
-            heads=heads,
-            transpose_b=False,
-            cache=cache,
-        ),
+        product(".context", f"{name}.softmax", f"{name}.v", transpose_b=False),
         part("", "linear", (f"{name}.context",), **lin),
     ]
 
