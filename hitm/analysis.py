@@ -193,7 +193,9 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     elif layer.op == "linear":
         k, n = ins[0].dims[0], a["out_features"]
         matrices, biased = [(k, n)], [bias]
-        params = k * n + (n if bias else 0)
+        # A head tied to an embedding shares its weights (they count once, there) but
+        # needs its own crossbars: the table is read row-wise, the head column-wise.
+        params = (0 if a.get("tied") else k * n) + (n if bias else 0)
         macs = items * k * n
     elif layer.op in RECURRENT_GATES:
         gh, hidden, k = RECURRENT_GATES[layer.op] * a["hidden"], a["hidden"], ins[0].dims[0]

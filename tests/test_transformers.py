@@ -351,3 +351,18 @@ def test_a_cache_outside_a_loop_is_one_clear_error() -> None:
         TOKENS,
     )
     assert any("(sa).cache: a cache grows inside a decoder loop" in p for p in bad)
+
+
+def test_a_tied_head_must_transpose_an_embedding() -> None:
+    inputs = {"t": {"shape": [1]}}
+    layers = [
+        {"name": "wte", "op": "embedding", "input": "t", "vocab": 100, "dim": 16},
+        {"name": "head", "op": "linear", "input": "wte", "out_features": 100, "tied": "wte",
+         "bias": False},
+    ]  # fmt: skip
+    a = analysis_of(layers, inputs)
+    assert a.layer("head").params == 0 and a.layer("wte").params == 1_600
+    assert a.layer("head").crossbars == 7  # its own: 16 rows, ceil(100 · 8 / 128) = 7 blocks
+    bad = problems([*layers[:1], {**layers[1], "out_features": 50}], inputs)
+    assert any("(head).tied: 'wte' is a 100 × 16 table; this layer's matrix is 16 × 50" in p
+               for p in bad)  # fmt: skip

@@ -385,6 +385,17 @@ def parse_network(spec: Any, default_name: str = "network") -> Network:
             if src_loop and src_loop != own_loop and shape.seq is None:
                 shape = shape.with_seq(loop_steps[src_loop])
             in_shapes.append(shape)
+        tied = raw.attrs.get("tied") if raw.op == "linear" else None
+        if tied:
+            table = by_name.get(tied)
+            want = (in_shapes[0].dims[0], raw.attrs["out_features"])
+            if table is None or table.op != "embedding":
+                problems.append(f"{raw.path}.tied: '{tied}' is not an embedding layer")
+            elif (table.attrs["dim"], table.attrs["vocab"]) != want:
+                problems.append(
+                    f"{raw.path}.tied: '{tied}' is a {table.attrs['vocab']} × {table.attrs['dim']}"
+                    f" table; this layer's matrix is {want[0]} × {want[1]}"
+                )
         if raw.op == "matmul" and raw.attrs.get("cache"):
             # The cache holds every step's item of the second operand: up to `steps` items.
             if own_loop is None or loop_of.get(raw.inputs[1]) != own_loop:

@@ -330,7 +330,17 @@ OPS: dict[str, OpSpec] = {
         description="2-D convolution of a (C, H, W) feature map.",
     ),
     "linear": OpSpec(
-        {"out_features": Attr(_INT), "bias": Attr(_BOOL, True)},
+        {
+            "out_features": Attr(_INT),
+            "bias": Attr(_BOOL, True),
+            "tied": Attr(
+                Ref(
+                    description="An embedding whose table this layer's matrix transposes"
+                    " (a tied language-model head): its weights count once."
+                ),
+                None,
+            ),
+        },
         _linear,
         description="Fully connected layer on a vector (F,).",
     ),

@@ -1,18 +1,25 @@
-"""Independent counts of torchvision's ViTs: params and MACs by PyTorch's own FLOP counter.
+"""Independent counts: torchvision's ViTs (params, and MACs by PyTorch's own FLOP counter)
+and the ViT-GPT2 captioner's params in Hugging Face transformers.
 
 Not run by the tests (torch is not a dependency of hitm). Run in a scratch
 environment outside the repository::
 
-    python3 -m venv /tmp/tx && /tmp/tx/bin/pip install torch torchvision
+    python3 -m venv /tmp/tx && /tmp/tx/bin/pip install torch torchvision transformers
     /tmp/tx/bin/python tests/data/count_transformers.py
 
-With torch 2.13.0+cpu and torchvision 0.28.0 it printed (params, MACs, MACs by op)::
+With torch 2.13.0+cpu, torchvision 0.28.0 and transformers (random weights from the
+configs, nothing downloaded) it printed (params, MACs, MACs by op)::
 
     vit_b_16 86567656 17563828224 {'aten.convolution': 115605504, 'aten.addmm': 16732895232, 'aten.bmm': 715327488}
     vit_b_32 88224232 4409186304 {'aten.convolution': 115605504, 'aten.addmm': 4247500800, 'aten.bmm': 46080000}
     vit_l_16 304326632 61554712576 {'aten.convolution': 154140672, 'aten.addmm': 59493031936, 'aten.bmm': 1907539968}
 
-which tests/test_transformers.py and tests/test_backbones.py pin. MACs are
+    vit-gpt2 239195904 encoder 86389248 pooler 590592 decoder 152806656
+    gpt2 124439808
+
+which tests/test_transformers.py, tests/test_backbones.py and
+tests/test_zoo_transformers.py pin (instances/vit_gpt2_caption.yaml leaves out the
+encoder's pooler, which the decoder never reads: 86,389,248 − 590,592 = 85,798,656). MACs are
 ``FlopCounterMode``'s FLOPs / 2. Two settings make the counter see every
 product: training mode (``nn.MultiheadAttention`` in eval mode takes a fused
 fast path the counter does not count; ViT's dropouts are 0.0, so training mode
@@ -40,3 +47,32 @@ for build in (vit_b_16, vit_b_32, vit_l_16):
         model(image)
     by_op = {str(op): flops // 2 for op, flops in counter.get_flop_counts()["Global"].items()}
     print(build.__name__, params, counter.get_total_flops() // 2, by_op)
+
+from transformers import (  # noqa: E402
+    GPT2Config,
+    GPT2LMHeadModel,
+    VisionEncoderDecoderConfig,
+    VisionEncoderDecoderModel,
+    ViTConfig,
+)
+
+
+def count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())  # tied weights once
+
+
+decoder = GPT2Config(add_cross_attention=True, is_decoder=True)
+captioner = VisionEncoderDecoderModel(
+    VisionEncoderDecoderConfig.from_encoder_decoder_configs(ViTConfig(), decoder)
+)
+print(
+    "vit-gpt2",
+    count(captioner),
+    "encoder",
+    count(captioner.encoder),
+    "pooler",
+    count(captioner.encoder.pooler),
+    "decoder",
+    count(captioner.decoder),
+)
+print("gpt2", count(GPT2LMHeadModel(GPT2Config())))
