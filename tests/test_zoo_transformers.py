@@ -95,3 +95,33 @@ def test_every_method_agrees_on_the_captioner_and_the_loop_sets_the_period() -> 
     assert result.agree
     proven = {(r.bottleneck_ps, r.crossbars_used) for r in result.results if r.status == "optimal"}
     assert proven == {(5_000_080_000, 142_068)}
+
+
+def test_the_blip_vqa_towers_match_hugging_face() -> None:
+    """BlipForQuestionAnswering(BlipConfig()): vision 86,090,496 params at 384×384 (577
+    tokens), so 86,090,496 − 380·768 = 85,798,656 at this file's 224×224; question encoder
+    137,258,496 and answer decoder 137,881,148 exactly (its LM head's matrix tied to its
+    word embedding; its transform, norm and bias 622,652). Image MACs as ViT-B/16 to its
+    final norm: 17,563,060,224."""
+    inst = load_instance(INSTANCES / "blip_vqa.yaml")
+    a = analyze(inst.network, inst.hardware)
+
+    def tower(prefix: str) -> tuple[int, int]:
+        part = [x for x in a.layers if x.name.startswith(prefix)]
+        return sum(x.params for x in part), sum(x.macs for x in part)
+
+    assert tower("vision") == (86_090_496 - 380 * 768, 17_563_060_224)
+    assert tower("enc.")[0] == 137_258_496
+    assert tower("dec.")[0] == 137_881_148
+    assert a.totals["params"] == 361_230_140 - 380 * 768
+
+
+def test_every_method_agrees_on_blip_vqa_and_the_answer_loop_sets_the_period() -> None:
+    """10 answer steps of 260.124 µs: 146 MVMs (233.6 µs), a lookup (0.1), the cache
+    writes 12 × (96 + 1) rows × 20 ns (23.28) and a tenth of the question keys' and values'
+    once-per-inference writes, 12 × (96 + 35) × 20 ns / 10 (3.144): 2.60124 ms."""
+    inst = load_instance(INSTANCES / "blip_vqa.yaml")
+    result = compare(build_problem(analyze(inst.network, inst.hardware), inst.budget), 30)
+    assert result.agree
+    proven = {(r.bottleneck_ps, r.crossbars_used) for r in result.results if r.status == "optimal"}
+    assert proven == {(2_601_240_000, 195_240)}

@@ -16,10 +16,13 @@ configs, nothing downloaded) it printed (params, MACs, MACs by op)::
 
     vit-gpt2 239195904 encoder 86389248 pooler 590592 decoder 152806656
     gpt2 124439808
+    blip-vqa 361230140 vision 86090496 text_encoder 137258496 text_decoder 137881148
 
 which tests/test_transformers.py, tests/test_backbones.py and
 tests/test_zoo_transformers.py pin (instances/vit_gpt2_caption.yaml leaves out the
-encoder's pooler, which the decoder never reads: 86,389,248 − 590,592 = 85,798,656). MACs are
+encoder's pooler, which the decoder never reads: 86,389,248 − 590,592 = 85,798,656;
+instances/blip_vqa.yaml runs BLIP's vision tower at 224×224, not 384×384: a 197-row
+position embedding, 380 · 768 = 291,840 params fewer). MACs are
 ``FlopCounterMode``'s FLOPs / 2. Two settings make the counter see every
 product: training mode (``nn.MultiheadAttention`` in eval mode takes a fused
 fast path the counter does not count; ViT's dropouts are 0.0, so training mode
@@ -49,6 +52,8 @@ for build in (vit_b_16, vit_b_32, vit_l_16):
     print(build.__name__, params, counter.get_total_flops() // 2, by_op)
 
 from transformers import (  # noqa: E402
+    BlipConfig,
+    BlipForQuestionAnswering,
     GPT2Config,
     GPT2LMHeadModel,
     VisionEncoderDecoderConfig,
@@ -76,3 +81,14 @@ print(
     count(captioner.decoder),
 )
 print("gpt2", count(GPT2LMHeadModel(GPT2Config())))
+vqa = BlipForQuestionAnswering(BlipConfig())
+print(
+    "blip-vqa",
+    count(vqa),
+    "vision",
+    count(vqa.vision_model),
+    "text_encoder",
+    count(vqa.text_encoder),
+    "text_decoder",
+    count(vqa.text_decoder),
+)
