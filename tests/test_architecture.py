@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "hitm.files",
         "hitm.patterns",
         "hitm.dag",
+        "hitm.methods",
     ),
     ("hitm.hardware",),
     ("hitm.budget",),
@@ -187,3 +188,10 @@ def test_every_public_name_of_the_package_resolves() -> None:
         assert getattr(hitm, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = hitm.nope
+
+
+def test_the_command_lines_preset_names_are_the_presets() -> None:
+    from hitm.cli.options import PRESET_NAMES
+    from hitm.hardware import PRESETS
+
+    assert tuple(PRESETS) == PRESET_NAMES

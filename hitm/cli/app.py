@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hitm.analysis import analyze
-from hitm.budget import Budget
 from hitm.cli.options import (
+    PRESET_NAMES,
     BackendOpt,
     BudgetFlags,
     ChipsOpt,
@@ -43,35 +42,17 @@ from hitm.cli.output import (
     warn,
     wrote,
 )
-from hitm.costs import cost_table
-from hitm.description.load import Instance, parse_instance, read_document
-from hitm.description.ops import WEIGHT_OPS
 from hitm.errors import DescriptionError, InfeasibleError, suggest
-from hitm.files import write_whole
-from hitm.hardware import PRESETS, Hardware, load_hardware
-from hitm.optimize import solve
-from hitm.pipeline import Metrics, baselines, ceiling, evaluate, verified
-from hitm.problem import AllocationProblem, build_problem, naive_chips
-from hitm.report.format import fmt_amount, fmt_years
-from hitm.report.tables import (
-    analysis_table,
-    baselines_table,
-    compare_table,
-    costs_table,
-    design_table,
-    edges_table,
-    frontier_notes,
-    frontier_table,
-    hardware_peak_table,
-    hardware_table,
-    placement_table,
-)
 from hitm.resources import FRONTIER_RESOURCES
 from hitm.resources import resource as find_resource
-from hitm.traffic import traffic
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from hitm.description.load import Instance
+    from hitm.hardware import Hardware
+    from hitm.pipeline import Metrics
+    from hitm.problem import AllocationProblem
 
 __all__ = ["app"]
 
@@ -110,6 +91,9 @@ def _main(
 
 def _problem(instance: Instance) -> AllocationProblem:
     """The instance's allocation problem; an infeasible budget is the user's error (exit 3)."""
+    from hitm.analysis import analyze
+    from hitm.problem import build_problem
+
     problem = build_problem(
         analyze(instance.network, instance.hardware), instance.budget, design=instance.design
     )
@@ -154,6 +138,10 @@ def analyze_cmd(
     --all also lists layers without weights and every edge of the DAG with its
     data. --csv writes a row per layer (every layer).
     """
+    from hitm.analysis import analyze
+    from hitm.report.tables import analysis_table, edges_table
+    from hitm.traffic import traffic
+
     _check_csv(csv)
     instance = BudgetFlags().load(file)
     analysis = analyze(instance.network, instance.hardware)
@@ -192,8 +180,13 @@ def import_cmd(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Convert an ONNX model into a YAML instance (network, ISAAC hardware, budget)."""
-    from hitm.description.load import onnx_document
+    from hitm.analysis import analyze
+    from hitm.budget import Budget
+    from hitm.description.load import onnx_document, parse_instance
     from hitm.description.onnx import dump_document  # loads onnx only here
+    from hitm.description.ops import WEIGHT_OPS
+    from hitm.files import write_whole
+    from hitm.problem import naive_chips
 
     if file.suffix.lower() != ".onnx":
         raise UsageError(f"{file}: import reads an ONNX model (.onnx)")
@@ -243,6 +236,10 @@ def _print_design(
     unlimited: Metrics,
 ) -> None:
     """A design's stages, then it beside the naive, ceiling and unlimited designs, then costs."""
+    from hitm.pipeline import ceiling
+    from hitm.report.format import fmt_years
+    from hitm.report.tables import baselines_table, costs_table, design_table, placement_table
+
     show(design_table(design, title, adcs=problem.design is not None))
     if design.links or design.chip_crossbars:
         show(placement_table(design))
@@ -268,6 +265,8 @@ def _read_copies(path: Path) -> tuple[dict, dict | None]:
 
     Either a plain mapping ``layer: copies`` or ``{copies: {...}, adcs: {...}}``.
     """
+    from hitm.description.load import read_document
+
     doc = read_document(path)
     adcs = None
     if isinstance(doc, dict) and "copies" in doc and set(doc) <= {"copies", "adcs"}:
@@ -289,6 +288,9 @@ def evaluate_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Score an allocation (copies per layer) beside the naive and unlimited designs."""
+    from hitm.pipeline import baselines, evaluate
+    from hitm.report.format import fmt_amount
+
     instance = flags.load(file)
     problem = _problem(instance)
     wanted, wanted_adcs = _read_copies(copies)
@@ -335,6 +337,9 @@ def solve_cmd(
     bottleneck highlighted and the period T marked; --csv writes a row per
     stage of the design.
     """
+    from hitm.optimize import solve
+    from hitm.pipeline import baselines, verified
+
     _check_plot(plot)
     _check_csv(csv)
     instance = flags.load(file)
@@ -384,6 +389,8 @@ def compare_cmd(
     --csv writes a row per method.
     """
     from hitm.comparison import compare
+    from hitm.pipeline import baselines
+    from hitm.report.tables import compare_table, costs_table
 
     _check_csv(csv)
     problem = _problem(flags.load(file))
@@ -452,7 +459,9 @@ def pareto_cmd(
     or without one the power or area of its crossbars). --csv writes a row
     per breakpoint.
     """
+    from hitm.analysis import analyze
     from hitm.frontier import frontier
+    from hitm.report.tables import frontier_notes, frontier_table
 
     spec = find_resource(resource, frontier=True)
     _check_plot(plot)
@@ -507,6 +516,8 @@ def schema_cmd(
     """
     import json
 
+    from hitm.files import write_whole
+
     if for_sweep:
         from hitm.sweeps.spec import sweep_schema as schema
     else:
@@ -521,6 +532,9 @@ def schema_cmd(
 
 def _hardware_of(spec: str) -> Hardware:
     """A preset by name, or the hardware of a YAML/JSON file (``hardware:`` or bare)."""
+    from hitm.description.load import read_document
+    from hitm.hardware import PRESETS, load_hardware
+
     if spec in PRESETS:
         return load_hardware({"preset": spec})
     path = Path(spec)
@@ -543,12 +557,15 @@ def hardware_cmd(
     preset_or_file: Annotated[
         str,
         typer.Argument(
-            help=f"A preset ({', '.join(PRESETS)}) or a YAML/JSON file with a hardware mapping."
+            help=f"A preset ({', '.join(PRESET_NAMES)}) or a YAML/JSON file with a hardware mapping."
         ),
     ] = "isaac",
     as_json: JsonOpt = False,
 ) -> None:
     """The component cost table: power and area per IMA, tile and chip, and peak figures."""
+    from hitm.costs import cost_table
+    from hitm.report.tables import hardware_peak_table, hardware_table
+
     table = cost_table(_hardware_of(preset_or_file))
     if as_json:
         from hitm.report.documents import hardware_json

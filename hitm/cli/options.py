@@ -14,16 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from hitm.budget import BUDGET_SECTION, DesignSpace, load_design
-from hitm.description.load import Instance, load_instance
 from hitm.errors import HitmError
-from hitm.optimize import METHODS
-from hitm.problem import naive_chips
+from hitm.methods import METHODS
 from hitm.resources import RESOURCES
+
+if TYPE_CHECKING:
+    from hitm.description.load import Instance
 
 __all__ = [
     "BackendOpt",
@@ -46,6 +46,10 @@ class UsageError(HitmError):
 
     exit_code = 2
 
+
+PRESET_NAMES = ("isaac", "puma")
+"""The hardware presets' names, for help texts: ``hitm.hardware.PRESETS`` without loading
+the cost model (tests/test_architecture.py checks that they agree)."""
 
 FileArg = Annotated[
     Path, typer.Argument(help="Instance file (.yaml, .yml or .json) or ONNX model (.onnx).")
@@ -89,6 +93,8 @@ def check_budget_flags(**values: object) -> None:
     UsageError
         For the first value out of its field's range, named as its flag.
     """
+    from hitm.budget import BUDGET_SECTION
+
     for key, value in values.items():
         problems: list[str] = []
         if value is not None:
@@ -117,6 +123,11 @@ class BudgetFlags:
 
     def load(self, file: Path) -> Instance:
         """Load an instance and apply these flags to its budget, design space and hardware."""
+        # The model loads when a command runs, not when the command line is parsed.
+        from hitm.budget import DesignSpace, load_design
+        from hitm.description.load import load_instance
+        from hitm.problem import naive_chips
+
         instance = load_instance(file)
         if self.interconnect is not None:
             if self.interconnect not in INTERCONNECTS:

@@ -4,35 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from formulations.result import relative_gap
+from hitm.methods import METHODS, Method, Status
 from hitm.staircase import Staircase
 
 __all__ = ["METHODS", "Method", "SolveRequest", "SolveResult", "Status"]
-
-
-class Method(StrEnum):
-    """Solver ids: the same string in module names, the registry, CLI choices and JSON."""
-
-    DP = "dp"
-    BISECT = "bisect"
-    GREEDY = "greedy"
-    CPSAT = "cpsat"
-    ILP = "ilp"
-
-
-METHODS: tuple[Method, ...] = tuple(Method)
-
-
-class Status(StrEnum):
-    """How a solve ended."""
-
-    OPTIMAL = "optimal"  # proven
-    FEASIBLE = "feasible"  # valid, not proven
-    INFEASIBLE = "infeasible"  # proven: no allocation fits
-    TIMEOUT = "timeout"  # no allocation within the time limit
-    ERROR = "error"  # the solver failed; the message says why
 
 
 @dataclass(frozen=True)
