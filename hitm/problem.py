@@ -13,6 +13,7 @@ where the ADC, not the array read, limits it, at their power and area.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
@@ -265,6 +266,8 @@ def _pareto(copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.nda
         c = cost[:, 0]
         prior = np.concatenate([[np.iinfo(np.int64).max], np.minimum.accumulate(c)[:-1]])
         keep = np.flatnonzero(c < prior)
+    elif cost.shape[1] == 2:
+        keep = _undominated_2d(cost)
     else:
         keep = _undominated(cost)
     keep = keep[::-1]  # slow → fast
@@ -294,6 +297,30 @@ def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
         keep.append(start + idx)
         kept = np.concatenate([kept, rows[idx]])
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+
+
+def _undominated_2d(cost: np.ndarray) -> np.ndarray:
+    """:func:`_undominated` for two resources, by a staircase sweep in O(n log n).
+
+    The kept rows so far form a staircase: by the first resource ascending, the
+    second strictly descending. A row is dominated iff the step at or left of
+    its first resource is no dearer in the second; else it joins the staircase
+    and the steps it now dominates (no cheaper in either) leave it.
+    """
+    xs: list[int] = []  # first resource of each step, ascending
+    ys: list[int] = []  # second resource, strictly descending
+    keep = []
+    for i, (x, y) in enumerate(cost.tolist()):
+        at = bisect.bisect_right(xs, x)
+        if at and ys[at - 1] <= y:
+            continue  # an earlier row is no dearer in both
+        keep.append(i)
+        end = at
+        while end < len(xs) and ys[end] >= y:
+            end += 1  # steps right of x that are no cheaper in the second: dominated now
+        xs[at:end] = [x]
+        ys[at:end] = [y]
+    return np.asarray(keep, dtype=np.int64)
 
 
 def _merge(a, b):

@@ -247,3 +247,19 @@ def test_undominated_rows_are_the_brute_force_ones(rows, block) -> None:
         if not any(all(a <= b for a, b in zip(rows[j], rows[i], strict=True)) for j in range(i))
     ]
     assert _undominated(cost, block).tolist() == brute
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=60))
+def test_the_two_resource_staircase_sweep_keeps_the_brute_force_rows(rows) -> None:
+    """Two resources (crossbars and power, say): the O(n log n) staircase sweep keeps
+    exactly the rows no earlier row is no dearer than in both, ties keeping the first."""
+    from hitm.problem import _undominated_2d
+
+    cost = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    brute = [
+        i
+        for i in range(len(rows))
+        if not any(all(a <= b for a, b in zip(rows[j], rows[i], strict=True)) for j in range(i))
+    ]
+    assert _undominated_2d(cost).tolist() == brute
