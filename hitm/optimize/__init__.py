@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from hitm.errors import ParameterError
+from hitm.errors import ParameterError, suggest
 from hitm.optimize.bisect import solve_bisect
 from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS
@@ -93,7 +93,23 @@ def solve(
     chosen = solver(method)
     if not time_limit > 0:
         raise ParameterError("time_limit", f"must be positive, got {time_limit}")
+    if chosen.method == Method.ILP and backend is not None and backend not in BACKENDS:
+        raise ParameterError(
+            "backend",
+            f"unknown MILP backend '{backend}'{suggest(backend, BACKENDS)};"
+            f" known: {', '.join(BACKENDS)}",
+        )
     start = time.perf_counter()
+    if problem.shortfall():
+        # The naive design is the cheapest in every resource: if it does not fit, nothing
+        # does. Every method says so at once instead of building its model first.
+        return SolveResult(
+            chosen.method,
+            Status.INFEASIBLE,
+            message=problem.shortfall_message(),
+            seconds=time.perf_counter() - start,
+            backend=(backend or BACKENDS[0]) if chosen.method == Method.ILP else None,
+        )
     if problem.placement is not None and chosen.placed is not None:
         result = chosen.placed(problem)
     elif chosen.timed:
