@@ -1,6 +1,7 @@
 """hitm's fuzz campaign: generated and mutated inputs, every verb, one set of promises.
 
-A case is a command line and the files it reads: instances (valid, or mutated by
+A case is a command line and the files it reads: instances (CNNs, recurrent
+networks and transformers with attention, key/value caches and tied heads; valid, or mutated by
 deleting, renaming and retyping fields, extreme numbers, deep nesting, markup
 and control characters in names, cycles, duplicate keys, truncation, an alias
 bomb), copies files, sweep specs, bit-flipped and truncated ONNX models, and bad
@@ -169,6 +170,54 @@ def rnn(draw: st.DrawFn) -> dict[str, Any]:
     return network
 
 
+@st.composite
+def transformer(draw: st.DrawFn) -> dict[str, Any]:
+    """A small transformer: patch tokens or a token sequence, a class token, position
+    embedding, pre-norm encoder layers; maybe a decoder loop with a key/value cache and
+    cross-attention on the encoder, and a head tied to its embedding."""
+    dim = draw(st.sampled_from([16, 32, 64]))
+    heads = draw(st.sampled_from([1, 2, 4]))
+    inputs: dict[str, Any] = {"image": {"shape": [3, 16, 16]}}
+    layers: list[dict[str, Any]] = [
+        {"name": "patch", "op": "conv2d", "input": "image", "out_channels": dim, "kernel": 4,
+         "stride": 4},
+        {"name": "tokens", "op": "tokens", "input": "patch"},
+        {"name": "cls", "op": "param", "shape": [dim]},
+        {"name": "seq", "op": "concat", "inputs": ["cls", "tokens"], "axis": "seq"},
+        {"name": "pos", "op": "param", "shape": [dim], "seq": 17},
+        {"name": "x0", "op": "add", "inputs": ["seq", "pos"]},
+    ]  # fmt: skip
+    prev = "x0"
+    for i in range(draw(st.integers(1, 3))):
+        layers += [
+            {"name": f"l{i}.ln", "op": "layernorm", "input": prev},
+            {"name": f"l{i}.sa", "op": "attention", "input": f"l{i}.ln", "heads": heads,
+             "dim": dim},
+            {"name": f"l{i}.add", "op": "add", "inputs": [f"l{i}.sa", prev]},
+            {"name": f"l{i}.fc", "op": "linear", "input": f"l{i}.add", "out_features": 2 * dim},
+            {"name": f"l{i}.act", "op": "gelu", "input": f"l{i}.fc"},
+            {"name": f"l{i}", "op": "linear", "input": f"l{i}.act", "out_features": dim},
+        ]  # fmt: skip
+        prev = f"l{i}"
+    layers.append({"name": "class", "op": "slice", "input": prev, "axis": "seq", "stop": 1})
+    layers.append({"name": "head", "op": "linear", "input": "class", "out_features": 10})
+    network: dict[str, Any] = {"inputs": inputs, "layers": layers}
+    if draw(st.booleans()):  # a decoder with a cache and cross-attention, as ViT-GPT2 has
+        inputs["start"] = {"shape": [1]}
+        layers += [
+            {"name": "wte", "op": "embedding", "input": "start", "vocab": 50, "dim": dim},
+            {"name": "d.sa", "op": "attention", "input": "wte", "heads": heads, "dim": dim,
+             "cache": True},
+            {"name": "d.ca", "op": "attention", "input": "d.sa", "kv_input": prev,
+             "heads": heads, "dim": dim},
+            {"name": "lm", "op": "linear", "input": "d.ca", "out_features": 50, "bias": False,
+             "tied": "wte"},
+            {"name": "word", "op": "argmax", "input": "lm"},
+        ]  # fmt: skip
+        network["feedback"] = [{"from": "word", "to": "wte", "steps": draw(st.integers(1, 8))}]
+    return network
+
+
 HARDWARE = st.fixed_dictionaries(
     {"preset": st.sampled_from(["isaac", "puma"])},
     optional={
@@ -189,7 +238,7 @@ BUDGET = st.one_of(
 def instance(draw: st.DrawFn) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "name": draw(st.sampled_from(["net", "a[/]b", "названий"])),
-        "network": draw(st.one_of(cnn(), rnn())),
+        "network": draw(st.one_of(cnn(), rnn(), transformer())),
         "hardware": draw(HARDWARE),
         "budget": draw(BUDGET),
     }
