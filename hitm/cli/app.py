@@ -2,6 +2,10 @@
 
 Exit codes: 0 success, 2 bad input, 3 infeasible budget, 4 solver error or
 disagreement (:mod:`hitm.errors`).
+
+Each command imports the parts of hitm it uses when it runs, so that parsing a
+command line, ``--help`` and ``--version`` load typer and rich only
+(bench/results/startup.md; tests/test_architecture.py keeps it so).
 """
 
 from __future__ import annotations
