@@ -412,6 +412,8 @@ def build_problem(
             seen_loops[layer.loop] = len(groups)
             groups.append((layer.loop, "loop", [layer]))
 
+    groups = _in_pipeline_order(analysis, groups)
+
     estimate = len(adc_choices) * sum(copy_counts(m.parallel, limit(m)).size for m in weight_layers)
     if estimate > MAX_OPTIONS:
         raise DescriptionError(
@@ -458,6 +460,29 @@ def build_problem(
         stage_of,
         placement,
     )
+
+
+def _in_pipeline_order(
+    analysis: Analysis, groups: list[tuple[str, str, list[LayerDemand]]]
+) -> list[tuple[str, str, list[LayerDemand]]]:
+    """Stages in an order where every stage comes after the stages feeding it.
+
+    The layers' order already is one, except around a decoder loop: a layer
+    outside the loop that feeds it (a cross-attention's keys, computed from an
+    encoder) may come after the loop's first member. Ordering the DAG with each
+    loop contracted to one node, the layers' own order kept where it allows,
+    puts it first.
+    """
+    network = analysis.network
+    node = {layer.name: layer.loop or layer.name for layer in network.layers}
+    rank: dict[str, int] = {}
+    for i, layer in enumerate(network.layers):
+        rank.setdefault(node[layer.name], i)
+    for i, name in enumerate(network.inputs):
+        rank[name] = -len(network.inputs) + i
+    order = network.graph.contracted(lambda n: node.get(n, n)).order(key=rank.__getitem__)
+    position = {n: i for i, n in enumerate(order)}
+    return sorted(groups, key=lambda g: position[g[0]])
 
 
 def _with_data_movement(

@@ -366,3 +366,21 @@ def test_a_tied_head_must_transpose_an_embedding() -> None:
     bad = problems([*layers[:1], {**layers[1], "out_features": 50}], inputs)
     assert any("(head).tied: 'wte' is a 100 × 16 table; this layer's matrix is 16 × 50" in p
                for p in bad)  # fmt: skip
+
+
+def test_stages_feeding_a_loop_come_before_it_and_placement_works() -> None:
+    """The cross-attention's keys and values are computed outside the decoder loop from
+    the encoder but listed after the loop's first layer; the pipeline puts their stages
+    first, so that with data movement priced (placement along a chain of chips) every edge
+    runs forward. Found by the fuzz campaign (an AssertionError: an edge ran backwards)."""
+    from hitm import build_problem, solve
+    from hitm.budget import Budget
+
+    doc = {"network": DECODER, "hardware": {"interconnect": "isaac"}}
+    inst = parse_instance(doc, default_name="decoder")
+    problem = build_problem(analyze(inst.network, inst.hardware), Budget(crossbars=400))
+    names = [s.name for s in problem.stages]
+    loop = names.index("loop:embed..word")
+    assert names.index("ca.k") < loop and names.index("ca.v") < loop
+    result = solve(problem, "dp")
+    assert result.status == "optimal"
