@@ -12,4 +12,5 @@ def test_every_call_keeps_the_promises(case: Case | ApiCase) -> None:
     """Exit 0/2/3/4, no traceback or hang, one error line and no stdout on failure,
     and every design that succeeds re-checked against its budget."""
     outcome = run_case(case)
-    assert not outcome.problems, (case.args, outcome.problems)
+    what = case.args if isinstance(case, Case) else (case.verb, case.method)
+    assert not outcome.problems, (what, outcome.problems)
