@@ -61,6 +61,20 @@ def environment() -> dict[str, str]:
     }
 
 
+def environment_lines() -> list[str]:
+    """:func:`environment` as the markdown list every results file opens with."""
+    return [f"- {k}: {v}" for k, v in environment().items()]
+
+
+def write_result(name: str, lines: list[str]) -> Path:
+    """Write ``lines`` to ``results/name`` and say so on stderr."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / name
+    path.write_text("\n".join(lines))
+    progress(f"wrote {path}")
+    return path
+
+
 def _version(name: str) -> str:
     try:
         return metadata.version(name)

@@ -31,9 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import movement
-import numpy as np
 import plots
-from common import RESULTS, ROOT, ZOO, environment, markdown_table, progress
+from common import RESULTS, ROOT, ZOO, environment_lines, markdown_table, progress
 
 from hitm import (
     AllocationProblem,
@@ -48,6 +47,7 @@ from hitm import (
     verify,
 )
 from hitm.errors import HitmError
+from hitm.pipeline import cheapest_reaching as cheapest_design
 from hitm.pipeline import naive_copies, unlimited_copies
 
 BACKBONES = (
@@ -154,11 +154,7 @@ def cheapest_reaching(problem: AllocationProblem, bottleneck_ps: int) -> int:
     int
         Crossbars of the cheapest such design.
     """
-    choice = []
-    for stage in problem.stages:
-        fast = np.flatnonzero(stage.busy_ps <= bottleneck_ps)
-        choice.append(int(fast[np.argmin(stage.cost[fast, 0])]))
-    metrics = evaluate(problem, problem.copies_of(choice))
+    metrics = cheapest_design(problem, bottleneck_ps)
     if metrics.bottleneck_ps > bottleneck_ps:
         raise Disagreement(f"{problem.analysis.network.name}: cheapest-reaching check failed")
     return metrics.crossbars_used
@@ -533,7 +529,6 @@ def write_markdown(
     seconds: float,
 ) -> None:
     """Write bench/results/paper.md: environment, averages, reach table, per-network tables."""
-    env = environment()
     zoo_rows = [r for r in rows if r["group"] == "zoo"]
     bb_rows = [r for r in rows if r["group"] == "backbone"]
     avg_header = [
@@ -562,7 +557,7 @@ def write_markdown(
         "",
         f"Command: `{command}` ({seconds / 60:.1f} min on this machine)",
         "",
-        *[f"- {k}: {v}" for k, v in env.items()],
+        *environment_lines(),
         "",
         "Hardware: ISAAC (`isaac` preset). Budgets: whole chips of 16,128 crossbars, "
         f"{', '.join(map(str, CHIPS))}, each only where one copy of every layer fits. "

@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plots
-from common import RESULTS, environment, markdown_table
+from common import RESULTS, environment_lines, markdown_table
 
 from hitm import (
     AllocationProblem,
@@ -430,13 +430,12 @@ def write_markdown(rows: Sequence[Mapping[str, object]], limit: float, seconds: 
                     else str(r["status"])
                 )
             grid.append(cells)
-    env = environment()
     text = [
         "# Solver scaling on synthetic chains",
         "",
         f"Command: `{' '.join(['python bench/scaling.py', *sys.argv[1:]])}` ({seconds / 60:.1f} min on this machine)",
         "",
-        *[f"- {k}: {v}" for k, v in env.items()],
+        *environment_lines(),
         "",
         "Chains as described in bench/scaling.py (seeded); ISAAC chips of 16,128 crossbars. "
         "Times are wall seconds of `hitm.solve` (cpsat and ilp include the bisection warm start); "

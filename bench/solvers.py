@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import RESULTS, ROOT, ZOO, environment, markdown_table
+from common import RESULTS, ROOT, ZOO, environment_lines, markdown_table
 
 from hitm.analysis import analyze
 from hitm.budget import Budget
@@ -129,7 +129,6 @@ def main() -> int:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    env = environment()
     header = list(rows[0])
     body = [[str(row[k]) for k in header] for row in rows]
     missed = [row for row in rows if row["target_met"] == "NO"]
@@ -139,7 +138,7 @@ def main() -> int:
         "",
         f"Command: `python bench/solvers.py --time-limit {args.time_limit:g}{flag}`",
         "",
-        *[f"- {k}: {v}" for k, v in env.items()],
+        *environment_lines(),
         "",
         (
             "The multi-modal zoo on ISAAC with `interconnect: isaac` at 2, 4, 8 and 16 chips"

@@ -20,7 +20,13 @@ import subprocess
 import sys
 import time
 
-from common import RESULTS, ROOT, environment, markdown_table, progress
+from common import (
+    ROOT,
+    environment_lines,
+    markdown_table,
+    progress,
+    write_result,
+)
 
 REPEATS = 15
 TARGET = 2.0
@@ -81,14 +87,13 @@ def main() -> int:
     extra = sorted(((us, name) for name, us in solve.items() if name not in baseline), reverse=True)
     total = sum(us for us, _ in extra)
     top = [[f"`{name}`", f"{us / 1000:.1f}"] for us, name in extra[:15]]
-    env = environment()
     text = [
         "# Start-up time",
         "",
         f"Command: `python bench/startup.py`; each command run {REPEATS} times as a fresh "
         "process from the repository root, least wall time kept.",
         "",
-        *[f"- {k}: {v}" for k, v in env.items()],
+        *environment_lines(),
         "",
         f"Target: `hitm --help` and `hitm solve {CAPTIONER}` within {TARGET:g}× the baseline.",
         "",
@@ -102,9 +107,7 @@ def main() -> int:
         markdown_table(["module", "self ms"], top),
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "startup.md").write_text("\n".join(text))
-    progress(f"wrote {RESULTS / 'startup.md'}")
+    write_result("startup.md", text)
     return 0
 
 

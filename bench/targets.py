@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from common import RESULTS, environment, markdown_table, progress
+from common import environment_lines, markdown_table, progress, write_result
 from scaling import chain
 
 from hitm import analyze, build_problem, parse_instance, solve
@@ -110,7 +110,6 @@ def main() -> int:
                 progress(f"targets.py: proofs disagree at {n_layers} layers, {label}: {proofs}")
                 return 1
             progress(f"design mode, {n_layers} layers, {label}")
-    env = environment()
     text = [
         "# Speed targets: 10,000-layer chains and design mode",
         "",
@@ -118,7 +117,7 @@ def main() -> int:
         "this machine); bench/scaling.py's synthetic chains; wall seconds in one process "
         f"(imports excluded), the least of {REPEATS} runs for the short ones.",
         "",
-        *[f"- {k}: {v}" for k, v in env.items()],
+        *environment_lines(),
         "",
         "## 10,000 layers",
         "",
@@ -131,9 +130,7 @@ def main() -> int:
         markdown_table(["layers", "budget", "step", "status", "seconds", "target"], design),
         "",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "targets.md").write_text("\n".join(text))
-    progress(f"wrote {RESULTS / 'targets.md'}")
+    write_result("targets.md", text)
     return 0
 
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 
 import paper
-from common import RESULTS, environment, markdown_table, progress
+from common import RESULTS, environment_lines, markdown_table, progress, write_result
 
 from hitm.errors import HitmError
 from hitm.pipeline import SECONDS_PER_YEAR, Metrics
@@ -36,30 +36,23 @@ NETWORKS = ("vit_b_16", "clip_b16", "vit_gpt2_caption", "blip_vqa")
 FIXED = (16, 64)
 
 
-def share(metrics: Metrics, ops: set[str]) -> float:
-    """Percentage of the weight layers' summed busy time in layers of ``ops``.
+def busy_shares(metrics: Metrics) -> tuple[float, float]:
+    """Percentages of the weight layers' summed busy time in the products of two
+    activations and inside decoder loops (layer by layer, with the design's copies)."""
+    layers = metrics.analysis
+    busy = {m: layers.layer(m).busy_ps(d) for m, d in metrics.copies.items()}
+    total = sum(busy.values()) or 1
 
-    Layer by layer (a decoder loop's members each count), with the design's copies.
-    """
-    copies = metrics.copies
-    busy = {m: metrics.analysis.layer(m).busy_ps(d) for m, d in copies.items()}
-    total = sum(busy.values())
-    part = sum(b for m, b in busy.items() if metrics.analysis.layer(m).op in ops)
-    return 100 * part / total if total else 0.0
+    def pct_of(keep) -> float:
+        return 100 * sum(b for m, b in busy.items() if keep(layers.layer(m))) / total
 
-
-def in_loops(metrics: Metrics) -> float:
-    """Percentage of the weight layers' summed busy time inside decoder loops."""
-    copies = metrics.copies
-    busy = {m: metrics.analysis.layer(m).busy_ps(d) for m, d in copies.items()}
-    total = sum(busy.values())
-    part = sum(b for m, b in busy.items() if metrics.analysis.layer(m).loop)
-    return 100 * part / total if total else 0.0
+    return pct_of(lambda x: x.op == "matmul"), pct_of(lambda x: x.loop is not None)
 
 
 def design_row(net: paper.Network, chips: int, metrics: Metrics, info: dict) -> dict[str, object]:
     costs = metrics.costs
     lifetime = metrics.lifetime_years
+    products, loops = busy_shares(metrics)
     return {
         "network": net.name,
         "chips": chips,
@@ -72,8 +65,8 @@ def design_row(net: paper.Network, chips: int, metrics: Metrics, info: dict) -> 
         "pct_ceiling_crossbars": f"{paper.pct(metrics.crossbars_used, net.min_crossbars_unlimited):.2f}",
         "bottleneck_stage": metrics.bottleneck_stage,
         "bottleneck_kind": paper.stage_kind(metrics, metrics.bottleneck_stage),
-        "pct_busy_in_products": f"{share(metrics, {'matmul'}):.2f}",
-        "pct_busy_in_loops": f"{in_loops(metrics):.2f}",
+        "pct_busy_in_products": f"{products:.2f}",
+        "pct_busy_in_loops": f"{loops:.2f}",
         "pct_energy_writing": f"{100 * costs.split_pj.get('write', 0) / costs.energy_pj:.2f}",
         "lifetime_days": "" if lifetime is None else f"{lifetime * SECONDS_PER_YEAR / 86400:.4g}",
         "energy_uj": f"{costs.energy_pj / 1e6:.6g}",
@@ -153,13 +146,12 @@ def main() -> int:
     avg_header = ["budget per network", "networks", "hitm % of unlimited throughput",
                   "hitm % of budget used", "% of busy time in the products",
                   "% of energy writing cells", "cells last"]  # fmt: skip
-    env = environment()
     text = [
         "# The paper's experiment on the transformer zoo",
         "",
         f"Command: `python bench/transformers.py` ({seconds:.0f} s on this machine)",
         "",
-        *[f"- {k}: {v}" for k, v in env.items()],
+        *environment_lines(),
         "",
         "Hardware: ISAAC (`isaac` preset), budgets as bench/paper.py's (whole chips of 16,128 "
         "crossbars, each only where the naive design fits). hitm's design is the DP's, "
@@ -179,7 +171,7 @@ def main() -> int:
         markdown_table(header, table),
         "",
     ]
-    (RESULTS / "transformers.md").write_text("\n".join(text))
+    write_result("transformers.md", text)
     progress(f"done in {seconds:.0f} s; see {RESULTS / 'transformers.md'}")
     return 0
 

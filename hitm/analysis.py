@@ -119,6 +119,27 @@ class Analysis:
             "weight_layers": len(self.weight_layers),
         }
 
+    def loop_dag(self) -> tuple[dict[str, str], tuple[tuple[str, tuple[str, ...]], ...]]:
+        """The layer DAG with each decoder loop contracted to one node (cached).
+
+        Returns each layer's node (its loop's name, or its own) and the nodes in
+        a topological order with their predecessors. The order keeps the
+        layers' own where the DAG allows; a loop comes after every layer that
+        feeds it, even one listed after the loop's first member (a
+        cross-attention's keys, computed from an encoder).
+        """
+        cached = self.derived.get("loop_dag")
+        if cached is None:
+            network = self.network
+            node = {layer.name: layer.loop or layer.name for layer in network.layers}
+            rank = {name: i - len(network.inputs) for i, name in enumerate(network.inputs)}
+            for i, layer in enumerate(network.layers):
+                rank.setdefault(node[layer.name], i)
+            dag = network.graph.contracted(lambda n: node.get(n, n))
+            order = tuple((n, tuple(dag.pred[n])) for n in dag.order(key=rank.__getitem__))
+            cached = self.derived["loop_dag"] = (node, order)
+        return cached
+
     def to_dataframe(self) -> pd.DataFrame:
         """One row per layer, in topological order (pandas is imported only here).
 
@@ -180,7 +201,9 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     matrices: list[tuple[int, int]] = []
     biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
     params = macs = written = write_ps = 0
-    rewrites = macs_repeat = write_repeat = None  # None: the loop's repeat
+    repeat = loop.steps if loop else 1  # a decoder loop runs its layers once per step
+    # How often the MACs, the operand's write and each written cell recur per inference.
+    macs_repeat = write_repeat = rewrites = repeat
     steps, parallel, mvm, cycles = 1, items, hw.mvm_ps, hw.mvm_cycles
     if layer.op == "conv2d":
         g = a["groups"]
@@ -244,27 +267,25 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
             # An operand from outside the loop (an encoder's keys and values) stays put:
             # written once per inference, read by every step.
             write_repeat = rewrites = 1
-    if loop is not None:
-        steps *= loop.steps
+    steps *= repeat
     if layer.op not in WEIGHT_OPS and not matrices:
         steps = parallel = mvm = cycles = 0
     crossbars = sum(
         hw.matrix_crossbars(k, n, b) for (k, n), b in zip(matrices, biased, strict=True)
     )
-    repeat = loop.steps if loop else 1  # a decoder loop runs its layers once per step
     timing = {"steps": steps, "parallel": parallel, "mvm_ps": mvm, "mvm_cycles": cycles}
     return LayerDemand(
         layer.name,
         layer.op,
         out,
         params=params,
-        macs=macs * (repeat if macs_repeat is None else macs_repeat),
+        macs=macs * macs_repeat,
         matrices=tuple(matrices),
         crossbars=crossbars,
         elements=out.elements * repeat,
         loop=layer.loop,
-        write_ps=write_ps * (repeat if write_repeat is None else write_repeat),
+        write_ps=write_ps * write_repeat,
         written_cells=written,
-        rewrites=0 if not written else repeat if rewrites is None else rewrites,
+        rewrites=rewrites if written else 0,
         **timing,
     )

@@ -39,6 +39,7 @@ __all__ = [
     "StageMetrics",
     "baselines",
     "ceiling",
+    "cheapest_reaching",
     "check_allocation",
     "evaluate",
     "naive_adcs",
@@ -486,21 +487,9 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
     return links, list(cuts)
 
 
-def _contracted_dag(analysis: Analysis):
-    """(loop-or-layer of each layer, nodes in topological order with their predecessors)."""
-    cached = analysis.derived.get("contracted_dag")
-    if cached is None:
-        network = analysis.network
-        group = {layer.name: layer.loop or layer.name for layer in network.layers}
-        dag = network.graph.contracted(lambda n: group.get(n, n))
-        order = tuple((n, tuple(dag.pred[n])) for n in dag.order())
-        cached = analysis.derived["contracted_dag"] = (group, order)
-    return cached
-
-
 def _latency(problem: AllocationProblem, layer_busy: Mapping[str, int]) -> int:
     """Critical path of busy times through the layer DAG, each loop contracted to one node."""
-    group, order = _contracted_dag(problem.analysis)
+    group, order = problem.analysis.loop_dag()
     weight: dict[str, int] = {}
     for name, busy in layer_busy.items():
         weight[group[name]] = weight.get(group[name], 0) + busy
@@ -579,10 +568,20 @@ def ceiling(problem: AllocationProblem, unlimited: Metrics) -> Metrics | None:
     free = build_problem(
         problem.analysis, Budget(crossbars=unlimited.usage["crossbars"]), design=problem.design
     )
-    target = unlimited.bottleneck_ps
+    cheapest = cheapest_reaching(free, unlimited.bottleneck_ps)
+    return evaluate(problem, cheapest.copies, cheapest.adcs)
+
+
+def cheapest_reaching(problem: AllocationProblem, bottleneck_ps: int) -> Metrics:
+    """The cheapest design (crossbars first) whose bottleneck is at most ``bottleneck_ps``.
+
+    The bottleneck is a maximum over stages, so each stage takes its cheapest
+    option meeting it. ``problem`` must keep every option that does (a budget
+    holding the unlimited design, as :func:`ceiling` builds).
+    """
     choice = []
-    for stage in free.stages:
-        meets = np.flatnonzero(stage.busy_ps <= target)
+    for stage in problem.stages:
+        meets = np.flatnonzero(stage.busy_ps <= bottleneck_ps)
         cheapest = np.lexsort(stage.cost[meets].T[::-1])[0]  # crossbars, then the rest
         choice.append(int(meets[cheapest]))
-    return evaluate(problem, free.copies_of(choice), free.adcs_of(choice))
+    return evaluate(problem, problem.copies_of(choice), problem.adcs_of(choice))

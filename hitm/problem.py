@@ -41,8 +41,9 @@ __all__ = [
     "useful_copies",
 ]
 
-# Beyond this a problem would take minutes to build; a 10,000-layer chain (1.2 M options)
-# builds in 1.1 s and dp and bisect answer it in 0.3 s.
+# Beyond this a problem would take minutes to build; a 10,000-layer chain (1,218,000
+# options at 64 chips) builds in 1.1 s and dp and bisect answer it in 0.2 s
+# (bench/results/targets.md).
 MAX_OPTIONS = 5_000_000
 MAX_BUSY_PS = 2**52  # ~75 minutes per inference; also keeps busy times exact as floats
 _MAX_MERGE = 4_000_000  # option pairs formed when merging two loop members
@@ -465,23 +466,10 @@ def build_problem(
 def _in_pipeline_order(
     analysis: Analysis, groups: list[tuple[str, str, list[LayerDemand]]]
 ) -> list[tuple[str, str, list[LayerDemand]]]:
-    """Stages in an order where every stage comes after the stages feeding it.
-
-    The layers' order already is one, except around a decoder loop: a layer
-    outside the loop that feeds it (a cross-attention's keys, computed from an
-    encoder) may come after the loop's first member. Ordering the DAG with each
-    loop contracted to one node, the layers' own order kept where it allows,
-    puts it first.
-    """
-    network = analysis.network
-    node = {layer.name: layer.loop or layer.name for layer in network.layers}
-    rank: dict[str, int] = {}
-    for i, layer in enumerate(network.layers):
-        rank.setdefault(node[layer.name], i)
-    for i, name in enumerate(network.inputs):
-        rank[name] = -len(network.inputs) + i
-    order = network.graph.contracted(lambda n: node.get(n, n)).order(key=rank.__getitem__)
-    position = {n: i for i, n in enumerate(order)}
+    """Stages in an order where every stage comes after the stages feeding it: the
+    order of the DAG with each loop contracted (:meth:`Analysis.loop_dag`)."""
+    _, order = analysis.loop_dag()
+    position = {n: i for i, (n, _) in enumerate(order)}
     return sorted(groups, key=lambda g: position[g[0]])
 
 

@@ -32,8 +32,10 @@ GROUPS = ("crossbar", "dac", "adc", "digital", "memory", "static")
 """How reports split energy: by the kind of event a component is charged for."""
 
 MOVEMENT_GROUPS = ("link", "noc")
-WRITE_GROUP = "write"  # cells written per inference (products of two activations)
 """Energy of data movement (chip-to-chip links, on-chip routers), split out when it is priced."""
+
+WRITE_GROUP = "write"
+"""Energy of cells written every inference (products of two activations), split out when any is."""
 
 
 class Charge(StrEnum):

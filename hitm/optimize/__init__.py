@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from hitm.errors import ParameterError, suggest
+from hitm.errors import ParameterError
 from hitm.optimize.bisect import solve_bisect
 from hitm.optimize.dp import solve_dp
-from hitm.optimize.exact import BACKENDS
+from hitm.optimize.exact import BACKENDS, check_backend
 from hitm.optimize.greedy import solve_greedy
 from hitm.optimize.placement import solve_blind, solve_placed
 from hitm.optimize.registry import SOLVERS, Solver, solver, variants
@@ -93,12 +93,7 @@ def solve(
     chosen = solver(method)
     if not time_limit > 0:
         raise ParameterError("time_limit", f"must be positive, got {time_limit}")
-    if chosen.method == Method.ILP and backend is not None and backend not in BACKENDS:
-        raise ParameterError(
-            "backend",
-            f"unknown MILP backend '{backend}'{suggest(backend, BACKENDS)};"
-            f" known: {', '.join(BACKENDS)}",
-        )
+    milp_backend = check_backend(backend) if chosen.method == Method.ILP else None
     start = time.perf_counter()
     if problem.shortfall():
         # The naive design is the cheapest in every resource: if it does not fit, nothing
@@ -108,7 +103,7 @@ def solve(
             Status.INFEASIBLE,
             message=problem.shortfall_message(),
             seconds=time.perf_counter() - start,
-            backend=(backend or BACKENDS[0]) if chosen.method == Method.ILP else None,
+            backend=milp_backend,
         )
     if problem.placement is not None and chosen.placed is not None:
         result = chosen.placed(problem)

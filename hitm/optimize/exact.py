@@ -18,9 +18,29 @@ from hitm.problem import AllocationProblem
 if TYPE_CHECKING:
     from formulations import FormulationResult
 
-__all__ = ["BACKENDS", "run_cpsat", "run_ilp"]
+__all__ = ["BACKENDS", "check_backend", "run_cpsat", "run_ilp"]
 
 BACKENDS = ("highs", "cbc")
+
+
+def check_backend(backend: str | None) -> str:
+    """The MILP backend ``backend`` names (``highs`` for None).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown backend, with the closest known one.
+    """
+    backend = backend or BACKENDS[0]
+    if backend not in BACKENDS:
+        raise ParameterError(
+            "backend",
+            f"unknown MILP backend '{backend}'{suggest(backend, BACKENDS)};"
+            f" known: {', '.join(BACKENDS)}",
+        )
+    return backend
+
+
 """MILP solvers ``ilp`` can run through PuLP; the first is the default."""
 
 
@@ -73,13 +93,7 @@ def run_cpsat(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
 
 def run_ilp(problem: AllocationProblem, request: SolveRequest) -> SolveResult:
     """The one-hot MILP through PuLP with HiGHS (default) or CBC."""
-    backend = request.backend or BACKENDS[0]
-    if backend not in BACKENDS:
-        raise ParameterError(
-            "backend",
-            f"unknown MILP backend '{backend}'{suggest(backend, BACKENDS)};"
-            f" known: {', '.join(BACKENDS)}",
-        )
+    backend = check_backend(request.backend)
     from formulations import available_backends, solve_ilp
 
     if backend not in available_backends():
