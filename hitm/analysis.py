@@ -46,6 +46,13 @@ class LayerDemand:
         Cells of one copy's written operand, and how often each is written per
         inference (once, or once per step inside a decoder loop; 0 for weights
         programmed once).
+    dots
+        For a product of two activations, its work as digital MAC units see it:
+        rounds ``(repeat, outputs, length)``, each ``repeat`` times ``outputs``
+        independent dot products of ``length`` MACs; rounds run one after
+        another (decoder steps, a cache growing by one item a step).
+    implementation
+        A product's ``implementation`` attribute: ``auto``, ``write`` or ``digital``.
     """
 
     name: str
@@ -64,6 +71,17 @@ class LayerDemand:
     write_ps: int = 0
     written_cells: int = 0
     rewrites: int = 0
+    dots: tuple[tuple[int, int, int], ...] = ()
+    implementation: str = ""
+
+    @property
+    def is_product(self) -> bool:
+        """A product of two activations (its second operand written, or computed digitally)."""
+        return bool(self.dots)
+
+    def digital_cycles(self, units: int) -> int:
+        """Clocks ``units`` MAC units take for this product (each unit a dot product at a time)."""
+        return sum(rep * -(-outputs // units) * length for rep, outputs, length in self.dots)
 
     @property
     def has_weights(self) -> bool:
@@ -201,6 +219,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
     matrices: list[tuple[int, int]] = []
     biased: list[bool] = []  # which matrices carry the bias (for the bias_row option)
     params = macs = written = write_ps = 0
+    dots: list[tuple[int, int, int]] = []
     repeat = loop.steps if loop else 1  # a decoder loop runs its layers once per step
     # How often the MACs, the operand's write and each written cell recur per inference.
     macs_repeat = write_repeat = rewrites = repeat
@@ -252,6 +271,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         written = h * contracted * outputs * hw.slices  # cells of one copy
         # Each crossbar writes its rows one at a time, all crossbars at once.
         write_ps = min(contracted, hw.rows) * hw.write_ps
+        dots = [(repeat, ins[0].items * out.dims[0], contracted)]
         if a["cache"]:
             # A key/value cache in a decoder loop of T steps (B's items are the T steps):
             # step t reads the t items cached so far, so the products sum over t = 1..T,
@@ -263,6 +283,13 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
             macs_repeat = 1
             write_ps = (min(contracted, hw.rows) if a["transpose_b"] else 1) * hw.write_ps
             rewrites = 1
+            # Step t has t items cached: Q·Kᵀ gives t scores per query and head, A·V
+            # sums over t values.
+            m = ins[0].items
+            dots = [
+                (1, m * h * t, contracted) if a["transpose_b"] else (1, m * out.dims[0], t)
+                for t in range(1, steps_t + 1)
+            ]
         elif loop is not None and layer.inputs[1] not in loop.members:
             # An operand from outside the loop (an encoder's keys and values) stays put:
             # written once per inference, read by every step.
@@ -287,5 +314,7 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         write_ps=write_ps * write_repeat,
         written_cells=written,
         rewrites=rewrites if written else 0,
+        dots=tuple(dots),
+        implementation=a.get("implementation", "") if dots else "",
         **timing,
     )

@@ -52,6 +52,7 @@ class Budget:
     tiles: int | None = None
     power_w: float | None = None
     area_mm2: float | None = None
+    mac_units: int | None = None
 
     def chips_or_default(self, hardware: Hardware) -> int | None:
         """The chips budgeted: the given ones, or the hardware's when nothing caps crossbars."""
@@ -76,6 +77,11 @@ class Budget:
             amount = getattr(self, resource.budget_field)
             if resource.scale != 1 and amount is not None:
                 cap[resource.key] = resource.to_units(amount)
+        if hardware.digital_units:
+            # The MAC units of the tiles the budget holds (those its crossbars fill).
+            held = cap.get("tiles", -(-cap["crossbars"] // hardware.crossbars_per_tile))
+            units = [held * hardware.mac_units_per_tile]
+            cap["mac_units"] = min(units + ([self.mac_units] if self.mac_units is not None else []))
         return cap
 
     def describe(self, hardware: Hardware) -> str:
@@ -95,6 +101,8 @@ class Budget:
             parts.append(f"{self.power_w:g} W")
         if self.area_mm2 is not None:
             parts.append(f"{self.area_mm2:g} mm²")
+        if self.mac_units is not None:
+            parts.append(f"{self.mac_units:,} MAC units")
         return ", ".join(parts)
 
 
@@ -105,6 +113,7 @@ BUDGET_SECTION = Section(
         "tiles": Integer(1, 1 << 22, "A cap on tiles."),
         "power_w": Number(0.0, 1e6, closed_max=True, description="A cap on provisioned power, W."),
         "area_mm2": Number(0.0, 1e7, closed_max=True, description="A cap on area, mm²."),
+        "mac_units": Integer(0, 1 << 26, "A cap on digital MAC units (hardware digital: units)."),
     },
     hints={"power": "unknown field (use power_w)", "area": "unknown field (use area_mm2)"},
     description="The resources a design may use; default: the hardware's chips.",

@@ -23,6 +23,7 @@ import numpy as np
 from hitm.analysis import Analysis, LayerDemand
 from hitm.description.model import Layer
 from hitm.description.ops import RECURRENT_GATES
+from hitm.digital import PASSES
 from hitm.hardware import CHARGES, GROUPS, Charge, Component, Hardware, groups_of
 from hitm.resources import RESOURCES
 
@@ -35,6 +36,7 @@ __all__ = [
     "cost_table",
     "crossbar_share",
     "design_costs",
+    "digital_costs",
     "event_energy_pj",
     "inference_work",
     "layer_costs",
@@ -251,14 +253,16 @@ def _mvm_layer_work(demand: LayerDemand, hw: Hardware, act_bytes: int) -> Work:
     )
 
 
-def _digital_layer_work(demand: LayerDemand, layer: Layer, repeat: int, act_bytes: int) -> Work:
+def _digital_layer_work(
+    demand: LayerDemand, layer: Layer, repeat: int, act_bytes: int, passes: int = 1
+) -> Work:
     if demand.op in LAYOUT_OPS:
         return Work()
     reads = sum(s.elements for s in layer.input_shapes) * repeat
     writes = demand.elements  # already counts every decoder step
     return Work(
-        outputs=writes if demand.op in ARITHMETIC_OPS else 0,
-        activations=writes if demand.op in ACTIVATION_OPS else 0,
+        outputs=passes * writes if demand.op in ARITHMETIC_OPS else 0,
+        activations=passes * writes if demand.op in ACTIVATION_OPS else 0,
         pooled=reads if demand.op in POOL_OPS else 0,
         bytes_moved=act_bytes * (reads + writes),
     )
@@ -280,7 +284,11 @@ def layer_work(analysis: Analysis) -> dict[str, Work]:
             work[demand.name] = _mvm_layer_work(demand, hw, act_bytes)
         else:
             repeat = repeats.get(demand.loop, 1) if demand.loop else 1
-            work[demand.name] = _digital_layer_work(demand, layers[demand.name], repeat, act_bytes)
+            # Timed digital units make each op's passes over its elements (hitm.digital).
+            passes = PASSES.get(demand.op, 1) if hw.digital_units else 1
+            work[demand.name] = _digital_layer_work(
+                demand, layers[demand.name], repeat, act_bytes, passes
+            )
     return work
 
 
@@ -384,6 +392,7 @@ def design_costs(
     link_bits: float = 0,
     noc_bits: float = 0,
     written_cells: int = 0,
+    on_mac_units: Sequence[str] = (),
 ) -> DesignCosts:
     """Energy, power, area and efficiency of a design.
 
@@ -404,6 +413,10 @@ def design_costs(
         ReRAM cells the design writes per inference (every copy of a product of
         two activations rewrites its operand): the ``write`` group, component
         ``cell_writes``; 0 leaves both out.
+    on_mac_units
+        Products of two activations the design computes on digital MAC units:
+        their crossbar work is replaced by their MACs at ``mac_pj`` each
+        (component ``mac_units``, group ``digital``).
     link_bits, noc_bits
         Bits per inference over chip-to-chip links (each link a bit crosses
         counts) and through on-chip routers; priced only when data movement
@@ -419,6 +432,13 @@ def design_costs(
     hw = analysis.hardware
     table = cost_table(hw)
     work = inference_work(analysis) if work is None else work
+    macs = 0
+    if on_mac_units:
+        per_layer = layer_work(analysis)
+        for name in on_mac_units:
+            w = per_layer[name]  # its activations still move through eDRAM
+            work = work + Work(bytes_moved=w.bytes_moved) + w.scaled(-1)
+            macs += analysis.layer(name).macs
     dynamic = work_energy_pj(work, table)
     static_mw = hw.static_fraction * (
         tiles_used * table.tile_power_mw + chips_used * table.links_power_mw
@@ -433,6 +453,9 @@ def design_costs(
         dynamic["routers"] = float(noc_bits) * hw.router_pj_per_bit
         groups["link"] += dynamic["chip_links"]
         groups["noc"] += dynamic["routers"]
+    if macs:
+        dynamic["mac_units"] = macs * hw.mac_pj
+        groups["digital"] += dynamic["mac_units"]
     if written_cells:
         dynamic["cell_writes"] = written_cells * hw.write_pj_per_cell
         groups["write"] += dynamic["cell_writes"]
@@ -496,4 +519,24 @@ def layer_costs(
         "power_uw": np.ceil(crossbars * (power_mw * _UW_PER_MW) - 1e-6).astype(np.int64),
         "area_um2": np.ceil(crossbars * (area_mm2 * _UM2_PER_MM2) - 1e-6).astype(np.int64),
         "adcs": crossbars * adcs,
+        "mac_units": np.zeros_like(crossbars),
+    }
+
+
+def digital_costs(hw: Hardware, units: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
+    """Resources a product of two activations occupies on ``units`` digital MAC units.
+
+    No crossbars, tiles or ADCs; the units' provisioned power (``mac_pj`` ×
+    clock: one MAC per clock) and area, keyed as :func:`layer_costs`.
+    """
+    u = np.asarray(units, dtype=np.int64)
+    zeros = np.zeros_like(u)
+    power_uw = hw.mac_pj * hw.clock_ghz * _UW_PER_MW  # pJ × GHz = mW
+    return {
+        "crossbars": zeros,
+        "tiles": zeros,
+        "power_uw": np.ceil(u * power_uw - 1e-6).astype(np.int64),
+        "area_um2": np.ceil(u * (hw.mac_area_mm2 * _UM2_PER_MM2) - 1e-6).astype(np.int64),
+        "adcs": zeros,
+        "mac_units": u,
     }

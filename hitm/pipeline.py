@@ -23,7 +23,14 @@ from formulations.placement import cut_traffic
 from formulations.placement import period as placed_period
 from hitm.analysis import Analysis
 from hitm.budget import Budget
-from hitm.costs import DesignCosts, design_costs, layer_costs
+from hitm.costs import DesignCosts, design_costs, digital_costs, layer_costs
+from hitm.digital import (
+    element_busy_ps,
+    on_crossbars,
+    on_mac_units,
+    product_busy_ps,
+    stage_elements,
+)
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
 from hitm.optimize.placement import best_cuts
@@ -82,6 +89,8 @@ class StageMetrics:
     utilisation: float  # busy / T: the share of each period this stage works
     adcs: tuple[int, ...] = ()  # ADCs per crossbar of each member
     edram_ps: int = 0  # time its tiles' eDRAM needs per inference (0: data moves free)
+    units: tuple[int, ...] = ()  # digital MAC units of each member (0: on crossbars)
+    elements_ps: int = 0  # its softmax, layer norm and GELU on activation units
 
 
 @dataclass(frozen=True)
@@ -147,12 +156,25 @@ class Metrics:
     def adcs(self) -> dict[str, int]:
         return {m: a for s in self.stages for m, a in zip(s.members, s.adcs, strict=True)}
 
+    @property
+    def units(self) -> dict[str, int]:
+        """Digital MAC units of each product computed on them (the others are absent)."""
+        return {m: u for s in self.stages for m, u in zip(s.members, s.units, strict=True) if u}
+
+    @property
+    def mac_units(self) -> bool:
+        """Whether the design's model has MAC units (``digital: units`` with a product)."""
+        return "mac_units" in self.capacity
+
     def stage_rows(self) -> list[dict[str, object]]:
         """Each stage as a plain dict: ``name``, ``kind``, ``members``, ``copies`` and
         ``adcs`` (one per member), ``crossbars``, ``busy_ps``, ``utilisation`` (busy
-        over the period). The rows of ``--json``'s ``stages`` and of :meth:`to_dataframe`."""
-        return [
-            {
+        over the period). The rows of ``--json``'s ``stages`` and of :meth:`to_dataframe`.
+        With MAC units modelled, also ``mac_units`` (one per member, 0 on crossbars)
+        and ``elements_ps`` (its softmax, layer norm and GELU)."""
+        rows = []
+        for s in self.stages:
+            row = {
                 "name": s.name,
                 "kind": s.kind,
                 "members": list(s.members),
@@ -162,8 +184,11 @@ class Metrics:
                 "busy_ps": s.busy_ps,
                 "utilisation": s.utilisation,
             }
-            for s in self.stages
-        ]
+            if self.mac_units:
+                row["mac_units"] = list(s.units)
+                row["elements_ps"] = s.elements_ps
+            rows.append(row)
+        return rows
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per stage, in pipeline order (pandas is imported only here): the
@@ -193,7 +218,11 @@ class Metrics:
         inference, one inference leaves every period ``T``: it lasts
         ``endurance_writes × T / rewrites``.
         """
-        rewrites = max((layer.rewrites for layer in self.analysis.weight_layers), default=0)
+        copies = self.copies
+        rewrites = max(
+            (layer.rewrites for layer in self.analysis.weight_layers if copies[layer.name]),
+            default=0,
+        )
         if not rewrites:
             return None
         hw = self.analysis.hardware
@@ -210,6 +239,7 @@ class Metrics:
             self.chips_used,
             area_um2=int(self.usage["area_um2"]),
             written_cells=self.written_cells,
+            on_mac_units=tuple(self.units),
             link_bits=self.link_bits,
             noc_bits=self.noc_bits,
         )
@@ -223,6 +253,30 @@ def naive_copies(problem: AllocationProblem) -> dict[str, int]:
 def unlimited_copies(problem: AllocationProblem) -> dict[str, int]:
     """Every layer at its fastest: one copy per independent MVM (no budget)."""
     return {layer.name: layer.parallel for layer in problem.analysis.weight_layers}
+
+
+def naive_units(problem: AllocationProblem) -> dict[str, int]:
+    """One MAC unit for each product that must run on MAC units (``implementation: digital``)."""
+    hw = problem.analysis.hardware
+    return {
+        m.name: 1
+        for m in problem.analysis.weight_layers
+        if on_mac_units(m, hw) and not on_crossbars(m, hw)
+    }
+
+
+def unlimited_units(problem: AllocationProblem) -> dict[str, int]:
+    """MAC units of each product that is fastest on them: one per dot product of a round."""
+    hw = problem.analysis.hardware
+    units = {}
+    for m in problem.analysis.weight_layers:
+        if not on_mac_units(m, hw):
+            continue
+        widest = max(outputs for _, outputs, _ in m.dots)
+        digital = int(product_busy_ps(hw, m, np.array([widest]))[0])
+        if not on_crossbars(m, hw) or digital < m.busy_ps(m.parallel):
+            units[m.name] = widest
+    return units
 
 
 def naive_adcs(problem: AllocationProblem) -> dict[str, int]:
@@ -240,18 +294,27 @@ def check_allocation(
     problem: AllocationProblem,
     copies: Mapping[str, int],
     adcs: Mapping[str, int] | None = None,
+    units: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Solver-independent check of an allocation; returns every violation found.
 
     Checks that every weight layer has an integer copy count between 1 and
-    its parallel work and an ADC count the design space offers, that no
-    unknown layer is named, and that the design fits every budgeted resource.
+    its parallel work (or MAC units, for a product computed on them) and an
+    ADC count the design space offers, that no unknown layer is named, and
+    that the design fits every budgeted resource.
     """
     adcs = naive_adcs(problem) if adcs is None else adcs
-    problems = _argument_problems(problem, copies, adcs)
+    units = naive_units(problem) if units is None else units
+    copies = _digital_copies(copies, units)
+    problems = _argument_problems(problem, copies, adcs, units)
     if problems:
         return problems
-    return _budget_problems(_score(problem, copies, adcs))
+    return _budget_problems(_score(problem, copies, adcs, units))
+
+
+def _digital_copies(copies: Mapping[str, int], units: Mapping[str, int]) -> dict[str, int]:
+    """Copies with every layer given MAC units at 0 copies (its units take precedence)."""
+    return {**copies, **{m: 0 for m, u in units.items() if u}}
 
 
 def _budget_problems(metrics: Metrics) -> list[str]:
@@ -265,10 +328,40 @@ def _budget_problems(metrics: Metrics) -> list[str]:
 
 
 def _argument_problems(
-    problem: AllocationProblem, copies: Mapping[str, int], adcs: Mapping[str, int]
+    problem: AllocationProblem,
+    copies: Mapping[str, int],
+    adcs: Mapping[str, int],
+    units: Mapping[str, int] | None = None,
 ) -> list[str]:
-    """Every copy or ADC count that is missing, unknown or out of range."""
+    """Every copy, ADC or MAC unit count that is missing, unknown or out of range."""
+    units = units or {}
     problems = []
+    hw = problem.analysis.hardware
+    weight = {m.name: m for m in problem.analysis.weight_layers}
+    for name, u in units.items():
+        layer = weight.get(name)
+        if layer is None:
+            problems.append(f"units.{name}: not a weight layer of this network")
+            continue
+        if not on_mac_units(layer, hw):
+            why = (
+                "the hardware's digital is ideal"
+                if not hw.digital_units
+                else "not a product of two activations that may use them"
+            )
+            problems.append(f"units.{name}: cannot run on MAC units ({why})")
+            continue
+        widest = max(outputs for _, outputs, _ in layer.dots)
+        if isinstance(u, bool) or not isinstance(u, int | np.integer):
+            problems.append(f"units.{name}: expected an integer, got {u!r}")
+        elif not 1 <= u <= widest:
+            problems.append(
+                f"units.{name}: must be between 1 and {widest:,} (its dot products per round),"
+                f" got {u}"
+            )
+    for layer in weight.values():
+        if not on_crossbars(layer, hw) and not units.get(layer.name):
+            problems.append(f"units.{layer.name}: missing (its implementation is digital)")
     for name, a in adcs.items():
         if a not in problem.adc_choices:
             choices = ", ".join(map(str, problem.adc_choices))
@@ -285,6 +378,13 @@ def _argument_problems(
             problems.append(f"copies.{name}: missing")
         elif isinstance(d, bool) or not isinstance(d, int | np.integer):
             problems.append(f"copies.{name}: expected an integer, got {d!r}")
+        elif d == 0 and units.get(name):
+            continue  # computed on MAC units
+        elif d == 0 and on_mac_units(layer, hw):
+            problems.append(
+                f"copies.{name}: 0 copies; a product computed on MAC units needs its units"
+                " (units=...)"
+            )
         elif not 1 <= d <= layer.parallel:
             problems.append(
                 f"copies.{name}: must be between 1 and {layer.parallel:,} (its parallel work), got {d}"
@@ -298,6 +398,7 @@ def evaluate(
     copies: Mapping[str, int],
     adcs: Mapping[str, int] | None = None,
     *,
+    units: Mapping[str, int] | None = None,
     cuts: Sequence[int] | None = None,
 ) -> Metrics:
     """Score an allocation (copies per weight layer) with the pipeline model.
@@ -314,6 +415,10 @@ def evaluate(
         ADCs per crossbar of each weight layer (design mode), keyed as
         ``copies``; by default the fewest the design space offers (the
         hardware's own outside design mode).
+    units
+        Digital MAC units of each product of two activations computed on them
+        (``digital: units``); such a layer's copies are ignored. By default
+        none, except one unit for products whose implementation is ``digital``.
     cuts
         Where the chip boundaries fall (stage coordinates, ``chips − 1`` of
         them) when data movement costs something; by default the placement
@@ -335,20 +440,23 @@ def evaluate(
     bad: list[str] = []
     copies = per_layer(copies, names, "copies", bad)
     adcs = naive_adcs(problem) if adcs is None else per_layer(adcs, names, "adcs", bad)
-    bad += _argument_problems(problem, copies, adcs)
+    units = naive_units(problem) if units is None else dict(units)
+    copies = _digital_copies(copies, units)
+    bad += _argument_problems(problem, copies, adcs, units)
     if bad:
         raise DescriptionError(bad)
-    return _score(problem, copies, adcs, cuts)
+    return _score(problem, copies, adcs, units, cuts)
 
 
-def _stage_edram_bits(problem: AllocationProblem) -> list[int]:
+def _per_stage(problem: AllocationProblem, what: str, count) -> list[int]:
+    """``count(analysis, hosts, n_stages)`` for this problem's stages, once per analysis."""
     analysis = problem.analysis
-    key = ("stage_edram_bits", tuple(s.members for s in problem.stages))
+    key = (what, tuple(s.members for s in problem.stages))
     cached = analysis.derived.get(key)
     if cached is None:
         stage_of = {m: k for k, s in enumerate(problem.stages) for m in s.members}
         hosts = layer_hosts(analysis, stage_of)
-        cached = analysis.derived[key] = stage_edram_bits(analysis, hosts, len(problem.stages))
+        cached = analysis.derived[key] = count(analysis, hosts, len(problem.stages))
     return cached
 
 
@@ -356,44 +464,64 @@ def _score(
     problem: AllocationProblem,
     copies: Mapping[str, int],
     adcs: Mapping[str, int],
+    units: Mapping[str, int] | None = None,
     cuts: Sequence[int] | None = None,
 ) -> Metrics:
     analysis = problem.analysis
     hw = analysis.hardware
+    units = units or {}
     per_tile = hw.crossbars_per_tile
     layer_busy: dict[str, int] = {}
-    totals = dict.fromkeys(("power_uw", "area_um2", "adcs"), 0)
-    edram_bits = _stage_edram_bits(problem) if hw.moves_data else None
+    keys = ("power_uw", "area_um2", "adcs") + (("mac_units",) if problem.has_mac_units else ())
+    totals = dict.fromkeys(keys, 0)
+    edram_bits = (
+        _per_stage(problem, "stage_edram_bits", stage_edram_bits) if hw.moves_data else None
+    )
+    passes = _per_stage(problem, "stage_elements", stage_elements) if hw.digital_units else None
     rows = []
     compute_of: dict[str, int] = {}
     edram_of: dict[str, int] = {}
+    elements_of: dict[str, int] = {}
     for k, stage in enumerate(problem.stages):
-        busy = crossbars = tiles = 0
+        busy = crossbars = tiles = stage_units = 0
         for m in stage.members:
-            layer, d, a = analysis.layer(m), int(copies[m]), int(adcs[m])
-            layer_busy[m] = layer.busy_at_cycle_ps(d, problem.cycle_ps(a))
+            layer, d, a, u = analysis.layer(m), int(copies[m]), int(adcs[m]), int(units.get(m, 0))
+            if u:
+                layer_busy[m] = int(product_busy_ps(hw, layer, np.array([u]))[0])
+                costs = digital_costs(hw, [u])
+            else:
+                layer_busy[m] = layer.busy_at_cycle_ps(d, problem.cycle_ps(a))
+                costs = layer_costs(hw, copy_crossbars(analysis, m), [d], a)
             busy += layer_busy[m]
-            costs = layer_costs(hw, copy_crossbars(analysis, m), [d], a)
+            stage_units += u
             crossbars += int(costs["crossbars"][0])
             tiles += int(costs["tiles"][0])
             for key in totals:
                 totals[key] += int(costs[key][0])
         edram = edram_busy_ps(hw, edram_bits[k], crossbars) if edram_bits is not None else 0
-        rows.append((stage, max(busy, edram), crossbars, tiles, edram))
+        elements = 0
+        if passes is not None and passes[k]:
+            elements = int(element_busy_ps(hw, passes[k], [crossbars], [stage_units])[0])
+        # A loop's steps wait for their element work; elsewhere the units work beside.
+        total = busy + elements if stage.is_loop else max(busy, elements, edram)
+        rows.append((stage, max(total, edram), crossbars, tiles, edram, elements))
         compute_of[stage.name], edram_of[stage.name] = busy, edram
-    stage_period = max((busy for _, busy, _, _, _ in rows), default=0)
+        elements_of[stage.name] = elements
+    stage_period = max((row[1] for row in rows), default=0)
     links, cuts = _links(problem, copies, rows, cuts)
     period = max([stage_period, *(link.busy_ps for link in links)])
-    tied = [s for s, busy, _, _, _ in rows if busy == period]
+    tied = [row[0] for row in rows if row[1] == period]
     fastest_cycle = min(problem.cycle_ps(a) for a in problem.adc_choices)
 
+    def fastest(m: str) -> bool:
+        # At its fastest: more copies, ADCs or MAC units could not shorten it.
+        layer = analysis.layer(m)
+        if units.get(m):
+            return units[m] >= max(outputs for _, outputs, _ in layer.dots)
+        return int(copies[m]) >= layer.parallel and problem.cycle_ps(int(adcs[m])) == fastest_cycle
+
     def capped(stage) -> bool:
-        # At its fastest: more copies or ADCs could not shorten it.
-        return all(
-            int(copies[m]) >= analysis.layer(m).parallel
-            and problem.cycle_ps(int(adcs[m])) == fastest_cycle
-            for m in stage.members
-        )
+        return all(fastest(m) for m in stage.members)
 
     # Of stages tied at T, name one nothing can speed up: it is what caps the pipeline.
     # A link binds only if it is slower than every stage.
@@ -401,6 +529,8 @@ def _score(
         first = next((s for s in tied if capped(s)), tied[0])
         # A stage whose eDRAM takes longer than its crossbars: its tiles' buffers bind.
         kind = "edram" if edram_of[first.name] == period > compute_of[first.name] else "stage"
+        if not first.is_loop and elements_of[first.name] == period > compute_of[first.name]:
+            kind = "digital"  # its softmax, layer norm or GELU on its activation units
         bottleneck = first.name
     else:
         bottleneck, kind = next(link.name for link in links if link.busy_ps == period), "link"
@@ -416,8 +546,10 @@ def _score(
             busy / period if period else 0.0,
             tuple(int(adcs[m]) for m in s.members),
             edram,
+            tuple(int(units.get(m, 0)) for m in s.members),
+            elements,
         )
-        for s, busy, crossbars, tiles, edram in rows
+        for s, busy, crossbars, tiles, edram, elements in rows
     )
     crossbars_used = sum(s.crossbars for s in stages)
     # Layers may share a tile unless the hardware forbids it.
@@ -462,8 +594,8 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
     place = problem.placement
     if place is None:
         return (), None
-    busy = [b for _, b, _, _, _ in rows]
-    crossbars = [x for _, _, x, _, _ in rows]
+    busy = [row[1] for row in rows]
+    crossbars = [row[2] for row in rows]
     per_stage = [1 if s.is_loop else int(copies[s.members[0]]) for s, *_ in rows]  # as placed
     if cuts is None:
         if sum(crossbars) > place.chips * place.chip_capacity:
@@ -515,8 +647,10 @@ def verify(problem: AllocationProblem, result: SolveResult) -> Metrics | None:
     if result.copies is None:
         return None
     adcs = result.adcs if result.adcs is not None else naive_adcs(problem)
-    problems = _argument_problems(problem, result.copies, adcs)
-    metrics = None if problems else _score(problem, result.copies, adcs, result.cuts)
+    units = result.units or {}
+    copies = _digital_copies(result.copies, units)
+    problems = _argument_problems(problem, copies, adcs, units)
+    metrics = None if problems else _score(problem, copies, adcs, units, result.cuts)
     if metrics is not None:
         problems = _budget_problems(metrics)
     if problems or metrics is None:
@@ -548,8 +682,13 @@ def verified(problem: AllocationProblem, result: SolveResult) -> Metrics:
 
 
 def baselines(problem: AllocationProblem) -> tuple[Metrics, Metrics]:
-    """The naive design and the unlimited optimum (fastest copies and ADCs, no budget)."""
-    unlimited = evaluate(problem, unlimited_copies(problem), unlimited_adcs(problem))
+    """The naive design and the unlimited optimum (fastest copies, ADCs and MAC units, no budget)."""
+    unlimited = evaluate(
+        problem,
+        unlimited_copies(problem),
+        unlimited_adcs(problem),
+        units=unlimited_units(problem),
+    )
     return evaluate(problem, naive_copies(problem)), unlimited
 
 
@@ -566,10 +705,20 @@ def ceiling(problem: AllocationProblem, unlimited: Metrics) -> Metrics | None:
         return None
     # The budget's own problem may leave out the copy counts the ceiling needs.
     free = build_problem(
-        problem.analysis, Budget(crossbars=unlimited.usage["crossbars"]), design=problem.design
+        problem.analysis,
+        Budget(crossbars=_holding(problem, unlimited)),
+        design=problem.design,
     )
     cheapest = cheapest_reaching(free, unlimited.bottleneck_ps)
-    return evaluate(problem, cheapest.copies, cheapest.adcs)
+    return evaluate(problem, cheapest.copies, cheapest.adcs, units=cheapest.units)
+
+
+def _holding(problem: AllocationProblem, design: Metrics) -> int:
+    """Crossbars whose tiles hold ``design``'s crossbars and its MAC units."""
+    hw = problem.analysis.hardware
+    units = design.usage.get("mac_units", 0)
+    tiles = -(-units // hw.mac_units_per_tile) if units else 0
+    return max(design.usage["crossbars"], tiles * hw.crossbars_per_tile, 1)
 
 
 def cheapest_reaching(problem: AllocationProblem, bottleneck_ps: int) -> Metrics:
@@ -584,4 +733,6 @@ def cheapest_reaching(problem: AllocationProblem, bottleneck_ps: int) -> Metrics
         meets = np.flatnonzero(stage.busy_ps <= bottleneck_ps)
         cheapest = np.lexsort(stage.cost[meets].T[::-1])[0]  # crossbars, then the rest
         choice.append(int(meets[cheapest]))
-    return evaluate(problem, problem.copies_of(choice), problem.adcs_of(choice))
+    return evaluate(
+        problem, problem.copies_of(choice), problem.adcs_of(choice), units=problem.units_of(choice)
+    )

@@ -24,8 +24,15 @@ import numpy as np
 from formulations.placement import Placement
 from hitm.analysis import Analysis, LayerDemand
 from hitm.budget import Budget, DesignSpace, chips_for
-from hitm.costs import layer_costs
+from hitm.costs import digital_costs, layer_costs
 from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
+from hitm.digital import (
+    element_busy_ps,
+    on_crossbars,
+    on_mac_units,
+    product_busy_ps,
+    stage_elements,
+)
 from hitm.errors import DescriptionError
 from hitm.hardware import Hardware
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits, stage_flows
@@ -70,6 +77,9 @@ class Stage:
     busy_ps
         ``(n_options,)`` integer busy time of each option, non-increasing (strictly
         with one resource; with several, equally fast options trade one for another).
+    units
+        ``(n_options, n_members)``: digital MAC units of each member in each option
+        (a product of two activations computed digitally has 0 copies; 0 elsewhere).
     """
 
     name: str
@@ -79,6 +89,7 @@ class Stage:
     adcs: np.ndarray
     cost: np.ndarray
     busy_ps: np.ndarray
+    units: np.ndarray
 
     @property
     def is_loop(self) -> bool:
@@ -99,6 +110,7 @@ class Stage:
             self.adcs[mask],
             self.cost[mask],
             self.busy_ps[mask],
+            self.units[mask],
         )
 
 
@@ -137,6 +149,11 @@ class AllocationProblem:
         hw = self.analysis.hardware
         return self.design.cycle_ps(hw, adcs) if self.design else hw.cycle_ps
 
+    @property
+    def has_mac_units(self) -> bool:
+        """Whether some product of two activations may run on digital MAC units."""
+        return "mac_units" in self.resources
+
     def capacities(self) -> dict[str, int]:
         return dict(zip(self.resources, (int(c) for c in self.capacity), strict=True))
 
@@ -155,6 +172,15 @@ class AllocationProblem:
             copies.update(zip(stage.members, (int(d) for d in stage.copies[o]), strict=True))
         return copies
 
+    def units_of(self, choice: Sequence[int]) -> dict[str, int]:
+        """Digital MAC units per weight layer computed on them, for one option per stage."""
+        units: dict[str, int] = {}
+        for stage, o in zip(self.stages, choice, strict=True):
+            units.update(
+                (m, int(u)) for m, u in zip(stage.members, stage.units[o], strict=True) if u
+            )
+        return units
+
     def adcs_of(self, choice: Sequence[int]) -> dict[str, int]:
         """ADCs per crossbar per weight layer for one chosen option index per stage."""
         adcs: dict[str, int] = {}
@@ -163,12 +189,21 @@ class AllocationProblem:
         return adcs
 
     def naive_cost(self) -> np.ndarray:
-        """Resources one copy of every layer needs (fewest ADCs in design mode)."""
+        """Resources the slowest option of every stage needs: one copy of every layer
+        (fewest ADCs in design mode; a product on one MAC unit, if that is slower)."""
         return np.sum([stage.cost[0] for stage in self.stages], axis=0, dtype=np.int64)
 
+    def floor_cost(self) -> np.ndarray:
+        """Per resource, the least any design needs: each stage's cheapest option in it.
+
+        The naive design's cost when options only get dearer as they get faster;
+        below it when a product may run on MAC units or on crossbars.
+        """
+        return np.sum([stage.cost.min(axis=0) for stage in self.stages], axis=0, dtype=np.int64)
+
     def shortfall(self) -> dict[str, int]:
-        """Per resource, how much the naive design exceeds the budget (empty if it fits)."""
-        need = self.naive_cost()
+        """Per resource, how much even the least design exceeds the budget (empty if it fits)."""
+        need = self.floor_cost()
         return {
             r: int(n - c)
             for r, n, c in zip(self.resources, need, self.capacity, strict=True)
@@ -181,7 +216,7 @@ class AllocationProblem:
         if not short:
             return ""
         hw = self.analysis.hardware
-        need = dict(zip(self.resources, (int(n) for n in self.naive_cost()), strict=True))
+        need = dict(zip(self.resources, (int(n) for n in self.floor_cost()), strict=True))
         chips = chips_for(hw, need["crossbars"], need.get("tiles"))
         needs = " and ".join(RESOURCES[r].fmt(n) for r, n in need.items())
         cap = self.capacities()
@@ -235,33 +270,55 @@ def _layer_options(
     resources: tuple[str, ...],
     adc_cycles: Sequence[tuple[int, int]],
     limit: int | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(copies, adcs, cost, busy) of every useful copy count at every ADC choice.
+    unit_limit: int | None = None,
+) -> tuple[np.ndarray, ...]:
+    """(copies, adcs, cost, busy, units) of every useful copy count at every ADC choice,
+    and for a product of two activations on MAC units, of every useful unit count.
 
     ``per_copy`` is the crossbars one copy reserves (:func:`hitm.movement.copy_crossbars`).
     """
-    copies = copy_counts(layer.parallel, limit)
-    rounds = -(-layer.parallel // copies)
     parts = []
-    for adcs, cycle in adc_cycles:
-        costs = layer_costs(hw, per_copy, copies, adcs)
-        # busy_at_cycle_ps, for every count at once (each fits int64: see MAX_BUSY_PS)
-        busy = layer.write_ps + layer.steps * rounds * (layer.mvm_cycles * cycle)
-        cost = np.stack([costs[r] for r in resources], axis=1)
-        parts.append((copies[:, None], np.full((len(copies), 1), adcs), cost, busy))
+    if on_crossbars(layer, hw):
+        copies = copy_counts(layer.parallel, limit)
+        rounds = -(-layer.parallel // copies)
+        for adcs, cycle in adc_cycles:
+            costs = layer_costs(hw, per_copy, copies, adcs)
+            # busy_at_cycle_ps, for every count at once (each fits int64: see MAX_BUSY_PS)
+            busy = layer.write_ps + layer.steps * rounds * (layer.mvm_cycles * cycle)
+            cost = np.stack([costs[r] for r in resources], axis=1)
+            n = len(copies)
+            parts.append(
+                (copies[:, None], np.full((n, 1), adcs), cost, busy, np.zeros((n, 1), np.int64))
+            )
+    if on_mac_units(layer, hw):
+        widest = max(outputs for _, outputs, _ in layer.dots)
+        units = copy_counts(widest, unit_limit)
+        costs = digital_costs(hw, units)
+        n = len(units)
+        parts.append(
+            (
+                np.zeros((n, 1), np.int64),
+                np.full((n, 1), adc_cycles[0][0]),
+                np.stack([costs[r] for r in resources], axis=1),
+                product_busy_ps(hw, layer, units),
+                units[:, None],
+            )
+        )
     if len(parts) == 1:
-        return parts[0]  # useful copy counts are already Pareto-optimal, slow → fast
+        return parts[0]  # useful copy (or unit) counts are already Pareto-optimal, slow → fast
     return _pareto(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
-def _pareto(copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.ndarray):
+def _pareto(
+    copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.ndarray, units: np.ndarray
+):
     """Keep options no other option beats in busy and every resource; sort slow → fast.
 
     Of options with equal busy and cost, the first (fewest copies) is kept.
     """
     # Fastest first, then cheapest: an option can only be dominated by one before it.
     order = np.lexsort((*cost.T[::-1], busy))
-    copies, adcs, cost, busy = copies[order], adcs[order], cost[order], busy[order]
+    copies, adcs, cost, busy, units = (a[order] for a in (copies, adcs, cost, busy, units))
     if cost.shape[1] == 1:
         # One resource: kept iff strictly cheaper than every faster-or-equal option before it.
         c = cost[:, 0]
@@ -272,7 +329,7 @@ def _pareto(copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.nda
     else:
         keep = _undominated(cost)
     keep = keep[::-1]  # slow → fast
-    return copies[keep], adcs[keep], cost[keep], busy[keep]
+    return copies[keep], adcs[keep], cost[keep], busy[keep], units[keep]
 
 
 def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
@@ -326,8 +383,8 @@ def _undominated_2d(cost: np.ndarray) -> np.ndarray:
 
 def _merge(a, b):
     """Options of two members run one after another: costs and busy times add."""
-    ca, aa, xa, ba = a
-    cb, ab, xb, bb = b
+    ca, aa, xa, ba, ua = a
+    cb, ab, xb, bb, ub = b
     if len(ba) * len(bb) > _MAX_MERGE:
         raise DescriptionError(
             f"network: a feedback loop's members have {len(ba):,} × {len(bb):,} option pairs"
@@ -340,6 +397,7 @@ def _merge(a, b):
         np.concatenate([aa[ia], ab[ib]], axis=1),
         xa[ia] + xb[ib],
         ba[ia] + bb[ib],
+        np.concatenate([ua[ia], ub[ib]], axis=1),
     )
 
 
@@ -380,24 +438,31 @@ def build_problem(
     budget = budget or Budget()
     hw = analysis.hardware
     full = budget.capacity(hw)
+    weight_layers = analysis.weight_layers
+    digital = [m for m in weight_layers if on_mac_units(m, hw)]
+    _check_digital(analysis, budget, digital)
     resources = ("crossbars",) + (() if hw.share_tiles else ("tiles",))
     resources += tuple(r for r in ("power_uw", "area_um2") if r in full)
+    resources += ("mac_units",) if digital else ()
     unbounded = np.iinfo(np.int64).max // 4  # sums of costs stay exact in int64 below it
     capacity = [min(int(full.get(r, unbounded)), unbounded) for r in resources]
     capacity = np.array(capacity, np.int64)
-    weight_layers = analysis.weight_layers
     adc_choices = design.adcs if design else (hw.adcs_per_crossbar,)
     adc_cycles = [(a, design.cycle_ps(hw, a) if design else hw.cycle_ps) for a in adc_choices]
 
     # One copy of every layer, fewest ADCs, must fit every budgeted resource, else
-    # pruning would empty a stage's options and the shortfall is what to report.
+    # pruning would empty a stage's options and the shortfall is what to report. A
+    # product that may run on MAC units needs no crossbars, and one on crossbars no units.
     per_copy = {layer.name: copy_crossbars(analysis, layer.name) for layer in weight_layers}
     naive_need = np.zeros(len(resources), dtype=np.int64)
     for layer in weight_layers:
+        if on_mac_units(layer, hw):
+            continue
         costs = layer_costs(hw, per_copy[layer.name], [1], adc_choices[0])
         naive_need += np.array([costs[r][0] for r in resources])
     fits = bool(np.all(naive_need <= capacity))
     slack = int(capacity[0] - naive_need[0]) if (prune and fits) else None
+    unit_limit = int(capacity[-1]) if (digital and slack is not None) else None
 
     def limit(layer: LayerDemand) -> int | None:
         return None if slack is None else 1 + slack // per_copy[layer.name]
@@ -416,6 +481,7 @@ def build_problem(
     groups = _in_pipeline_order(analysis, groups)
 
     estimate = len(adc_choices) * sum(copy_counts(m.parallel, limit(m)).size for m in weight_layers)
+    estimate += sum(copy_counts(_widest(m), unit_limit).size for m in digital)
     if estimate > MAX_OPTIONS:
         raise DescriptionError(
             f"budget: the problem would have {estimate:,} options (limit {MAX_OPTIONS:,});"
@@ -423,6 +489,7 @@ def build_problem(
         )
     # Busy times add up inside loops and across solvers' objectives: keep them in int64.
     slowest = sum(m.busy_ps(1) for m in weight_layers)
+    slowest += sum(int(product_busy_ps(hw, m, np.ones(1))[0]) for m in digital)
     if slowest > MAX_BUSY_PS:
         raise DescriptionError(
             f"network: one inference would keep the layers busy for {slowest / 1e12:,.0f} s;"
@@ -433,7 +500,7 @@ def build_problem(
     stage_of: dict[str, int] = {}
 
     def options(m: LayerDemand):
-        return _layer_options(m, per_copy[m.name], hw, resources, adc_cycles, limit(m))
+        return _layer_options(m, per_copy[m.name], hw, resources, adc_cycles, limit(m), unit_limit)
 
     for name, kind, members in groups:
         opts = options(members[0])
@@ -443,12 +510,18 @@ def build_problem(
             stage_of[m.name] = len(stages)
         stages.append(Stage(name, kind, tuple(m.name for m in members), *opts))
 
+    if hw.digital_units:
+        stages = _with_digital_elements(analysis, stages, stage_of)
     placement = None
     if hw.moves_data:
         stages, placement = _with_data_movement(analysis, stages, stage_of, per_copy, capacity)
     if slack is not None:
-        stages = _prune(stages, capacity)
-        if placement is not None:
+        pruned = _prune(stages, capacity)
+        # An emptied stage means no design fits (its every option exceeds what the others
+        # leave even at their cheapest): keep the options so that solvers say infeasible.
+        slack = slack if all(s.n_options for s in pruned) else None
+        stages = pruned if slack is not None else stages
+        if placement is not None and slack is not None:
             placement = dataclasses.replace(placement, copies=_placed_copies(stages))
     return AllocationProblem(
         analysis,
@@ -461,6 +534,65 @@ def build_problem(
         stage_of,
         placement,
     )
+
+
+def _widest(layer: LayerDemand) -> int:
+    """The most dot products of one round of a product: the MAC units it can use at once."""
+    return max(outputs for _, outputs, _ in layer.dots)
+
+
+def _check_digital(analysis: Analysis, budget: Budget, digital: Sequence[LayerDemand]) -> None:
+    """What ``digital: units`` needs: MAC units for products that must use them, and a
+    budget of MAC units only where some product may use them."""
+    hw = analysis.hardware
+    forced = [
+        m.name
+        for m in analysis.weight_layers
+        if m.is_product and m.implementation == "digital" and hw.digital_units
+    ]
+    if forced and hw.mac_units_per_ima == 0:
+        raise DescriptionError(
+            f"layer {forced[0]}: implementation digital needs MAC units, but the hardware"
+            " has mac_units_per_ima: 0"
+        )
+    if hw.moves_data and digital:
+        raise DescriptionError(
+            f"layer {digital[0].name}: products on MAC units are not placed on chips yet"
+            " (interconnect: isaac); set implementation: write on the products, or"
+            " digital: ideal, or interconnect: ideal"
+        )
+    if budget.mac_units is not None and not digital:
+        why = (
+            "the hardware's digital is ideal (set digital: units)"
+            if not hw.digital_units
+            else "no product of two activations may run on MAC units"
+        )
+        raise DescriptionError(f"budget.mac_units: nothing uses MAC units: {why}")
+
+
+def _with_digital_elements(
+    analysis: Analysis, stages: list[Stage], stage_of: Mapping[str, int]
+) -> list[Stage]:
+    """Each stage's busy with its softmax, layer norm and GELU on its tiles' activation units.
+
+    The units work beside the crossbars, item by item: a stage's busy is the
+    larger of the two. Inside a decoder loop each step waits for the last, so a
+    loop's element time adds to its members' (docs/model.md, "Digital units").
+    """
+    hw = analysis.hardware
+    passes = stage_elements(analysis, layer_hosts(analysis, stage_of), len(stages))
+    timed = []
+    for stage, work in zip(stages, passes, strict=True):
+        if not work:
+            timed.append(stage)
+            continue
+        crossbars = stage.cost[:, 0]
+        units = stage.units.sum(axis=1)
+        elements = element_busy_ps(hw, work, crossbars, units)
+        busy = stage.busy_ps + elements if stage.is_loop else np.maximum(stage.busy_ps, elements)
+        opts = _pareto(stage.copies, stage.adcs, stage.cost, busy, stage.units)
+        timed.append(Stage(stage.name, stage.kind, stage.members, *opts))
+    return timed
 
 
 def _in_pipeline_order(
@@ -491,7 +623,7 @@ def _with_data_movement(
         if np.array_equal(busy, stage.busy_ps):
             bounded.append(stage)
             continue
-        opts = _pareto(stage.copies, stage.adcs, stage.cost, busy)
+        opts = _pareto(stage.copies, stage.adcs, stage.cost, busy, stage.units)
         bounded.append(Stage(stage.name, stage.kind, stage.members, *opts))
     flows = stage_flows(analysis, stage_of, members)
     placement = Placement(

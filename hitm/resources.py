@@ -89,6 +89,7 @@ RESOURCES: dict[str, Resource] = {
         Resource("tiles", "tiles", "tiles", 1, "tiles", frontier=False),
         Resource("power_uw", "power", "W", 10**6, "power_w", from_table=1e3, problem_unit="µW"),
         Resource("area_um2", "area", "mm²", 10**6, "area_mm2", from_table=1e6, problem_unit="µm²"),
+        Resource("mac_units", "mac_units", "MAC units", 1, "mac_units", frontier=False),
     )
 }
 """Every budgetable resource by its problem key, in the problem's column order."""

@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hitm.hardware",),
     ("hitm.budget",),
     ("hitm.description",),
-    ("hitm.analysis", "hitm.traffic"),
+    ("hitm.analysis", "hitm.traffic", "hitm.digital"),
     ("hitm.costs", "hitm.movement"),
     ("hitm.problem", "hitm.staircase"),
     ("hitm.optimize",),

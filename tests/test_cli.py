@@ -671,6 +671,7 @@ COUNT_KEYS = {
     *("slices", "adc_resolution", "required_adc_bits", "lost_bits", "adc_bits", "cell_bits"),
     *("weight_bits", "input_bits", "dac_bits", "adcs_per_crossbar", "crossbars_per_ima"),
     *("imas_per_tile", "tiles_per_chip", "mvm_fill_cycles", "static_fraction"),
+    *("mac_units", "mac_units_per_ima"),
     *("links_per_chip", "crossbars_per_chip", "endurance_writes", "written_cells"),
     "cell_writes_per_inference",
 }
@@ -703,7 +704,7 @@ def test_every_json_number_carries_its_unit_in_its_key(args) -> None:
     def walk(value: Any, key: str) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
-                if k not in ("copies", "adcs", "split_pj", "components_pj"):  # keyed by name
+                if k not in ("copies", "adcs", "units", "split_pj", "components_pj"):  # keyed by name
                     walk(v, k)
         elif isinstance(value, list):
             for v in value:

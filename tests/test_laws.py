@@ -16,7 +16,6 @@ from helpers import instance
 from typer.testing import CliRunner
 
 from hitm.analysis import analyze
-from hitm.budget import Budget
 from hitm.cli import app
 from hitm.costs import cost_table, design_costs, inference_work
 from hitm.description.load import parse_instance
@@ -276,6 +275,21 @@ ATTENTION = parse_instance(
     },
     default_name="attention",
 )
+# Digital units, against the attention network with its products forced onto MAC units.
+DIGITAL_ALTERNATIVES = {"mac_units_per_ima": 4, "mac_pj": 1.0, "mac_area_mm2": 0.01}
+DIGITAL = parse_instance(
+    {
+        "network": {
+            "inputs": {"x": {"shape": [64], "seq": 16}},
+            "layers": [
+                {"name": "sa", "op": "attention", "input": "x", "heads": 2, "dim": 64,
+                 "implementation": "digital"},
+            ],
+        },
+        "budget": {"power_w": 1000},
+    },
+    default_name="digital",
+)  # fmt: skip
 METADATA = {
     "name": "a label: the preset, starred when overridden",
     "components": "the table itself",
@@ -284,8 +298,9 @@ METADATA = {
 
 def _fingerprint(hw: Hardware, net=None) -> tuple:
     analysis = analyze((net or NET).network, hw)
-    problem = build_problem(analysis, Budget())
-    design = evaluate(problem, solve(problem, "bisect").copies)
+    problem = build_problem(analysis, (net or NET).budget)
+    result = solve(problem, "bisect")
+    design = evaluate(problem, result.copies, units=result.units)
     table = cost_table(hw)
     return (
         tuple((d.crossbars, d.steps, d.parallel, d.mvm_ps) for d in analysis.layers),
@@ -298,6 +313,7 @@ def _fingerprint(hw: Hardware, net=None) -> tuple:
         table.chip_power_mw,
         table.chip_area_mm2,
         design.lifetime_years,
+        design.costs.area_mm2,
     )
 
 
@@ -307,6 +323,8 @@ def test_every_field_is_metadata_or_changes_an_output():
         *ALTERNATIVES,
         *MOVEMENT_ALTERNATIVES,
         *WRITE_ALTERNATIVES,
+        *DIGITAL_ALTERNATIVES,
+        "digital",
         "adc_bits_truncate",
         *METADATA,
     }
@@ -324,6 +342,13 @@ def test_every_field_is_metadata_or_changes_an_output():
     unchanged += [
         name for name, value in WRITE_ALTERNATIVES.items()
         if _fingerprint(load_hardware({name: value}), ATTENTION) == writing
+    ]  # fmt: skip
+    if _fingerprint(load_hardware({"digital": "units"}), ATTENTION) == writing:
+        unchanged.append("digital")
+    digital = _fingerprint(load_hardware({"digital": "units"}), DIGITAL)
+    unchanged += [
+        name for name, value in DIGITAL_ALTERNATIVES.items()
+        if _fingerprint(load_hardware({"digital": "units", name: value}), DIGITAL) == digital
     ]  # fmt: skip
     assert unchanged == []
 

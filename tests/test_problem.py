@@ -191,7 +191,9 @@ def test_pareto_filter_matches_brute_force(resources, seed):
     busy = rng.integers(1, 12, n).astype(np.int64)
     cost = rng.integers(0, 8, (n, resources)).astype(np.int64)
     copies = np.arange(n)[:, None]
-    kept_copies, kept_adcs, kept_cost, kept_busy = _pareto(copies, copies % 3, cost, busy)
+    kept_copies, kept_adcs, kept_cost, kept_busy, _ = _pareto(
+        copies, copies % 3, cost, busy, np.zeros_like(copies)
+    )
     got = {(int(b), *map(int, c)) for b, c in zip(kept_busy, kept_cost, strict=True)}
     assert got == _brute_pareto(cost, busy)
     assert len(got) == len(kept_busy)  # no duplicates kept

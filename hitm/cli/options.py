@@ -3,7 +3,7 @@
 Budget and design-mode flags appear on ``evaluate``, ``solve``, ``compare`` and
 ``pareto``; :func:`budget_options` adds all of them to a command (so each
 command's ``--help`` lists every one) and hands the command one
-:class:`BudgetFlags` instead of seven arguments.
+:class:`BudgetFlags` instead of one argument per flag.
 """
 
 from __future__ import annotations
@@ -117,9 +117,11 @@ class BudgetFlags:
     tiles: int | None = None
     power_w: float | None = None
     area_mm2: float | None = None
+    mac_units: int | None = None
     design: bool = False
     adcs: str | None = None
     interconnect: str | None = None
+    digital: str | None = None
 
     def load(self, file: Path) -> Instance:
         """Load an instance and apply these flags to its budget, design space and hardware."""
@@ -129,16 +131,16 @@ class BudgetFlags:
         from hitm.problem import naive_chips
 
         instance = load_instance(file)
-        if self.interconnect is not None:
-            if self.interconnect not in INTERCONNECTS:
-                raise UsageError(
-                    f"--interconnect: expected {' or '.join(INTERCONNECTS)},"
-                    f" got {self.interconnect!r}"
-                )
+        for flag, choices in (("interconnect", INTERCONNECTS), ("digital", DIGITALS)):
+            value = getattr(self, flag)
+            if value is None:
+                continue
+            if value not in choices:
+                raise UsageError(f"--{flag}: expected {' or '.join(choices)}, got {value!r}")
             hw = instance.hardware
-            if hw.interconnect != self.interconnect:
+            if getattr(hw, flag) != value:
                 name = hw.name if hw.name.endswith("*") else f"{hw.name}*"
-                hw = dataclasses.replace(hw, interconnect=self.interconnect, name=name)
+                hw = dataclasses.replace(hw, **{flag: value}, name=name)
                 instance = dataclasses.replace(instance, hardware=hw)
         budget = instance.budget
         check_budget_flags(chips=self.chips, crossbars=self.crossbars)
@@ -184,6 +186,10 @@ _FLAGS: dict[str, Any] = {
         float | None,
         typer.Option("--area-mm2", help="Cap on the area of the tiles used, in mm²."),
     ],
+    "mac_units": Annotated[
+        int | None,
+        typer.Option("--mac-units", help="Cap on digital MAC units (with --digital units)."),
+    ],
     "design": Annotated[
         bool,
         typer.Option(
@@ -204,8 +210,18 @@ _FLAGS: dict[str, Any] = {
             " ideal: data moves free (overrides the file).",
         ),
     ],
+    "digital": Annotated[
+        str | None,
+        typer.Option(
+            "--digital",
+            help="units: time softmax, layer norm and GELU on digital units and let products"
+            " of two activations run on MAC units; ideal: digital work is free (overrides"
+            " the file).",
+        ),
+    ],
 }
 INTERCONNECTS = ("ideal", "isaac")
+DIGITALS = ("ideal", "units")
 
 
 def budget_options(func: F) -> F:

@@ -450,12 +450,21 @@ def _attention_layers(
     kv = a["kv_input"] or ins[0]
     lin = {"out_features": dim, "bias": a["bias"]}
     cache = bool(a["cache"])
+    a_impl = a["implementation"]
 
     def part(suffix: str, op: str, reads: tuple[str, ...], **attrs: Any) -> _RawLayer:
         return _RawLayer(f"{name}{suffix}", op, reads, attrs, path)
 
     def product(suffix: str, a: str, b: str, *, transpose_b: bool) -> _RawLayer:
-        return part(suffix, "matmul", (a, b), heads=heads, transpose_b=transpose_b, cache=cache)
+        return part(
+            suffix,
+            "matmul",
+            (a, b),
+            heads=heads,
+            transpose_b=transpose_b,
+            cache=cache,
+            implementation=a_impl,
+        )
 
     return [
         part(".q", "linear", ins, **lin),

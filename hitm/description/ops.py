@@ -310,6 +310,25 @@ _RNN = {
     "init": Attr(Ref(description="A layer whose output seeds the recurrence."), None),
 }
 _SAME = "No crossbars: digital units, output shaped as the input."
+# What a product of two activations (matmul, an attention's scores and A·V) may set.
+_PRODUCT_ATTRS = {
+    "cache": Attr(
+        Bool(
+            description="In a decoder loop: the second operand keeps every step's item"
+            " (a key/value cache that grows by one each step)."
+        ),
+        False,
+    ),
+    "implementation": Attr(
+        Choice(
+            ("auto", "write", "digital"),
+            description="write: the second operand is written into crossbars each"
+            " inference; digital: MAC units compute it (hardware digital: units);"
+            " auto: the optimiser chooses.",
+        ),
+        "auto",
+    ),
+}
 _AXIS = Choice(
     ("channel", "seq"),
     description="channel: the items' first dimension; seq: the sequence of items (tokens, steps).",
@@ -398,12 +417,7 @@ OPS: dict[str, OpSpec] = {
         {
             "heads": Attr(_INT, 1),
             "transpose_b": Attr(_BOOL, False),
-            "cache": Attr(
-                Bool(
-                    description="In a decoder loop: the second operand keeps every step's item (a key/value cache that grows by one each step)."
-                ),
-                False,
-            ),
+            **_PRODUCT_ATTRS,
         },
         _matmul,
         min_inputs=2,
@@ -419,12 +433,7 @@ OPS: dict[str, OpSpec] = {
                 None,
             ),
             "bias": Attr(_BOOL, True),
-            "cache": Attr(
-                Bool(
-                    description="In a decoder loop: the second operand keeps every step's item (a key/value cache that grows by one each step)."
-                ),
-                False,
-            ),
+            **_PRODUCT_ATTRS,
         },
         _attention,
         description="Multi-head self- or cross-attention: expands to its projections"

@@ -164,6 +164,18 @@ _FIELDS: dict[str, Field] = {
         closed_max=True,
         description="Writes a ReRAM cell endures before it wears out.",
     ),
+    "digital": Choice(
+        ("units", "ideal"),
+        description="units: softmax, layer norm and GELU take time on digital units, and"
+        " products of two activations may run on MAC units; ideal: digital work never limits.",
+    ),
+    "mac_units_per_ima": Integer(
+        0, 1 << 16, "Digital MAC units per IMA (one multiply-accumulate per clock each)."
+    ),
+    "mac_pj": Number(0.0, 1e6, closed_min=True, description="Energy of one digital MAC, pJ."),
+    "mac_area_mm2": Number(
+        0.0, 1e3, closed_min=True, description="Area of one digital MAC unit, mm²."
+    ),
 }
 
 

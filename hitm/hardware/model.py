@@ -24,6 +24,11 @@ from hitm.named import Named
 WRITE_NS = 20.0  # a row: one 10 ns SET and one 10 ns RESET pulse (NVSim sample_RRAM.cell)
 WRITE_PJ_PER_CELL = 0.6  # a cell's SET or RESET energy (NVSim sample_RRAM.cell)
 ENDURANCE_WRITES = 1e9  # the technology requirement (Lanza et al., Adv. Electron. Mater. 2019)
+# Digital MAC units (products of two activations may run on them instead); sources in
+# docs/model.md, "Digital units".
+MAC_UNITS_PER_IMA = 2  # PUMA's core VFU: 4 ALU lanes, a MAC is a multiply and an add
+MAC_PJ = 2.565  # Aladdin's 16x16 multiplier + 32-bit adder (Accelergy library), 40 -> 32 nm
+MAC_AREA_MM2 = 0.0012456  # the same unit's area, 1,245.6 um^2 at 32 nm
 
 __all__ = ["PRESETS", "Hardware"]
 
@@ -87,6 +92,16 @@ class Hardware:
         inference (one operand written into crossbars, then read as MVMs):
         the time to write one crossbar row (its cells in parallel), the energy
         per cell written, and the writes a cell endures before it wears out.
+    digital
+        ``units``: softmax, layer norm and GELU take time on their tiles'
+        activation units, and a product of two activations may run on digital
+        MAC units instead of crossbars (the optimiser chooses; docs/model.md,
+        "Digital units"); ``ideal``: digital work never limits, as hitm
+        modelled it before.
+    mac_units_per_ima, mac_pj, mac_area_mm2
+        Digital MAC units (one multiply-accumulate per unit per clock) per IMA,
+        a budgeted resource (``mac_units``); the energy of one MAC and the
+        area of one unit.
     components
         The component cost table (:class:`Component` rows).
     """
@@ -124,6 +139,10 @@ class Hardware:
     write_ns: float = WRITE_NS
     write_pj_per_cell: float = WRITE_PJ_PER_CELL
     endurance_writes: float = ENDURANCE_WRITES
+    digital: str = "ideal"
+    mac_units_per_ima: int = MAC_UNITS_PER_IMA
+    mac_pj: float = MAC_PJ
+    mac_area_mm2: float = MAC_AREA_MM2
     components: tuple[Component, ...] = ISAAC_COMPONENTS
 
     def __post_init__(self) -> None:
@@ -150,6 +169,21 @@ class Hardware:
     def moves_data(self) -> bool:
         """Whether data movement costs anything (``interconnect`` is not ``ideal``)."""
         return self.interconnect != "ideal"
+
+    @property
+    def digital_units(self) -> bool:
+        """Whether digital work takes time and products may run on MAC units (``digital: units``)."""
+        return self.digital != "ideal"
+
+    @cached_property
+    def mac_units_per_tile(self) -> int:
+        """Digital MAC units in one tile: ``mac_units_per_ima`` × IMAs (ISAAC: 24)."""
+        return self.mac_units_per_ima * self.imas_per_tile
+
+    @cached_property
+    def clock_ps(self) -> Fraction:
+        """One clock of the digital units, in ps (exact)."""
+        return 1000 / Fraction(str(self.clock_ghz))
 
     @cached_property
     def link_bits_per_ps(self) -> Fraction:

@@ -128,7 +128,10 @@ def solve(
         result = chosen.run(problem, SolveRequest(time_limit, None, backend))
     if result.choice is not None:
         result = dataclasses.replace(
-            result, copies=problem.copies_of(result.choice), adcs=problem.adcs_of(result.choice)
+            result,
+            copies=problem.copies_of(result.choice),
+            adcs=problem.adcs_of(result.choice),
+            units=problem.units_of(result.choice),
         )
     if result.status == Status.INFEASIBLE:
         result = dataclasses.replace(result, message=problem.shortfall_message() or result.message)

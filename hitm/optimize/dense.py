@@ -153,7 +153,7 @@ SCALED_UNITS = 20_000
 
 def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
     """The DP over a scaled cost, its answer checked against every budget."""
-    if np.any(problem.naive_cost() > problem.capacity):
+    if np.any(problem.floor_cost() > problem.capacity):
         return SolveResult(Method.DP, Status.INFEASIBLE, seconds=time.perf_counter() - start)
     n = SCALED_UNITS * len(problem.resources) + 1
     if (refused := _too_big(n * len(problem.stages), start)) is not None:

@@ -158,7 +158,7 @@ def solve_dp(problem: AllocationProblem) -> SolveResult:
 
 def _solve_scaled(problem: AllocationProblem, start: float) -> SolveResult:
     """The DP over a scaled cost, its curve's points checked against every budget."""
-    if np.any(problem.naive_cost() > problem.capacity):
+    if np.any(problem.floor_cost() > problem.capacity):
         return SolveResult(Method.DP, Status.INFEASIBLE, seconds=time.perf_counter() - start)
     units = [np.ceil(c * SCALED_UNITS - 1e-9).astype(np.int64) for c in scalar_costs(problem)]
     opts = _useful([s.busy_ps for s in problem.stages], units)

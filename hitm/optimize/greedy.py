@@ -35,8 +35,18 @@ def solve_greedy(problem: AllocationProblem, time_limit: float | None = None) ->
     stages = problem.stages
     choice = [0] * len(stages)
     used = problem.naive_cost().astype(np.int64)
-    if np.any(used > problem.capacity):
+    if np.any(problem.floor_cost() > problem.capacity):
         return SolveResult(Method.GREEDY, Status.INFEASIBLE, seconds=time.perf_counter() - start)
+    if np.any(used > problem.capacity):
+        # The slowest options (a product on one MAC unit, say) do not fit, but a design
+        # mixing crossbars and MAC units might: not a proof of infeasibility.
+        return SolveResult(
+            Method.GREEDY,
+            Status.ERROR,
+            seconds=time.perf_counter() - start,
+            message="the slowest option of every stage does not fit the budget, so greedy"
+            " has no start; an exact method can still find a design",
+        )
     best_from = [suffix_argmin(c) for c in scalar_costs(problem)]
     # Max-heap on busy; ties go to the earlier stage, as a pipeline walk would.
     heap = [(-int(s.busy_ps[0]), k) for k, s in enumerate(stages)]

@@ -55,6 +55,9 @@ class SolveResult:
         Copies per weight layer, None without an allocation.
     adcs
         ADCs per crossbar per weight layer (design mode), None without an allocation.
+    units
+        Digital MAC units of each product computed on them (``digital: units``);
+        the other layers are absent. None without an allocation.
     bottleneck_ps, cost
         The allocation's bottleneck and its cost per resource.
     bound_ps
@@ -83,6 +86,7 @@ class SolveResult:
     backend: str | None = None
     curve: Staircase | None = field(default=None, repr=False)
     cuts: tuple[int, ...] | None = None
+    units: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", Method(self.method))

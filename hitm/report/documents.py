@@ -101,6 +101,8 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
         "binding": (binding(metrics.usage, metrics.capacity) or (None,))[0],
         "stages": metrics.stage_rows(),
     }
+    if metrics.mac_units:
+        doc["units"] = metrics.units  # MAC units of each product computed on them
     doc["bottleneck_kind"] = metrics.bottleneck_kind
     if metrics.chip_crossbars:
         doc["placement"] = placement_json(metrics)
@@ -246,6 +248,8 @@ def result_json(
         "copies": result.copies,
         "adcs": result.adcs,
     }
+    if result.units:
+        doc["units"] = result.units  # MAC units of each product computed on them
     if result.cuts is not None:
         doc["cuts"] = list(result.cuts)  # chip boundaries, in crossbars along the stages
     if best_bound is not None:

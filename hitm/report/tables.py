@@ -127,16 +127,20 @@ def design_table(metrics: Metrics, title: str, adcs: bool = False) -> Table:
     """Per-stage table of one design, the bottleneck marked (ADCs per crossbar if ``adcs``).
 
     A placed design (data movement priced) also shows each stage's chips and
-    the time its tiles' eDRAM needs.
+    the time its tiles' eDRAM needs; with MAC units modelled (``digital:
+    units``), each stage's MAC units and the time its softmax, layer norm and
+    GELU take on its tiles' activation units.
     """
     t = Table(title=title, title_justify="left")
     spans = metrics.stage_chips
+    digital = metrics.mac_units
     cols = (
         "stage",
         "kind",
         "copies",
         *(("ADCs",) if adcs else ()),
         "crossbars",
+        *(("MAC units", "elements") if digital else ()),
         *(("chips", "eDRAM") if spans else ()),
         "busy",
     )
@@ -146,6 +150,12 @@ def design_table(metrics: Metrics, title: str, adcs: bool = False) -> Table:
         mark = s.name == metrics.bottleneck_stage
         copies = "+".join(f"{d:,}" for d in s.copies)
         per = ("+".join(str(a) for a in s.adcs),) if adcs else ()
+        units = ()
+        if digital:
+            units = (
+                "+".join(f"{u:,}" for u in s.units) if any(s.units) else "",
+                fmt_time(s.elements_ps) if s.elements_ps else "",
+            )
         placed = ()
         if spans:
             first, last = spans[k]
@@ -156,6 +166,7 @@ def design_table(metrics: Metrics, title: str, adcs: bool = False) -> Table:
             copies,
             *per,
             f"{s.crossbars:,}",
+            *units,
             *placed,
             fmt_time(s.busy_ps),
             f"{100 * s.utilisation:.1f}%",
@@ -203,12 +214,17 @@ def placement_table(metrics: Metrics) -> Table:
     return t
 
 
+_BOUND_NOTE = {"edram": " (eDRAM)", "digital": " (softmax/norm units)"}
+
+
 def _bound_by(metrics: Metrics) -> str:
     """What sets the period, in words: a stage's crossbars, its tiles' eDRAM, or a link."""
     if metrics.bottleneck_kind == "link":
         return metrics.bottleneck_stage
     if metrics.bottleneck_kind == "edram":
         return f"the eDRAM of {metrics.bottleneck_stage}'s tiles"
+    if metrics.bottleneck_kind == "digital":
+        return f"the activation units of {metrics.bottleneck_stage}'s tiles"
     return f"stage {metrics.bottleneck_stage}"
 
 
@@ -237,7 +253,7 @@ def baselines_table(
         t.add_row(
             name,
             fmt_time(m.bottleneck_ps),
-            m.bottleneck_stage + (" (eDRAM)" if m.bottleneck_kind == "edram" else ""),
+            m.bottleneck_stage + _BOUND_NOTE.get(m.bottleneck_kind, ""),
             fmt_rate(m.throughput_per_s),
             fmt_pct(unlimited.bottleneck_ps / m.bottleneck_ps),
             f"{m.crossbars_used:,}",

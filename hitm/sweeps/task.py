@@ -188,7 +188,7 @@ def _curve_rows(
 
 
 def _short(problem: AllocationProblem, cap: int) -> str:
-    need = int(problem.naive_cost()[0])
+    need = int(problem.floor_cost()[0])
     return f"one copy of every layer needs {need:,} crossbars, {need - cap:,} more than the {cap:,} budgeted"
 
 
