@@ -483,19 +483,24 @@ def _score(
     edram_of: dict[str, int] = {}
     elements_of: dict[str, int] = {}
     for k, stage in enumerate(problem.stages):
-        busy = crossbars = tiles = stage_units = 0
+        busy = crossbars = tiles = 0
         for m in stage.members:
             layer, d, a, u = analysis.layer(m), int(copies[m]), int(adcs[m]), int(units.get(m, 0))
             if u:
                 layer_busy[m] = int(product_busy_ps(hw, layer, np.array([u]))[0])
-                costs = digital_costs(hw, [u])
-            else:
-                layer_busy[m] = layer.busy_at_cycle_ps(d, problem.cycle_ps(a))
-                costs = layer_costs(hw, copy_crossbars(analysis, m), [d], a)
+                busy += layer_busy[m]
+                continue
+            layer_busy[m] = layer.busy_at_cycle_ps(d, problem.cycle_ps(a))
             busy += layer_busy[m]
-            stage_units += u
+            costs = layer_costs(hw, copy_crossbars(analysis, m), [d], a)
             crossbars += int(costs["crossbars"][0])
             tiles += int(costs["tiles"][0])
+            for key in totals:
+                totals[key] += int(costs[key][0])
+        # A loop's products take its MAC units in turn: the stage holds the largest count.
+        stage_units = max((int(units.get(m, 0)) for m in stage.members), default=0)
+        if stage_units:
+            costs = digital_costs(hw, [stage_units])
             for key in totals:
                 totals[key] += int(costs[key][0])
         edram = edram_busy_ps(hw, edram_bits[k], crossbars) if edram_bits is not None else 0

@@ -271,11 +271,15 @@ def _layer_options(
     adc_cycles: Sequence[tuple[int, int]],
     limit: int | None,
     unit_limit: int | None = None,
-) -> tuple[np.ndarray, ...]:
+    pool: int | None = None,
+) -> tuple[np.ndarray, ...] | None:
     """(copies, adcs, cost, busy, units) of every useful copy count at every ADC choice,
     and for a product of two activations on MAC units, of every useful unit count.
 
     ``per_copy`` is the crossbars one copy reserves (:func:`hitm.movement.copy_crossbars`).
+    With ``pool`` (a decoder loop's shared MAC units), a product's one digital option
+    runs on that pool at no cost of its own (none with a pool of 0); None if the layer
+    then has no option at all.
     """
     parts = []
     if on_crossbars(layer, hw):
@@ -290,10 +294,11 @@ def _layer_options(
             parts.append(
                 (copies[:, None], np.full((n, 1), adcs), cost, busy, np.zeros((n, 1), np.int64))
             )
-    if on_mac_units(layer, hw):
-        widest = max(outputs for _, outputs, _ in layer.dots)
-        units = copy_counts(widest, unit_limit)
-        costs = digital_costs(hw, units)
+    if on_mac_units(layer, hw) and pool != 0:
+        # A pool wider than the product's rounds leaves the rest idle: it uses its width.
+        widest = _widest(layer)
+        units = copy_counts(widest, unit_limit) if pool is None else np.array([min(pool, widest)])
+        costs = digital_costs(hw, units if pool is None else np.zeros(1, np.int64))
         n = len(units)
         parts.append(
             (
@@ -304,6 +309,8 @@ def _layer_options(
                 units[:, None],
             )
         )
+    if not parts:
+        return None
     if len(parts) == 1:
         return parts[0]  # useful copy (or unit) counts are already Pareto-optimal, slow → fast
     return _pareto(*(np.concatenate(column) for column in zip(*parts, strict=True)))
@@ -502,10 +509,39 @@ def build_problem(
     def options(m: LayerDemand):
         return _layer_options(m, per_copy[m.name], hw, resources, adc_cycles, limit(m), unit_limit)
 
+    def loop_options(members: list[LayerDemand]):
+        # The members of a loop run one after another each step, so the MAC units the
+        # loop holds serve each of its products in turn: one pool of u units, bought
+        # once. For each pool size, merge the members with their products on u units
+        # free; then charge the pool to the options that use it.
+        hw_members = [m for m in members if on_mac_units(m, hw)]
+        pools = np.unique(np.concatenate([copy_counts(_widest(m), unit_limit) for m in hw_members]))
+        levels = []
+        for u in (0, *pools.tolist()):
+            opts = None
+            for m in members:
+                own = _layer_options(
+                    m, per_copy[m.name], hw, resources, adc_cycles, limit(m), unit_limit, pool=u
+                )
+                if own is None:  # a product that must run on MAC units, and no pool
+                    break
+                opts = own if opts is None else _merge(opts, own)
+            else:
+                if u:
+                    pooled = opts[4].any(axis=1)
+                    pool_cost = digital_costs(hw, [u])
+                    charge = np.array([pool_cost[r][0] for r in resources], dtype=np.int64)
+                    opts = (opts[0], opts[1], opts[2] + np.outer(pooled, charge), *opts[3:])
+                levels.append(opts)
+        return _pareto(*(np.concatenate(column) for column in zip(*levels, strict=True)))
+
     for name, kind, members in groups:
-        opts = options(members[0])
-        for member in members[1:]:
-            opts = _merge(opts, options(member))
+        if len(members) > 1 and any(on_mac_units(m, hw) for m in members):
+            opts = loop_options(members)
+        else:
+            opts = options(members[0])
+            for member in members[1:]:
+                opts = _merge(opts, options(member))
         for m in members:
             stage_of[m.name] = len(stages)
         stages.append(Stage(name, kind, tuple(m.name for m in members), *opts))
@@ -587,7 +623,7 @@ def _with_digital_elements(
             timed.append(stage)
             continue
         crossbars = stage.cost[:, 0]
-        units = stage.units.sum(axis=1)
+        units = stage.units.max(axis=1)  # a loop's products share one pool of MAC units
         elements = element_busy_ps(hw, work, crossbars, units)
         busy = stage.busy_ps + elements if stage.is_loop else np.maximum(stage.busy_ps, elements)
         opts = _pareto(stage.copies, stage.adcs, stage.cost, busy, stage.units)

@@ -192,7 +192,7 @@ def transformer(draw: st.DrawFn) -> dict[str, Any]:
         layers += [
             {"name": f"l{i}.ln", "op": "layernorm", "input": prev},
             {"name": f"l{i}.sa", "op": "attention", "input": f"l{i}.ln", "heads": heads,
-             "dim": dim},
+             "dim": dim, "implementation": draw(st.sampled_from(["auto", "write", "digital"]))},
             {"name": f"l{i}.add", "op": "add", "inputs": [f"l{i}.sa", prev]},
             {"name": f"l{i}.fc", "op": "linear", "input": f"l{i}.add", "out_features": 2 * dim},
             {"name": f"l{i}.act", "op": "gelu", "input": f"l{i}.fc"},
@@ -225,12 +225,14 @@ HARDWARE = st.fixed_dictionaries(
         "cell_bits": st.sampled_from([1, 2, 4]),
         "interconnect": st.sampled_from(["ideal", "isaac"]),
         "adc_bits": st.sampled_from(["auto", 8]),
+        "digital": st.sampled_from(["ideal", "units"]),
     },
 )
 BUDGET = st.one_of(
     st.fixed_dictionaries({"chips": st.integers(1, 4)}),
     st.fixed_dictionaries({"crossbars": st.integers(1, 20_000)}),
     st.fixed_dictionaries({"chips": st.integers(1, 2), "power_w": st.floats(0.5, 100)}),
+    st.fixed_dictionaries({"chips": st.integers(1, 2), "mac_units": st.integers(0, 64)}),
 )
 
 
