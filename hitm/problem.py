@@ -469,7 +469,9 @@ def build_problem(
         naive_need += np.array([costs[r][0] for r in resources])
     fits = bool(np.all(naive_need <= capacity))
     slack = int(capacity[0] - naive_need[0]) if (prune and fits) else None
-    unit_limit = int(capacity[-1]) if (digital and slack is not None) else None
+    # At least one unit: a product that must run on MAC units keeps its slowest option,
+    # so a budget of none is reported as short of them.
+    unit_limit = max(int(capacity[-1]), 1) if (digital and slack is not None) else None
 
     def limit(layer: LayerDemand) -> int | None:
         return None if slack is None else 1 + slack // per_copy[layer.name]

@@ -504,10 +504,10 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
 
 
 def test_unsupported_op_names_node_op_and_the_supported_list(tmp_path: Path) -> None:
-    nodes = [node("Einsum", ["x", "x"], "attn", equation="ij,kj->ik"), node("Relu", ["attn"], "r")]
+    nodes = [node("Hardmax", ["x"], "attn"), node("Relu", ["attn"], "r")]
     path = save(tmp_path / "m.onnx", nodes, {"x": (FLOAT, [4, 4])}, ("r", [4, 4]))
     message = assert_user_error(
-        run("analyze", path), "m.onnx: node 'attn' (Einsum) is not supported; supported: Conv,"
+        run("analyze", path), "m.onnx: node 'attn' (Hardmax) is not supported; supported: Conv,"
     )
     assert all(op in message for op in SUPPORTED_OPS)
 
@@ -516,13 +516,11 @@ def test_unsupported_op_names_node_op_and_the_supported_list(tmp_path: Path) -> 
     ("case", "fragment"),
     [
         ("mix", "node 'flat' (Reshape) turns [16, 4, 2, 2] (16×(4×2×2)) into [1, 256]"),
-        ("concat0", "node 'cat' (Concat) concatenates on axis 0"),
-        ("matmul2", "node 'mm' (MatMul) multiplies two activations"),
+        ("matmul2", "node 'mm' (MatMul) multiplies two activations [16, 4, 2, 2]"),
+        ("gather", "node 'pick' (Gather) selects part of an activation"),
         ("batch2", "node 'lstm' (LSTM) has a batch of 2"),
         ("symbolic", "input 'x' has a symbolic dimension 'T' on axis 1"),
         ("pads", "node 'conv' (Conv) has padding [0, 0, 1, 1] that no symmetric padding"),
-        ("gather", "node 'pick' (Gather) selects part of an activation"),
-        ("broadcast", "node 'scale' (Mul) broadcasts [1, 4, 2, 2] and [1, 4, 1, 1]"),
     ],
 )
 def test_unmappable_graphs(tmp_path: Path, case: str, fragment: str) -> None:
@@ -538,8 +536,8 @@ def test_unmappable_graphs(tmp_path: Path, case: str, fragment: str) -> None:
                      ("r", ["N", "T", 4]), []),
         "pads": ([node("Conv", ["x", "w"], "conv", pads=[0, 0, 1, 1])], x4,
                  ("conv", [16, 4, 2, 2]), [weight("w", 4, 4, 2, 2)]),
-        "gather": ([node("Gather", ["x", "i"], "pick", axis=1)], x4, ("pick", [16, 2, 2]),
-                   [numpy_helper.from_array(np.array(0, np.int64), "i")]),
+        "gather": ([node("Gather", ["x", "i"], "pick", axis=1)], x4, ("pick", [16, 2, 2, 2]),
+                   [numpy_helper.from_array(np.array([0, 1]).astype(np.int64), "i")]),
         "broadcast": ([node("GlobalAveragePool", ["x"], "gap"),
                        node("Mul", ["x", "gap"], "scale")],
                       {"x": (FLOAT, [1, 4, 2, 2])}, ("scale", [1, 4, 2, 2]), []),
@@ -547,6 +545,27 @@ def test_unmappable_graphs(tmp_path: Path, case: str, fragment: str) -> None:
     nodes, inputs, output, inits = build[case]
     path = save(tmp_path / "m.onnx", nodes, inputs, output, inits)
     assert_user_error(run("analyze", path), fragment)
+
+
+def test_sequence_concat_feature_gather_and_a_broadcast_scale(tmp_path: Path) -> None:
+    """Forms that map since transformers import: Concat on the items axis (sequences
+    joined), a Gather of one channel (a feature slice), and a squeeze-and-excitation
+    scale (x · its global average, (C, 1, 1) over (C, H, W): a broadcasting mul)."""
+    x4 = {"x": (FLOAT, [16, 4, 2, 2])}
+    cat = save(tmp_path / "cat.onnx", [node("Concat", ["x", "x"], "cat", axis=0)], x4,
+               ("cat", [32, 4, 2, 2]), [])  # fmt: skip
+    layer = load_instance(cat).network.layer("cat")
+    assert (layer.op, layer.attrs["axis"], layer.shape.items) == ("concat", "seq", 32)
+    pick = save(tmp_path / "pick.onnx", [node("Gather", ["x", "i"], "pick", axis=1)], x4,
+                ("pick", [16, 2, 2]), [numpy_helper.from_array(np.array(1, np.int64), "i")])  # fmt: skip
+    layer = load_instance(pick).network.layer("pick")
+    assert (layer.op, layer.attrs["start"], layer.attrs["stop"]) == ("slice", 4, 8)
+    nodes = [node("GlobalAveragePool", ["x"], "gap"), node("Mul", ["x", "gap"], "scale")]
+    se = save(
+        tmp_path / "se.onnx", nodes, {"x": (FLOAT, [1, 4, 2, 2])}, ("scale", [1, 4, 2, 2]), []
+    )
+    layer = load_instance(se).network.layer("scale")
+    assert layer.op == "mul" and layer.inputs == ("x", "gap")
 
 
 # --- hitm import ------------------------------------------------------------------------
@@ -591,9 +610,9 @@ def test_import_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
 
 
 def test_import_error_writes_nothing(tmp_path: Path) -> None:
-    nodes = [node("Einsum", ["x", "x"], "attn", equation="ij,kj->ik")]
+    nodes = [node("Hardmax", ["x"], "attn")]
     path = save(tmp_path / "m.onnx", nodes, {"x": (FLOAT, [4, 4])}, ("attn", [4, 4]))
-    assert_user_error(run("import", path, "-o", tmp_path / "out.yaml"), "(Einsum)")
+    assert_user_error(run("import", path, "-o", tmp_path / "out.yaml"), "(Hardmax)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
     yaml_file = tmp_path / "net.yaml"
     yaml_file.write_text("network: {}\n")

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -649,7 +650,10 @@ def check_design(path: Path, stdout: str) -> list[str]:
     layers = {layer.name: layer for layer in analysis.layers}
     # Per copy: the layer's crossbars, or with data movement priced the more its
     # buffer reserves (docs/model.md, "Buffers"; pinned by tests/test_placement.py).
-    crossbars = sum(n * copy_crossbars(analysis, name) for name, n in doc["copies"].items())
+    units = doc.get("units", {})
+    crossbars = sum(
+        n * copy_crossbars(analysis, name) for name, n in doc["copies"].items() if name not in units
+    )
     problems = []
     if crossbars != doc["crossbars_used"]:
         problems.append(f"design check: {crossbars} crossbars, reported {doc['crossbars_used']}")
@@ -668,7 +672,14 @@ def check_design(path: Path, stdout: str) -> list[str]:
             and stage.get("kind") != "loop"
         ):
             layer = layers[members[0]]
-            want = layer.busy_ps(doc["copies"].get(layer.name, 1))
+            units = doc.get("units", {}).get(layer.name)
+            if units:  # on MAC units: each a dot product at a time, one MAC per clock
+                clocks = sum(rep * -(-n // units) * k for rep, n, k in layer.dots)
+                want = math.ceil(Fraction(clocks * 1000) / Fraction(str(inst.hardware.clock_ghz)))
+            else:
+                want = layer.busy_ps(doc["copies"].get(layer.name, 1))
+            # With digital: units a stage's softmax or norm may take longer than its MVMs.
+            want = max(want, stage.get("elements_ps", 0))
             if stage["busy_ps"] != want:
                 problems.append(f"design check: {layer.name} busy {stage['busy_ps']}, want {want}")
         if stage["busy_ps"] > doc["bottleneck_ps"]:

@@ -31,6 +31,9 @@ class Value:
 
     ref: str
     shape: Shape
+    # The ONNX axis that holds the items, when other axes come before it (a head-major
+    # view of a token sequence, [1, heads, tokens, width]); None when the items lead.
+    axis: int | None = None
 
 
 def seq(items: int) -> int | None:
@@ -87,7 +90,8 @@ class Builder:
             where = f" (read by node '{self.graph.label[id(node)]}')" if node is not None else ""
             raise self.graph.fail(
                 f"ONNX shape inference left the shape of '{name}'{where} unknown"
-                " (export with fixed input sizes)"
+                " (export with fixed input sizes; a TorchScript export that computes its"
+                " reshapes from Shape nodes may import from torch.onnx.export(..., dynamo=True))"
             )
         return shape
 
@@ -158,10 +162,34 @@ class Builder:
             self._adapters[key] = Value(name_, shape)
         return self._adapters[key].ref
 
+    def name_node(self, node: onnx.NodeProto, name: str) -> None:
+        """Give a node made up by a handler (one output of a Split) a layer name."""
+        self._node_name[id(node)] = self._names.take(name)
+
+    def name_of(self, node: onnx.NodeProto) -> str:
+        """The layer name ``node`` gets."""
+        return self._node_name[id(node)]
+
+    def take_name(self, name: str) -> str:
+        """A fresh layer name based on ``name``."""
+        return self._names.take(name)
+
+    def add_layer(self, layer: dict[str, Any], out: Shape, node: onnx.NodeProto) -> None:
+        """Append a layer of ``node``'s besides its own (a learned tensor it reads)."""
+        self.layers.append(layer)
+        self.expected[layer["name"]] = (out, self.graph.label[id(node)])
+
     def emit(
-        self, node: onnx.NodeProto, op: str, inputs: Sequence[str], out: Shape, **attrs: Any
+        self,
+        node: onnx.NodeProto,
+        op: str,
+        inputs: Sequence[str],
+        out: Shape,
+        item_axis: int | None = None,
+        **attrs: Any,
     ) -> Value:
-        """Append ``node``'s layer, of hitm op ``op`` reading ``inputs``, that gives ``out``."""
+        """Append ``node``'s layer, of hitm op ``op`` reading ``inputs``, that gives ``out``
+        (its items on ONNX axis ``item_axis`` when other axes come first)."""
         name = self._node_name[id(node)]
         layer: dict[str, Any] = {"name": name, "op": op}
         if len(inputs) == 1:
@@ -173,4 +201,4 @@ class Builder:
         self.layer_of[name] = layer
         self.node_of[name] = node
         self.expected[name] = (out, self.graph.label[id(node)])
-        return Value(name, out)
+        return Value(name, out, item_axis)

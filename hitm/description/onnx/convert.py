@@ -20,7 +20,12 @@ from hitm.description.onnx.build import Builder, Value, item_shape, seq
 from hitm.description.onnx.graph import Graph
 from hitm.description.onnx.handlers import HANDLERS, RECURRENT, SUPPORTED_OPS, data_inputs
 from hitm.description.onnx.names import Names, sanitize
-from hitm.description.onnx.read import fix_symbolic_batch, infer_shapes, read_model
+from hitm.description.onnx.read import (
+    fix_symbolic_batch,
+    fold_shape_subgraphs,
+    infer_shapes,
+    read_model,
+)
 from hitm.errors import DescriptionError
 
 __all__ = ["OnnxImport", "check_shapes", "import_onnx"]
@@ -79,6 +84,7 @@ def import_onnx(path: str | Path) -> OnnxImport:
     path = Path(path)
     model = read_model(path)
     fix_symbolic_batch(path, model)
+    fold_shape_subgraphs(path, model)
     graph = Graph(path, model, data_inputs)
     _check_supported(graph)
     shapes = infer_shapes(path, model)
@@ -204,5 +210,5 @@ def _input_layout(
 
 
 def _refs(layer: Mapping[str, Any]) -> list[str]:
-    ins = layer.get("inputs") or [layer["input"]]
+    ins = layer.get("inputs") or ([layer["input"]] if "input" in layer else [])
     return [*ins, *([layer["init"]] if layer.get("init") else [])]

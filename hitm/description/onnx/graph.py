@@ -126,6 +126,13 @@ class Graph:
             return None
         return float(numpy_helper.to_array(tensor).reshape(-1)[0])
 
+    def const_ints(self, name: str, limit: int = 64) -> list[int] | None:
+        """The values of a small integer constant (Slice bounds, Split sizes); None if not one."""
+        tensor = self.tensors.get(name)
+        if tensor is None or math.prod(tensor.dims) > limit:
+            return None
+        return [int(v) for v in numpy_helper.to_array(tensor).reshape(-1)]
+
     def select_from_stacks(self, shapes: dict[str, tuple[int, ...]]) -> None:
         """Rewrite ``Gather(Concat(x_0, ..., x_n), k)`` over unit slices as ``Identity(x_k)``.
 

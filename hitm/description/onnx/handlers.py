@@ -18,9 +18,20 @@ from typing import Any
 import onnx
 
 from hitm.description.model import Shape
-from hitm.description.onnx.build import Builder, item_shape, seq
+from hitm.description.onnx.build import Builder, Value, item_shape, seq
 from hitm.description.onnx.graph import node_attrs
+from hitm.description.onnx.sequences import (
+    convert_einsum,
+    convert_erf,
+    convert_layernorm,
+    convert_product,
+    convert_where,
+    learned_tensor,
+    token_axis,
+    tracked_axis,
+)
 from hitm.description.ops import RECURRENT_GATES, ShapeError, window_out
+from hitm.errors import DescriptionError
 
 __all__ = ["HANDLERS", "RECURRENT", "SUPPORTED_OPS", "Handler", "data_inputs"]
 
@@ -240,6 +251,9 @@ def _gemm(b: Builder, node: onnx.NodeProto) -> None:
 
 def _matmul(b: Builder, node: onnx.NodeProto) -> None:
     x_name, w_name = node.input[0], node.input[1]
+    if x_name not in b.graph.const and w_name not in b.graph.const:
+        convert_product(b, node)  # Q·Kᵀ or A·V: a product of two activations
+        return
     if x_name in b.graph.const or w_name not in b.graph.const:
         what = (
             "two activations"
@@ -263,6 +277,22 @@ def _elementwise(b: Builder, node: onnx.NodeProto) -> None:
     data = [i for i in node.input if i not in b.graph.const]
     out = b.shape(node.output[0], node)
     shapes = [b.shape(i, node) for i in data]
+    full = [i for i, s in zip(data, shapes, strict=True) if s == out]
+    if len(data) == 2 and len(full) == 1 and node.op_type in ("Add", "Mul"):
+        first, other = b.value(full[0], node), b.value(next(i for i in data if i != full[0]), node)
+        if first.shape.items == other.shape.items and _broadcasts(
+            other.shape.dims, first.shape.dims
+        ):  # a (C, 1, 1) scale over (C, H, W): hitm's broadcasting op
+            b.values[node.output[0]] = b.emit(
+                node, node.op_type.lower(), [first.ref, other.ref], first.shape
+            )
+            return
+        # An attention mask (or bias) broadcast over the heads, computed from the inputs:
+        # its work is the element-wise op on the full operand, as with a constant.
+        b.values[node.output[0]] = b.emit(
+            node, "identity", [first.ref], first.shape, item_axis=first.axis
+        )
+        return
     if any(s != out for s in shapes):
         raise b.node_fail(
             node,
@@ -272,6 +302,21 @@ def _elementwise(b: Builder, node: onnx.NodeProto) -> None:
     first = b.value(data[0], node)
     if len(data) == 1:
         const = next(i for i in node.input if i in b.graph.const)
+        learned = None
+        if node.op_type in ("Add", "Mul") and first.shape.items > 1:
+            learned = learned_tensor(
+                b, node, const, first.shape.items, first.shape.items * first.shape.size
+            )
+        if learned is not None:  # x + a position embedding: a learned tensor, read
+            ref = b.need(data[0], node, first.shape.items, (first.shape.size,))
+            b.values[node.output[0]] = b.emit(
+                node,
+                node.op_type.lower(),
+                [ref, learned],
+                Shape((first.shape.size,), first.shape.seq),
+                item_axis=first.axis,
+            )
+            return
         linear = b.pending_bias.get(data[0])
         if (
             node.op_type == "Add"
@@ -285,19 +330,28 @@ def _elementwise(b: Builder, node: onnx.NodeProto) -> None:
             b.values[node.output[0]] = first
             return
         # A constant operand (a scale, an offset) runs on digital units: identity-like.
-        b.values[node.output[0]] = b.emit(node, "identity", [first.ref], first.shape)
+        b.values[node.output[0]] = b.emit(
+            node, "identity", [first.ref], first.shape, item_axis=first.axis
+        )
         return
     if node.op_type not in ("Add", "Mul"):
         raise b.node_fail(node, "of two activations is not supported (only with a constant)")
     refs = [first.ref] + [b.need(i, node, first.shape.items, first.shape.dims) for i in data[1:]]
-    b.values[node.output[0]] = b.emit(node, node.op_type.lower(), refs, first.shape)
+    b.values[node.output[0]] = b.emit(
+        node, node.op_type.lower(), refs, first.shape, item_axis=first.axis
+    )
 
 
 def _concat(b: Builder, node: onnx.NodeProto) -> None:
-    if any(i in b.graph.const for i in node.input):
-        raise b.node_fail(node, "concatenates a constant: not supported")
     out = b.shape(node.output[0], node)
     axis = node_attrs(node)["axis"] % len(out)
+    data = [i for i in node.input if i not in b.graph.const]
+    tokens = [token_axis(b, i, node) for i in data]
+    if data and all(t == axis for t in tokens):
+        _concat_tokens(b, node, out, axis)
+        return
+    if any(i in b.graph.const for i in node.input):
+        raise b.node_fail(node, "concatenates a constant: not supported")
     if axis == 0:
         raise b.node_fail(
             node,
@@ -315,6 +369,43 @@ def _concat(b: Builder, node: onnx.NodeProto) -> None:
     b.values[node.output[0]] = b.emit(node, "concat", refs, Shape(dims, seq(items)))
 
 
+def _broadcasts(small: Sequence[int], big: Sequence[int]) -> bool:
+    """Whether ``small`` broadcasts to ``big`` as NumPy does (each axis from the right equal or 1)."""
+    return len(small) <= len(big) and all(
+        s in (1, g) for s, g in zip(reversed(small), reversed(big), strict=False)
+    )
+
+
+def _concat_tokens(b: Builder, node: onnx.NodeProto, out: Sequence[int], axis: int) -> None:
+    """Concat along the tokens (a class token before the patches): ``concat`` on ``seq``."""
+    refs = []
+    width = math.prod(out) // out[axis]
+    for name in node.input:
+        count = b.shape(name, node)[axis]
+        if count == 0:
+            continue  # an empty tensor (no cached keys yet): nothing to join
+        if name in b.graph.const:
+            learned = learned_tensor(b, node, name, count)
+            if learned is None:
+                raise b.node_fail(node, f"concatenates the constant '{name}': not a learned tensor")
+            refs.append(learned)
+        else:
+            refs.append(b.need(name, node, count, (width,)))
+    shape = Shape((width,), seq(out[axis]))
+    if len(refs) == 1:
+        b.values[node.output[0]] = b.emit(
+            node, "identity", refs, shape, item_axis=_leading_axis(out, axis)
+        )
+        return
+    b.values[node.output[0]] = b.emit(
+        node, "concat", refs, shape, item_axis=_leading_axis(out, axis), axis="seq"
+    )
+
+
+def _leading_axis(shape: Sequence[int], axis: int | None) -> int | None:
+    return None if axis is None or all(d == 1 for d in shape[:axis]) else axis
+
+
 def _item_dims(out: Sequence[int], items: int, size: int) -> tuple[int, ...] | None:
     """Item dims of a re-laid-out tensor: the shortest suffix holding one item's elements.
 
@@ -330,10 +421,142 @@ def _item_dims(out: Sequence[int], items: int, size: int) -> tuple[int, ...] | N
 
 
 def _layout(b: Builder, node: onnx.NodeProto) -> None:
-    """Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice: same items, maybe new dims."""
+    """Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice: same items, maybe new dims.
+
+    A sequence's tokens are followed through a head-major view (:mod:`.sequences`);
+    a Transpose that turns a feature map's positions into items is ``tokens``.
+    """
     value = b.value(node.input[0], node)
     x = b.shape(node.input[0], node)
     out = b.reshaped(node)
+    if node.op_type == "Slice" and out != x:
+        _slice(b, node, x, out)
+        return
+    if _to_tokens(b, node, x, out):
+        return
+    if value.axis is not None:
+        _tracked(b, node, x, out, None)
+        return
+    try:
+        _plain_layout(b, node, value, x, out)
+    except DescriptionError as exc:
+        if token_axis(b, node.input[0], node) is None:
+            raise
+        _tracked(b, node, x, out, exc)
+
+
+def _tracked(
+    b: Builder,
+    node: onnx.NodeProto,
+    x: Sequence[int],
+    out: Sequence[int],
+    error: DescriptionError | None,
+) -> None:
+    """A layout op on a token sequence: the tokens stay on one axis, the rest re-laid out."""
+    value = b.value(node.input[0], node)
+    t = token_axis(b, node.input[0], node)
+    moved = None if t is None else tracked_axis(node, x, out, t)
+    items = value.shape.items
+    if moved is None or out[moved] != items:
+        raise error or b.node_fail(
+            node,
+            f"turns {list(x)} into {list(out)}: its {items} tokens would mix with other axes",
+        )
+    axis = _leading_axis(out, moved)
+    shape = value.shape
+    if axis is None and node.op_type in ("Reshape", "Flatten"):
+        dims = tuple(out[moved + 1 :]) or (1,)
+        if dims != shape.dims:
+            op, attrs = ("flatten", {}) if len(dims) == 1 else ("reshape", {"shape": list(dims)})
+            b.values[node.output[0]] = b.emit(
+                node, op, [value.ref], Shape(dims, shape.seq), **attrs
+            )
+            return
+    b.values[node.output[0]] = b.emit(node, "identity", [value.ref], shape, item_axis=axis)
+
+
+def _to_tokens(b: Builder, node: onnx.NodeProto, x: Sequence[int], out: Sequence[int]) -> bool:
+    """[1, C, L] transposed to [1, L, C] (a ViT's patches): ``tokens``, L items of (C,)."""
+    if node.op_type != "Transpose" or len(x) != 3 or x[0] != 1 or x[2] == 1:
+        return False
+    if list(node_attrs(node).get("perm", [2, 1, 0])) != [0, 2, 1]:
+        return False
+    if b.value(node.input[0], node).shape.items != 1:
+        return False
+    ref = b.need(node.input[0], node, 1, (x[1], x[2], 1))
+    b.values[node.output[0]] = b.emit(node, "tokens", [ref], Shape((x[1],), seq(x[2])))
+    return True
+
+
+def _slice(b: Builder, node: onnx.NodeProto, x: Sequence[int], out: Sequence[int]) -> None:
+    """A Slice along one axis: the tokens (``slice`` on ``seq``) or the features."""
+    changed = [a for a in range(len(x)) if x[a] != out[a]]
+    starts = b.graph.const_ints(node.input[1]) if len(node.input) > 1 else None
+    steps = b.graph.const_ints(node.input[4]) if len(node.input) > 4 and node.input[4] else [1]
+    if len(changed) != 1 or starts is None or any(s != 1 for s in steps):
+        raise b.node_fail(
+            node, f"turns {list(x)} into {list(out)}: only a unit-step slice of one axis"
+        )
+    axis = changed[0]
+    axes = b.graph.const_ints(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+    at = (axes or list(range(len(starts)))).index(axis) if axes or len(starts) > axis else 0
+    start = starts[at] % x[axis] if starts[at] < 0 else min(starts[at], x[axis])
+    value = b.value(node.input[0], node)
+    t = token_axis(b, node.input[0], node)
+    items = value.shape.items
+    if axis == t:
+        ref = b.need(node.input[0], node, items, (value.shape.size,))
+        b.values[node.output[0]] = b.emit(
+            node,
+            "slice",
+            [ref],
+            Shape((value.shape.size,), seq(out[axis])),
+            axis="seq",
+            start=start,
+            stop=start + out[axis],
+        )
+        return
+    _feature_part(b, node, x, axis, start, out[axis])
+
+
+def _feature_part(
+    b: Builder,
+    node: onnx.NodeProto,
+    x: Sequence[int],
+    axis: int,
+    start: int,
+    count: int,
+    source: onnx.NodeProto | None = None,
+) -> None:
+    """Part of every item's features (q, k or v of a packed projection): a channel ``slice``.
+
+    ``node`` is the layer's node (its first input read, its first output given);
+    ``source`` the ONNX node it stands for, when that has several outputs (Split).
+    """
+    value = b.value(node.input[0], node)
+    items, size = value.shape.items, value.shape.size
+    t = token_axis(b, node.input[0], node)
+    if (t is None and items > 1) or axis == t or size % x[axis]:
+        raise b.node_fail(node, f"selects part of {list(x)} on axis {axis}: not supported")
+    part = size // x[axis]  # the features under one index of the axis
+    ref = b.need(node.input[0], node, items, (size,))
+    out = b.shape(node.output[0], node)
+    moved = None if t is None else t - sum(1 for a in range(t) if a == axis and len(out) < len(x))
+    b.values[node.output[0]] = b.emit(
+        node,
+        "slice",
+        [ref],
+        Shape((part * count,), value.shape.seq),
+        item_axis=_leading_axis(out, moved),
+        axis="channel",
+        start=start * part,
+        stop=(start + count) * part,
+    )
+
+
+def _plain_layout(
+    b: Builder, node: onnx.NodeProto, value: Value, x: Sequence[int], out: Sequence[int]
+) -> None:
     have = value.shape
     if node.op_type in ("Slice", "Expand") and out != x:
         raise b.node_fail(
@@ -422,6 +645,23 @@ def _select(b: Builder, node: onnx.NodeProto) -> None:
             shape, label = b.expected[layer["name"]]
             b.expected[layer["name"]] = (Shape(shape.dims), label)
         b.values[node.output[0]] = b.emit(node, "identity", [value.ref], Shape(value.shape.dims))
+        return
+    t = token_axis(b, node.input[0], node)
+    if k is not None and t is not None and axis == t:  # one token (the class token): a slice
+        start = int(k) % x[axis]
+        ref = b.need(node.input[0], node, value.shape.items, (value.shape.size,))
+        b.values[node.output[0]] = b.emit(
+            node,
+            "slice",
+            [ref],
+            Shape((value.shape.size,)),
+            axis="seq",
+            start=start,
+            stop=start + 1,
+        )
+        return
+    if k is not None and t is not None and axis != t and len(out) == len(x) - 1:
+        _feature_part(b, node, x, axis, int(k) % x[axis], 1)  # q, k or v of a packed projection
         return
     raise b.node_fail(
         node,
@@ -517,12 +757,47 @@ def _recurrent(b: Builder, node: onnx.NodeProto) -> None:
         b.values[out] = value
 
 
+def _split(b: Builder, node: onnx.NodeProto) -> None:
+    """Split along one axis: each output a slice of the tokens or of the features."""
+    x = b.shape(node.input[0], node)
+    axis = node_attrs(node).get("axis", 0) % len(x)
+    sizes = [b.shape(o, node)[axis] for o in node.output]
+    value = b.value(node.input[0], node)
+    t = token_axis(b, node.input[0], node)
+    start = 0
+    for out, size in zip(node.output, sizes, strict=True):
+        if out in b.graph.needed:
+            part = onnx.helper.make_node("Identity", [node.input[0]], [out], name=out)
+            b.graph.label[id(part)] = f"{b.graph.label[id(node)]}:{out}"
+            b.name_node(part, f"{b.name_of(node)}.{len(b.layers)}")
+            if axis == t:
+                ref = b.need(node.input[0], node, value.shape.items, (value.shape.size,))
+                b.values[out] = b.emit(
+                    part,
+                    "slice",
+                    [ref],
+                    Shape((value.shape.size,), seq(size)),
+                    axis="seq",
+                    start=start,
+                    stop=start + size,
+                )
+            else:
+                _feature_part(b, part, x, axis, start, size, source=node)
+        start += size
+
+
+def _lrn(b: Builder, node: onnx.NodeProto) -> None:
+    value = b.value(node.input[0], node)
+    size = node_attrs(node)["size"]
+    b.values[node.output[0]] = b.emit(node, "lrn", [value.ref], value.shape, size=size)
+
+
 def _same(op: str) -> Convert:
     """A handler emitting ``op`` with the shape of the node's first input."""
 
     def convert(b: Builder, node: onnx.NodeProto) -> None:
         value = b.value(node.input[0], node)
-        b.values[node.output[0]] = b.emit(node, op, [value.ref], value.shape)
+        b.values[node.output[0]] = b.emit(node, op, [value.ref], value.shape, item_axis=value.axis)
 
     return convert
 
@@ -559,6 +834,17 @@ HANDLERS: dict[str, Handler] = {
     "Transpose": Handler(_layout),
     "Slice": Handler(_layout, _first),
     "Expand": Handler(_layout, _first),
+    "LayerNormalization": Handler(convert_layernorm, _first),
+    "Erf": Handler(convert_erf),
+    "Gelu": Handler(_same("gelu")),
+    "Where": Handler(convert_where, lambda ins, const: ins[1:3]),
+    "Einsum": Handler(convert_einsum),
+    "LRN": Handler(_lrn),
+    "Split": Handler(_split, _first),
+    "Pow": Handler(_same("identity"), _first),
+    "Sqrt": Handler(_same("identity")),
+    "Reciprocal": Handler(_same("identity")),
+    "Neg": Handler(_same("identity")),
     "Identity": Handler(_same("identity")),
     "Dropout": Handler(_same("dropout"), _first),
     "Cast": Handler(_same("identity")),

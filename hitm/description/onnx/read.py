@@ -11,13 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import onnx
 from google.protobuf.descriptor import FieldDescriptor
-from onnx import shape_inference
+from onnx import helper, numpy_helper, shape_inference
 
 from hitm.errors import DescriptionError
 
-__all__ = ["InferredShapes", "fix_symbolic_batch", "infer_shapes", "read_model"]
+__all__ = [
+    "InferredShapes",
+    "fix_symbolic_batch",
+    "fold_shape_subgraphs",
+    "infer_shapes",
+    "read_model",
+]
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,85 @@ def fix_symbolic_batch(path: Path, model: onnx.ModelProto) -> None:
                 f"{path}: input '{value.name}' has a symbolic dimension {what} on axis {axis}"
                 " (export with a fixed size; only the batch axis may be symbolic)"
             )
+
+
+_FOLD_LIMIT = 4096  # elements: shapes, indices and masks, never weights
+
+
+def fold_shape_subgraphs(path: Path, model: onnx.ModelProto, rounds: int = 8) -> None:
+    """Replace the nodes that compute small constants from shapes by ``Constant`` nodes.
+
+    TorchScript exports compute reshape and expand targets from ``Shape`` nodes
+    through ``Gather``, ``Concat``, ``Equal``, ``Where`` and the like, which ONNX's
+    shape inference does not follow through. With the input shapes fixed those
+    values are constants: each such node is evaluated (ONNX's reference
+    implementation) and replaced, and shape inference then sees the targets.
+    Tensors above 4,096 elements, and weights, are never read.
+    """
+    from onnx.reference import ReferenceEvaluator
+
+    graph = model.graph
+    values: dict[str, np.ndarray] = {}
+    for t in graph.initializer:
+        if t.data_location != onnx.TensorProto.EXTERNAL and np.prod(t.dims) <= _FOLD_LIMIT:
+            values[t.name] = numpy_helper.to_array(t)
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute and node.output:
+            array = np.asarray(_constant_value(node.attribute[0]))
+            if array.size <= _FOLD_LIMIT:
+                values[node.output[0]] = array
+    for _ in range(rounds):
+        shapes = infer_shapes(path, model).known
+        changed = False
+        nodes: list[onnx.NodeProto] = []
+        for node in graph.node:
+            nodes.append(node)
+            if node.op_type == "Constant" or not node.output or node.output[0] in values:
+                continue
+            if node.op_type == "Shape":
+                if node.input[0] not in shapes:
+                    continue
+                a = {x.name: helper.get_attribute_value(x) for x in node.attribute}
+                dims = np.array(shapes[node.input[0]], dtype=np.int64)
+                result = [dims[a.get("start", 0) : a.get("end", len(dims))]]
+            elif node.domain in ("", "ai.onnx") and all(
+                not name or name in values for name in node.input
+            ):
+                try:
+                    feeds = {name: values[name] for name in node.input if name}
+                    result = ReferenceEvaluator(node).run(None, feeds)
+                except Exception:  # an op the reference cannot run here: leave it
+                    continue
+            else:
+                continue
+            arrays = [np.asarray(r) for r in result]
+            # Shapes, indices and masks only: a computed float tensor (a class token
+            # expanded to the batch) stays the learned tensor it is.
+            if any(a.size > _FOLD_LIMIT or (a.dtype.kind == "f" and a.size > 1) for a in arrays):
+                continue
+            constants = []
+            for name, array in zip(node.output, arrays, strict=False):
+                values[name] = np.asarray(array)
+                constants.append(
+                    helper.make_node(
+                        "Constant",
+                        [],
+                        [name],
+                        name=f"{node.name or node.op_type}:{name}",
+                        value=numpy_helper.from_array(np.asarray(array), name),
+                    )
+                )
+            nodes[-1:] = constants
+            changed = True
+        if not changed:
+            return
+        del graph.node[:]
+        graph.node.extend(nodes)
+
+
+def _constant_value(attribute: onnx.AttributeProto) -> Any:
+    value = helper.get_attribute_value(attribute)
+    return numpy_helper.to_array(value) if isinstance(value, onnx.TensorProto) else value
 
 
 def infer_shapes(path: Path, model: onnx.ModelProto) -> InferredShapes:
