@@ -272,6 +272,11 @@ def _demand(layer: Layer, hw: Hardware, loop: Loop | None) -> LayerDemand:
         # Each crossbar writes its rows one at a time, all crossbars at once.
         write_ps = min(contracted, hw.rows) * hw.write_ps
         dots = [(repeat, ins[0].items * out.dims[0], contracted)]
+        if a["causal"] and a["transpose_b"] and not a["cache"]:
+            # Query i meets keys 0..i: MAC units compute h · m(m + 1)/2 of the m · m scores
+            # per head (crossbars hold every key and read them all anyway).
+            m = ins[0].items
+            dots = [(repeat, h * m * (m + 1) // 2, contracted)]
         if a["cache"]:
             # A key/value cache in a decoder loop of T steps (B's items are the T steps):
             # step t reads the t items cached so far, so the products sum over t = 1..T,

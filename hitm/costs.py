@@ -438,7 +438,8 @@ def design_costs(
         for name in on_mac_units:
             w = per_layer[name]  # its activations still move through eDRAM
             work = work + Work(bytes_moved=w.bytes_moved) + w.scaled(-1)
-            macs += analysis.layer(name).macs
+            # Its dot products on MAC units (a causal mask skips the masked scores).
+            macs += sum(rep * n * k for rep, n, k in analysis.layer(name).dots)
     dynamic = work_energy_pj(work, table)
     static_mw = hw.static_fraction * (
         tiles_used * table.tile_power_mw + chips_used * table.links_power_mw

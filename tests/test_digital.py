@@ -282,3 +282,29 @@ def test_the_cli_solves_with_digital_units_and_reports_them(tmp_path) -> None:
     assert code == 2 and err.strip().splitlines() == [
         "error: --digital: expected ideal or units, got 'fast'"
     ]
+
+
+def test_a_causal_mask_halves_the_scores_on_mac_units() -> None:
+    """GPT-2-style self-attention over a whole sequence of 16 tokens, 2 heads of 8:
+    query i meets keys 0..i, so MAC units compute 2 · 16 · 17 / 2 = 272 of the 512 scores,
+    each 8 MACs (2,176 MACs): with 16 units ceil(272 / 16) = 17 rounds of 8 clocks = 136
+    clocks = 106.25 ns, against 32 · 8 = 256 clocks unmasked. A·V multiplies the masked
+    zeros as any product does, and the written operand is the same: crossbars read every
+    key. The MACs the network counts stay the dense 4,096 (as PyTorch counts them)."""
+    layers = [{"name": "sa", "op": "attention", "input": "x", "heads": 2, "dim": 16}]
+    inputs = {"x": {"shape": [16], "seq": 16}}
+    dense = analysis_of(layers, inputs)
+    causal = analysis_of([{**layers[0], "causal": True}], inputs)
+    scores, plain = causal.layer("sa.scores"), dense.layer("sa.scores")
+    assert scores.dots == ((1, 272, 8),) and plain.dots == ((1, 512, 8),)
+    assert scores.digital_cycles(16) == 136 and plain.digital_cycles(16) == 256
+    assert scores.macs == plain.macs == 4_096 and scores.busy_ps(1) == plain.busy_ps(1)
+    assert causal.layer("sa.context").dots == dense.layer("sa.context").dots
+    problem = build_problem(causal, Budget(chips=1))
+    design = evaluate(problem, {m.name: 1 for m in causal.weight_layers}, units={"sa.scores": 16})
+    assert design.costs.components_pj["mac_units"] == pytest.approx(2_176 * 2.565)
+    with pytest.raises(DescriptionError, match="as many queries as keys"):
+        analysis_of(
+            [{**layers[0], "causal": True, "kv_input": "m"}],
+            {**inputs, "m": {"shape": [16], "seq": 4}},
+        )

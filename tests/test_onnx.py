@@ -721,3 +721,35 @@ def test_a_name_that_is_not_utf8_text_is_not_a_valid_model(tmp_path, text, damag
         f"error: {path}: not a valid ONNX model"
         " (a name, op type or string attribute is not UTF-8 text)"
     )
+
+
+def test_a_zero_pad_folds_into_the_next_conv_or_pool(tmp_path: Path) -> None:
+    """``nn.ZeroPad2d(1)`` before a 3×3 conv without padding is a conv with padding 1;
+    a reflecting Pad, or one read by anything else, is refused by name."""
+    nodes = [
+        node("Pad", ["x", "p"], "pad"),
+        node("Conv", ["pad", "w"], "conv"),
+        node("Pad", ["conv", "p"], "pad2"),
+        node("MaxPool", ["pad2"], "pool", kernel_shape=[3, 3], strides=[2, 2]),
+    ]
+    inits = [ints("p", 0, 0, 1, 1, 0, 0, 1, 1), weight("w", 4, 3, 3, 3)]
+    path = save(tmp_path / "m.onnx", nodes, {"x": (FLOAT, [1, 3, 8, 8])}, ("pool", [1, 4, 4, 4]),
+                inits)  # fmt: skip
+    net = load_instance(path).network
+    assert net.layer("conv").attrs["padding"] == (1, 1)
+    assert net.layer("pool").attrs["padding"] == (1, 1)
+    assert [layer.name for layer in net.layers] == ["conv", "pool"]
+    nodes[0] = node("Pad", ["x", "p"], "pad", mode="reflect")
+    path = save(tmp_path / "r.onnx", nodes, {"x": (FLOAT, [1, 3, 8, 8])}, ("pool", [1, 4, 4, 4]),
+                inits)  # fmt: skip
+    assert_user_error(run("analyze", path), "node 'pad' (Pad) pads other than with zeros")
+
+
+def test_lrn_is_hitms_lrn(tmp_path: Path) -> None:
+    """ONNX's LRN (AlexNet and GoogLeNet exports carry it; PyTorch writes its own
+    LocalResponseNorm out) is an ``lrn`` of the same size: digital work, no weights."""
+    nodes = [node("Conv", ["x", "w"], "conv"), node("LRN", ["conv"], "norm", size=5)]
+    path = save(tmp_path / "m.onnx", nodes, {"x": (FLOAT, [1, 3, 8, 8])}, ("norm", [1, 4, 6, 6]),
+                [weight("w", 4, 3, 3, 3)])  # fmt: skip
+    layer = load_instance(path).network.layer("norm")
+    assert (layer.op, layer.attrs["size"], layer.inputs) == ("lrn", 5, ("conv",))

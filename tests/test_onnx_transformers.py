@@ -114,3 +114,44 @@ def test_both_exporters_give_the_same_network() -> None:
         )
         weights = [(x.op, x.params, x.macs, x.matrices) for x in a.weight_layers]
         assert weights == [(x.op, x.params, x.macs, x.matrices) for x in b.weight_layers]
+
+
+def test_a_written_out_layer_norm_is_one_layernorm() -> None:
+    """At opset 16 TorchScript writes each layer norm out: ReduceMean, Sub, Pow,
+    ReduceMean, Add ε, Sqrt, Div, then Mul γ and Add β. hitm reads the chain as one
+    affine ``layernorm``: the same network, params and MACs as the other exports."""
+    inst = load_instance(DATA / "vit_opset16.onnx")
+    a = analyze(inst.network, inst.hardware)
+    assert (a.totals["params"], a.totals["macs"]) == MODELS["vit"][1:3]
+    norms = [layer for layer in inst.network.layers if layer.op == "layernorm"]
+    assert len(norms) == 5 and all(layer.attrs["affine"] for layer in norms)
+    other = analyze(*(lambda i: (i.network, i.hardware))(load_instance(DATA / "vit_dynamo.onnx")))
+    assert [(x.op, x.params, x.macs) for x in a.weight_layers] == [
+        (x.op, x.params, x.macs) for x in other.weight_layers
+    ]
+
+
+@pytest.mark.parametrize(
+    ("exporter", "ops"),
+    [("dynamo", {"Einsum", "Gelu", "Slice"}), ("torchscript", {"Einsum", "Erf", "Pad", "Split"})],
+)
+def test_the_remaining_ops_on_a_small_export(exporter: str, ops: set[str]) -> None:
+    """tests/data/export_onnx_transformers.py's ``Ops``: ZeroPad2d + conv 3→16 (k3) +
+    max-pool 2 on 8×8, 16 patch tokens, a packed projection 16→48 split into Q, K, V of
+    2 heads of 8, attention written with einsum, projections 16→16 and 16→32, GELU, and
+    all tokens but the first. PyTorch: 2,080 params, 60,416 MACs; by hand: conv
+    64 · 27 · 16 = 27,648 (padding 1 folded), 16 · 16 · 48 = 12,288, each product
+    2 · 16 · 16 · 8 = 4,096, 16 · 16 · 16 = 4,096 and 16 · 16 · 32 = 8,192."""
+    import onnx
+
+    path = DATA / f"ops_{exporter}.onnx"
+    graph = onnx.load(path, load_external_data=False).graph
+    assert ops <= {n.op_type for n in graph.node}
+    inst = load_instance(path)
+    a = analyze(inst.network, inst.hardware)
+    assert (a.totals["params"], a.totals["macs"]) == (2_080, 60_416)
+    assert [x.macs for x in a.weight_layers] == [27_648, 12_288, 4_096, 4_096, 4_096, 8_192]
+    conv = next(layer for layer in inst.network.layers if layer.op == "conv2d")
+    assert conv.attrs["padding"] == (1, 1)
+    assert next(layer for layer in inst.network.layers if layer.op == "gelu")
+    assert inst.network.layers[-1].shape.items == 15  # the token slice

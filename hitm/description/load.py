@@ -451,6 +451,7 @@ def _attention_layers(
     lin = {"out_features": dim, "bias": a["bias"]}
     cache = bool(a["cache"])
     a_impl = a["implementation"]
+    causal = bool(a["causal"])
 
     def part(suffix: str, op: str, reads: tuple[str, ...], **attrs: Any) -> _RawLayer:
         return _RawLayer(f"{name}{suffix}", op, reads, attrs, path)
@@ -464,6 +465,7 @@ def _attention_layers(
             transpose_b=transpose_b,
             cache=cache,
             implementation=a_impl,
+            causal=causal and transpose_b,  # A·V multiplies the masked zeros too
         )
 
     return [

@@ -250,6 +250,11 @@ def _matmul(ins: tuple[Shape, ...], a: Mapping[str, Any]) -> Shape:
     _vector(x, "matmul")
     _vector(y, "matmul")
     n = y.items
+    if a["causal"] and not a["cache"] and x.items != n:
+        raise ShapeError(
+            f"causal matmul needs as many queries as keys (position i sees keys 0..i),"
+            f" got {x.items} and {n}"
+        )
     if a["transpose_b"]:
         if x.dims != y.dims or x.dims[0] % h:
             raise ShapeError(
@@ -312,6 +317,13 @@ _RNN = {
 _SAME = "No crossbars: digital units, output shaped as the input."
 # What a product of two activations (matmul, an attention's scores and A·V) may set.
 _PRODUCT_ATTRS = {
+    "causal": Attr(
+        Bool(
+            description="Each query sees only the keys up to its own position (a decoder"
+            " run over a whole sequence): MAC units skip the masked scores."
+        ),
+        False,
+    ),
     "cache": Attr(
         Bool(
             description="In a decoder loop: the second operand keeps every step's item"

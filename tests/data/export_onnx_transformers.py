@@ -11,7 +11,9 @@ torchvision's VisionTransformer and Hugging Face's BERT, GPT-2 and CLIP's vision
 and text towers, two layers of width 32 with two heads. Every parameter is redrawn
 (normal, σ = 0.02) so that no exporter folds away a zero bias. Each is exported with
 ``dynamo=True`` (opset 18) and ``dynamo=False`` (TorchScript, opset 17) to
-``tests/data/transformers/<model>_<exporter>.onnx``; the weights are dropped
+``tests/data/transformers/<model>_<exporter>.onnx``, and the ViT once more with
+TorchScript at opset 16, where layer norms are written out (``vit_opset16.onnx``);
+the weights are dropped
 (hitm never reads them: the files keep the graph, the shapes and the small
 constants) and so are the exporter's per-node stack traces.
 
@@ -28,6 +30,9 @@ exporter, params, MACs by PyTorch's ``FlopCounterMode``)::
     clip_vision torchscript ok 41984 183424
     clip_text dynamo ok 20864 139264
     clip_text torchscript ok 20864 139264
+    vit opset16 ok
+    ops dynamo ok 2080 60416
+    ops torchscript ok 2080 60416
 
 which tests/test_onnx_transformers.py pins.
 """
@@ -113,6 +118,62 @@ def export(m: torch.nn.Module, args: tuple, stem: str, names: list[str]) -> None
         print(stem, kind, "ok", params, macs)
 
 
+def export_opset16(m: torch.nn.Module, args: tuple, stem: str, names: list[str]) -> None:
+    """TorchScript at opset 16, before LayerNormalization: the norm written out as
+    ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul and Add."""
+    path = f"{OUT}/{stem}_opset16.onnx"
+    torch.onnx.export(m, args, path, dynamo=False, opset_version=16, input_names=names)
+    model = onnx.load(path)
+    weights = f"{stem}_opset16.weights"
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+              location=weights, size_threshold=1024)  # fmt: skip
+    os.remove(f"{OUT}/{weights}")
+    print(stem, "opset16 ok")
+
+
+class Ops(torch.nn.Module):
+    """The ops the other models do not export: ZeroPad2d before a conv (TorchScript keeps
+    the Pad), an attention written with einsum (Einsum), unbind (Split), GELU (opset 20's
+    Gelu for dynamo) and a token slice; 16 patch tokens, 2 heads of 8."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pad = torch.nn.ZeroPad2d(1)
+        self.conv = torch.nn.Conv2d(3, 16, 3)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.qkv = torch.nn.Linear(16, 48)
+        self.out = torch.nn.Linear(16, 16)
+        self.fc = torch.nn.Linear(16, 32)
+        self.act = torch.nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pool(self.conv(self.pad(x)))  # [1, 16, 4, 4]
+        t = y.flatten(2).transpose(1, 2)  # [1, 16, 16]: 16 tokens
+        q, k, v = self.qkv(t).reshape(1, 16, 3, 2, 8).permute(2, 0, 3, 1, 4)  # [1, 2, 16, 8]
+        s = torch.einsum("bhid,bhjd->bhij", q, k).softmax(-1)
+        c = torch.einsum("bhij,bhjd->bhid", s, v).transpose(1, 2).reshape(1, 16, 16)
+        return self.act(self.fc(self.out(c)))[:, 1:]
+
+
+def export_ops() -> None:
+    m = Ops().eval()
+    x = (torch.randn(1, 3, 8, 8),)
+    for kind, dynamo, opset in (("dynamo", True, 20), ("torchscript", False, 17)):
+        path = f"{OUT}/ops_{kind}.onnx"
+        torch.onnx.export(m, x, path, dynamo=dynamo, opset_version=opset, input_names=["image"])
+        model = onnx.load(path)
+        for node in model.graph.node:
+            del node.metadata_props[:]
+            node.doc_string = ""
+        weights = f"ops_{kind}.weights"
+        onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                  location=weights, size_threshold=1024)  # fmt: skip
+        os.remove(f"{OUT}/{weights}")
+        if os.path.exists(path + ".data"):
+            os.remove(path + ".data")
+        print("ops", kind, "ok", sum(p.numel() for p in m.parameters()), count(m, x))
+
+
 def main() -> None:
     warnings.filterwarnings("ignore")
     torch.manual_seed(0)
@@ -121,6 +182,7 @@ def main() -> None:
     vit = VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=2,
                             hidden_dim=32, mlp_dim=64, num_classes=10)  # fmt: skip
     export(randomise(vit), image, "vit", ["image"])
+    export_opset16(vit, image, "vit", ["image"])
     bert = BertModel(
         BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                    intermediate_size=64, max_position_embeddings=16, attn_implementation="eager"),
@@ -142,6 +204,7 @@ def main() -> None:
                        attn_implementation="eager")
     )  # fmt: skip
     export(Hidden(randomise(clipt), "input_ids").eval(), ids, "clip_text", ["input_ids"])
+    export_ops()
 
 
 if __name__ == "__main__":

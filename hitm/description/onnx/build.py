@@ -76,6 +76,11 @@ class Builder:
         self.layer_of: dict[str, dict[str, Any]] = {}  # layer name -> its document entry
         self.node_of: dict[str, onnx.NodeProto] = {}  # layer name -> the node it came from
         self._adapters: dict[tuple[str, tuple[int, ...]], Value] = {}
+        # A layer norm written out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div):
+        # each step's tensor → (the normalised tensor, which step it is).
+        self.norm: dict[str, tuple[str, str]] = {}
+        # A zero Pad before a Conv or pool: its output → (its input, (top, left, bottom, right)).
+        self.pads: dict[str, tuple[str, tuple[int, int, int, int]]] = {}
 
     def node_fail(self, node: onnx.NodeProto, message: str) -> DescriptionError:
         """An error about one node (see :meth:`Graph.node_fail`)."""

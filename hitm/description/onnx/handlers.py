@@ -21,12 +21,15 @@ from hitm.description.model import Shape
 from hitm.description.onnx.build import Builder, Value, item_shape, seq
 from hitm.description.onnx.graph import node_attrs
 from hitm.description.onnx.sequences import (
+    affine_norm,
     convert_einsum,
     convert_erf,
     convert_layernorm,
     convert_product,
     convert_where,
     learned_tensor,
+    norm_mean,
+    norm_step,
     token_axis,
     tracked_axis,
 )
@@ -144,20 +147,63 @@ def _padding(
     return chosen
 
 
-def _conv(b: Builder, node: onnx.NodeProto) -> None:
+def _padded(b: Builder, node: onnx.NodeProto) -> tuple[str, dict[str, Any]]:
+    """The tensor a Conv or pool reads, and its attributes, with a Pad before it folded in."""
+    a = node_attrs(node)
+    source = node.input[0]
+    folded = b.pads.get(source)
+    if folded is None:
+        return source, a
+    source, (top, left, bottom, right) = folded
+    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise b.node_fail(node, "has auto_pad after a Pad: not supported")
+    pads = list(a.get("pads", [0] * 4))
+    a["pads"] = [pads[0] + top, pads[1] + left, pads[2] + bottom, pads[3] + right]
+    return source, a
+
+
+def _pad(b: Builder, node: onnx.NodeProto) -> None:
+    """Zero padding of H and W before a Conv or pooling layer: folded into its padding."""
+    a = node_attrs(node)
     x = b.shape(node.input[0], node)
+    pads = list(a["pads"]) if "pads" in a else b.graph.const_ints(node.input[1])
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    value = b.graph.const_scalar(node.input[2]) if len(node.input) > 2 and node.input[2] else 0.0
+    readers = b.graph.consumers.get(node.output[0], [])
+    if (
+        len(x) != 4
+        or pads is None
+        or len(pads) != 8
+        or any(pads[k] for k in (0, 1, 4, 5))
+        or min(pads) < 0
+        or mode != "constant"
+        or value != 0.0
+        or not readers
+        or any(r.op_type not in ("Conv", "MaxPool", "AveragePool") for r in readers)
+    ):
+        raise b.node_fail(
+            node,
+            "pads other than with zeros on H and W of [N, C, H, W] before a Conv or pool:"
+            " not supported",
+        )
+    b.pads[node.output[0]] = (node.input[0], (pads[2], pads[3], pads[6], pads[7]))
+
+
+def _conv(b: Builder, node: onnx.NodeProto) -> None:
+    source, a = _padded(b, node)
+    x = b.shape(source, node)
     w = b.weight_dims(node, 1, "weight")
     if len(x) != 4 or w is None or len(w) != 4:
         raise b.node_fail(
             node, f"has input {list(x)}: only 2-D convolutions ([N, C, H, W]) are supported"
         )
-    a = node_attrs(node)
     out = b.shape(node.output[0], node)
     kernel = list(a.get("kernel_shape", w[2:]))
     strides = list(a.get("strides", [1, 1]))
     dilations = list(a.get("dilations", [1, 1]))
     padding = _padding(b, node, a, x[2:], out[2:], kernel, strides, dilations)
-    ref = b.need(node.input[0], node, x[0], tuple(x[1:]))
+    ref = b.need(source, node, x[0], tuple(x[1:]))
     attrs: dict[str, Any] = {"out_channels": w[0], "kernel": _pair(kernel)}
     if strides != [1, 1]:
         attrs["stride"] = _pair(strides)
@@ -175,14 +221,14 @@ def _conv(b: Builder, node: onnx.NodeProto) -> None:
 
 
 def _pool(b: Builder, node: onnx.NodeProto) -> None:
-    x = b.shape(node.input[0], node)
+    source, a = _padded(b, node)
+    x = b.shape(source, node)
     if len(x) != 4:
         raise b.node_fail(
             node, f"has input {list(x)}: only 2-D pooling ([N, C, H, W]) is supported"
         )
     if len(node.output) > 1 and node.output[1] in b.graph.needed:
         raise b.node_fail(node, "has its indices read: not supported")
-    a = node_attrs(node)
     kernel = list(a["kernel_shape"])
     strides = list(a.get("strides", [1, 1]))
     if list(a.get("dilations", [1, 1])) != [1, 1]:
@@ -190,7 +236,7 @@ def _pool(b: Builder, node: onnx.NodeProto) -> None:
     ceil_mode = bool(a.get("ceil_mode", 0))
     out = b.shape(node.output[0], node)
     padding = _padding(b, node, a, x[2:], out[2:], kernel, strides, [1, 1], ceil_mode)
-    ref = b.need(node.input[0], node, x[0], tuple(x[1:]))
+    ref = b.need(source, node, x[0], tuple(x[1:]))
     attrs: dict[str, Any] = {"kernel": _pair(kernel)}
     if strides != kernel:
         attrs["stride"] = _pair(strides)
@@ -203,6 +249,8 @@ def _pool(b: Builder, node: onnx.NodeProto) -> None:
 
 
 def _global_avgpool(b: Builder, node: onnx.NodeProto) -> None:
+    if node.op_type == "ReduceMean" and norm_mean(b, node):
+        return
     x = b.shape(node.input[0], node)
     out = b.shape(node.output[0], node)
     # ReduceMean is a global average pool when it leaves exactly [N, C] (keepdims or not).
@@ -274,6 +322,8 @@ def _matmul(b: Builder, node: onnx.NodeProto) -> None:
 
 
 def _elementwise(b: Builder, node: onnx.NodeProto) -> None:
+    if norm_step(b, node):
+        return
     data = [i for i in node.input if i not in b.graph.const]
     out = b.shape(node.output[0], node)
     shapes = [b.shape(i, node) for i in data]
@@ -302,6 +352,9 @@ def _elementwise(b: Builder, node: onnx.NodeProto) -> None:
     first = b.value(data[0], node)
     if len(data) == 1:
         const = next(i for i in node.input if i in b.graph.const)
+        if affine_norm(b, node, data[0], const):
+            b.values[node.output[0]] = first
+            return
         learned = None
         if node.op_type in ("Add", "Mul") and first.shape.items > 1:
             learned = learned_tensor(
@@ -786,6 +839,12 @@ def _split(b: Builder, node: onnx.NodeProto) -> None:
         start += size
 
 
+def _norm_or_same(b: Builder, node: onnx.NodeProto) -> None:
+    """Pow and Sqrt: a step of a written-out layer norm, or element-wise work."""
+    if not norm_step(b, node):
+        _same("identity")(b, node)
+
+
 def _lrn(b: Builder, node: onnx.NodeProto) -> None:
     value = b.value(node.input[0], node)
     size = node_attrs(node)["size"]
@@ -840,9 +899,10 @@ HANDLERS: dict[str, Handler] = {
     "Where": Handler(convert_where, lambda ins, const: ins[1:3]),
     "Einsum": Handler(convert_einsum),
     "LRN": Handler(_lrn),
+    "Pad": Handler(_pad, _first),
     "Split": Handler(_split, _first),
-    "Pow": Handler(_same("identity"), _first),
-    "Sqrt": Handler(_same("identity")),
+    "Pow": Handler(_norm_or_same, _first),
+    "Sqrt": Handler(_norm_or_same),
     "Reciprocal": Handler(_same("identity")),
     "Neg": Handler(_same("identity")),
     "Identity": Handler(_same("identity")),

@@ -23,12 +23,15 @@ from hitm.description.onnx.build import Builder, seq
 from hitm.description.onnx.graph import node_attrs
 
 __all__ = [
+    "affine_norm",
     "convert_einsum",
     "convert_erf",
     "convert_layernorm",
     "convert_product",
     "convert_where",
     "learned_tensor",
+    "norm_mean",
+    "norm_step",
     "token_axis",
     "tracked_axis",
 ]
@@ -227,3 +230,70 @@ def learned_tensor(
     layer = {"name": name, "op": "param", "shape": [width], **({"seq": items} if items > 1 else {})}
     b.add_layer(layer, Shape((width,), seq(items)), node)
     return name
+
+
+def norm_mean(b: Builder, node: onnx.NodeProto) -> bool:
+    """ReduceMean over the last axis, kept: the first or second mean of a written-out
+    layer norm (its mean, or its variance); no layer of its own."""
+    x = b.shape(node.input[0], node)
+    axes = node_attrs(node).get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = b.graph.const_ints(node.input[1])
+    out = b.shape(node.output[0], node)
+    if axes is None or [a % len(x) for a in axes] != [len(x) - 1] or len(out) != len(x):
+        return False
+    tag = b.norm.get(node.input[0])
+    source = tag[0] if tag and tag[1] == "squared" else node.input[0]
+    b.norm[node.output[0]] = (source, "stats" if tag and tag[1] == "squared" else "mean")
+    return True
+
+
+def norm_step(b: Builder, node: onnx.NodeProto) -> bool:
+    """One more step of a written-out layer norm: ``x − mean`` (centred), its square,
+    ``var + ε`` and its root (statistics), and their quotient, the ``layernorm``."""
+    ins = [i for i in node.input if i and i not in b.graph.const]
+    tags = [b.norm.get(i) for i in ins]
+    op, out = node.op_type, node.output[0]
+    if op == "Sub" and len(ins) == 2 and tags[1] == (ins[0], "mean"):
+        b.norm[out] = (ins[0], "centered")
+        return True
+    if op == "Pow" and len(ins) == 1 and tags[0] and tags[0][1] == "centered":
+        b.norm[out] = (tags[0][0], "squared")
+        return True
+    if op in ("Add", "Sqrt") and len(ins) == 1 and tags[0] and tags[0][1] == "stats":
+        b.norm[out] = tags[0]
+        return True
+    if (
+        op == "Div"
+        and len(ins) == 2
+        and tags[0]
+        and tags[1]
+        and tags[0][1] == "centered"
+        and tags[1][1] == "stats"
+        and tags[0][0] == tags[1][0]
+    ):
+        x = tags[0][0]
+        width = b.shape(x, node)[-1]
+        value = b.value(x, node)
+        items = value.shape.items
+        ref = b.need(x, node, items, (width,))
+        b.values[out] = b.emit(node, "layernorm", [ref], Shape((width,), seq(items)), affine=False)
+        return True
+    return False
+
+
+def affine_norm(b: Builder, node: onnx.NodeProto, data: str, const: str) -> bool:
+    """``γ ·`` a written-out layer norm's output (read by this node only): its scale and,
+    by the ``+ β`` after it, its shift; the ``layernorm`` is then affine."""
+    layer = b.layer_of.get(b.value(data, node).ref)
+    if (
+        node.op_type != "Mul"
+        or layer is None
+        or layer["op"] != "layernorm"
+        or layer.get("affine", True)
+        or len(b.graph.consumers.get(data, [])) != 1
+        or math.prod(b.shape(const, node)) != b.shape(data, node)[-1]
+    ):
+        return False
+    del layer["affine"]
+    return True
