@@ -97,6 +97,21 @@ class Hidden(torch.nn.Module):
         return self.model(**kwargs).last_hidden_state
 
 
+def save_graph_only(path: str) -> None:
+    """Rewrite an export without its weights (hitm never reads them: the graph, the shapes
+    and the small constants stay) and without the exporter's per-node stack traces."""
+    model = onnx.load(path)
+    for node in model.graph.node:
+        del node.metadata_props[:]
+        node.doc_string = ""
+    weights = os.path.basename(path).replace(".onnx", ".weights")
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+              location=weights, size_threshold=1024)  # fmt: skip
+    os.remove(f"{OUT}/{weights}")
+    if os.path.exists(path + ".data"):
+        os.remove(path + ".data")
+
+
 def export(m: torch.nn.Module, args: tuple, stem: str, names: list[str]) -> None:
     params = sum(p.numel() for p in m.parameters())
     macs = count(m, args)
@@ -104,17 +119,7 @@ def export(m: torch.nn.Module, args: tuple, stem: str, names: list[str]) -> None
         path = f"{OUT}/{stem}_{kind}.onnx"
         opset = 18 if dynamo else 17
         torch.onnx.export(m, args, path, dynamo=dynamo, opset_version=opset, input_names=names)
-        model = onnx.load(path)
-        for node in model.graph.node:  # the exporter's stack traces: not needed
-            del node.metadata_props[:]
-            node.doc_string = ""
-        # hitm never reads weights: keep the graph and the small constants, drop the rest.
-        weights = f"{stem}_{kind}.weights"
-        onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                  location=weights, size_threshold=1024)  # fmt: skip
-        os.remove(f"{OUT}/{weights}")
-        if os.path.exists(path + ".data"):
-            os.remove(path + ".data")
+        save_graph_only(path)
         print(stem, kind, "ok", params, macs)
 
 
@@ -123,11 +128,7 @@ def export_opset16(m: torch.nn.Module, args: tuple, stem: str, names: list[str])
     ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul and Add."""
     path = f"{OUT}/{stem}_opset16.onnx"
     torch.onnx.export(m, args, path, dynamo=False, opset_version=16, input_names=names)
-    model = onnx.load(path)
-    weights = f"{stem}_opset16.weights"
-    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-              location=weights, size_threshold=1024)  # fmt: skip
-    os.remove(f"{OUT}/{weights}")
+    save_graph_only(path)
     print(stem, "opset16 ok")
 
 
@@ -161,16 +162,7 @@ def export_ops() -> None:
     for kind, dynamo, opset in (("dynamo", True, 20), ("torchscript", False, 17)):
         path = f"{OUT}/ops_{kind}.onnx"
         torch.onnx.export(m, x, path, dynamo=dynamo, opset_version=opset, input_names=["image"])
-        model = onnx.load(path)
-        for node in model.graph.node:
-            del node.metadata_props[:]
-            node.doc_string = ""
-        weights = f"ops_{kind}.weights"
-        onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                  location=weights, size_threshold=1024)  # fmt: skip
-        os.remove(f"{OUT}/{weights}")
-        if os.path.exists(path + ".data"):
-            os.remove(path + ".data")
+        save_graph_only(path)
         print("ops", kind, "ok", sum(p.numel() for p in m.parameters()), count(m, x))
 
 
