@@ -98,7 +98,14 @@ def import_onnx(path: str | Path) -> OnnxImport:
     build = Builder(graph, shapes, names, node_name)
     inputs = _inputs(build)
     for node in graph.data_nodes:
-        HANDLERS[node.op_type].convert(build, node)
+        try:
+            HANDLERS[node.op_type].convert(build, node)
+        except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError) as exc:
+            # A malformed node (a missing attribute, an input out of range) that the
+            # checker let through: name it rather than show a traceback.
+            raise graph.node_fail(
+                node, f"cannot be read ({type(exc).__name__}: {exc}); it may be malformed"
+            ) from None
     if not build.layers:
         raise graph.fail("no layer reads the model's inputs")
     used = {ref for layer in build.layers for ref in _refs(layer)}
