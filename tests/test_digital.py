@@ -308,3 +308,25 @@ def test_a_causal_mask_halves_the_scores_on_mac_units() -> None:
             [{**layers[0], "causal": True, "kv_input": "m"}],
             {**inputs, "m": {"shape": [16], "seq": 4}},
         )
+
+
+def test_evaluate_reads_mac_units_from_the_copies_file(tmp_path) -> None:
+    """``{copies: ..., units: ...}``: the scores on 8 MAC units (2 heads × 2 × 2 = 8 dot
+    products of 8, one round: 8 clocks = 6.25 ns), everything else one copy."""
+    import yaml
+
+    net = tmp_path / "net.yaml"
+    net.write_text(
+        yaml.safe_dump({"network": {"inputs": TINY_INPUTS, "layers": TINY}, "hardware": UNITS})
+    )
+    design = tmp_path / "design.yaml"
+    design.write_text(yaml.safe_dump({"copies": {"default": 1}, "units": {"sa.scores": 8}}))
+    code, out, err = run(["evaluate", str(net), "--copies", str(design), "--json"])
+    assert code == 0, err
+    doc = json.loads(out)["design"]
+    assert doc["units"] == {"sa.scores": 8} and doc["copies"]["sa.scores"] == 0
+    scores = next(s for s in doc["stages"] if s["name"] == "sa.scores")
+    assert scores["busy_ps"] == max(6_250, scores["elements_ps"]) and scores["mac_units"] == [8]
+    design.write_text(yaml.safe_dump({"copies": {"default": 1}, "units": {"sa.q": 2}}))
+    code, out, err = run(["evaluate", str(net), "--copies", str(design)])
+    assert code == 2 and "units.sa.q: cannot run on MAC units" in err

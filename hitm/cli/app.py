@@ -264,22 +264,25 @@ def _print_design(
         )
 
 
-def _read_copies(path: Path) -> tuple[dict, dict | None]:
-    """Copies per layer, and ADCs per crossbar per layer if given (design mode).
+def _read_copies(path: Path) -> tuple[dict, dict | None, dict | None]:
+    """Copies per layer, ADCs per crossbar per layer (design mode) and MAC units per
+    product (``digital: units``), the last two if given.
 
-    Either a plain mapping ``layer: copies`` or ``{copies: {...}, adcs: {...}}``.
+    Either a plain mapping ``layer: copies`` or ``{copies: {...}, adcs: {...}, units: {...}}``.
     """
     from hitm.description.load import read_document
 
     doc = read_document(path)
-    adcs = None
-    if isinstance(doc, dict) and "copies" in doc and set(doc) <= {"copies", "adcs"}:
-        doc, adcs = doc["copies"], doc.get("adcs")
+    adcs = units = None
+    if isinstance(doc, dict) and "copies" in doc and set(doc) <= {"copies", "adcs", "units"}:
+        doc, adcs, units = doc["copies"], doc.get("adcs"), doc.get("units")
         if not isinstance(adcs, dict | None):
             raise DescriptionError(f"{path}: adcs must map layer names to ADCs per crossbar")
+        if not isinstance(units, dict | None):
+            raise DescriptionError(f"{path}: units must map products to MAC units")
     if not isinstance(doc, dict):
         raise DescriptionError(f"{path}: expected a mapping of layer names to copy counts")
-    return doc, adcs
+    return doc, adcs, units
 
 
 @app.command("evaluate")
@@ -287,7 +290,13 @@ def _read_copies(path: Path) -> tuple[dict, dict | None]:
 @budget_options
 def evaluate_cmd(
     file: FileArg,
-    copies: Annotated[Path, typer.Option("--copies", help="YAML/JSON mapping: layer -> copies.")],
+    copies: Annotated[
+        Path,
+        typer.Option(
+            "--copies",
+            help="YAML/JSON mapping: layer -> copies (or {copies, adcs, units} sections).",
+        ),
+    ],
     flags: BudgetFlags,
     as_json: JsonOpt = False,
 ) -> None:
@@ -297,8 +306,8 @@ def evaluate_cmd(
 
     instance = flags.load(file)
     problem = _problem(instance)
-    wanted, wanted_adcs = _read_copies(copies)
-    metrics = evaluate(problem, wanted, wanted_adcs)
+    wanted, wanted_adcs, wanted_units = _read_copies(copies)
+    metrics = evaluate(problem, wanted, wanted_adcs, units=wanted_units)
     if not metrics.fits:
         over = ", ".join(
             f"{fmt_amount(r, metrics.usage[r])} of {fmt_amount(r, metrics.capacity[r])}"
