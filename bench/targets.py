@@ -82,9 +82,14 @@ def main() -> int:
         analysis = analyze(inst.network, inst.hardware)
         space = DesignSpace()
         cap_uw = resource_cap(analysis, Budget(chips=4), "power")
+        cap_um2 = resource_cap(analysis, Budget(chips=4), "area")
         for label, budget in (
             ("4 chips", Budget(chips=4)),
             ("4 chips, 95% of their power", Budget(chips=4, power_w=cap_uw * 0.95 / 1e6)),
+            (
+                "4 chips, 95% of their power and area",  # three budgeted resources
+                Budget(chips=4, power_w=cap_uw * 0.95 / 1e6, area_mm2=cap_um2 * 0.95 / 1e6),
+            ),
         ):
             seconds, problem = least(
                 lambda b=budget, a=analysis, d=space: build_problem(a, b, design=d)

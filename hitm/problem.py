@@ -353,15 +353,26 @@ def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
     for start in range(0, len(cost), block):
         rows = cost[start : start + block]
         # Dominated by an option kept from an earlier block?
-        alive = ~np.any(np.all(kept[None, :, :] <= rows[:, None, :], axis=2), axis=1)
+        alive = ~_no_dearer(kept, rows).any(axis=1)
         # Within the block, by an earlier row that is itself alive.
-        earlier = np.tril(np.ones((len(rows), len(rows)), dtype=bool), k=-1)
-        leq = np.all(rows[None, :, :] <= rows[:, None, :], axis=2) & earlier  # [i, j]: j ≤ i
-        alive &= ~np.any(leq, axis=1)
+        earlier = np.tri(len(rows), len(rows), -1, dtype=bool)  # [i, j]: j before i
+        alive &= ~(_no_dearer(rows, rows) & earlier).any(axis=1)
         idx = np.flatnonzero(alive)
         keep.append(start + idx)
         kept = np.concatenate([kept, rows[idx]])
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+
+
+def _no_dearer(by: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``[i, j]``: row ``j`` of ``by`` is at most row ``i`` of ``rows`` in every column.
+
+    Column by column on 2-D masks, which is several times faster than one 3-D
+    comparison reduced over its last axis.
+    """
+    mask = by[None, :, 0] <= rows[:, None, 0]
+    for c in range(1, rows.shape[1]):
+        mask &= by[None, :, c] <= rows[:, None, c]
+    return mask
 
 
 def _undominated_2d(cost: np.ndarray) -> np.ndarray:

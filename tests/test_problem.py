@@ -181,7 +181,7 @@ def _brute_pareto(cost: np.ndarray, busy: np.ndarray) -> set[tuple[int, ...]]:
     }
 
 
-@pytest.mark.parametrize("resources", [1, 2])
+@pytest.mark.parametrize("resources", [1, 2, 3])
 @pytest.mark.parametrize("seed", range(20))
 def test_pareto_filter_matches_brute_force(resources, seed):
     from hitm.problem import _pareto
@@ -265,3 +265,22 @@ def test_the_two_resource_staircase_sweep_keeps_the_brute_force_rows(rows) -> No
         if not any(all(a <= b for a, b in zip(rows[j], rows[i], strict=True)) for j in range(i))
     ]
     assert _undominated_2d(cost).tolist() == brute
+
+
+def test_three_resource_filter_matches_brute_force_across_blocks():
+    """600 options (three blocks of 256) with three resources: the kept set is exactly the
+    options no other option beats in busy and every resource (numpy brute force)."""
+    from hitm.problem import _pareto
+
+    rng = np.random.default_rng(7)
+    n = 600
+    busy = rng.integers(1, 40, n).astype(np.int64)
+    cost = rng.integers(0, 30, (n, 3)).astype(np.int64)
+    copies = np.arange(n)[:, None]
+    _, _, kept_cost, kept_busy, _ = _pareto(copies, copies, cost, busy, np.zeros_like(copies))
+    points = np.unique(np.column_stack([busy, cost]), axis=0)
+    leq = np.all(points[None, :, :] <= points[:, None, :], axis=2)  # [i, j]: j ≤ i
+    np.fill_diagonal(leq, False)
+    want = {tuple(map(int, p)) for p in points[~leq.any(axis=1)]}
+    got = {(int(b), *map(int, c)) for b, c in zip(kept_busy, kept_cost, strict=True)}
+    assert got == want and len(got) == len(kept_busy)
