@@ -498,7 +498,11 @@ def crossbar_share(hw: Hardware, adcs: int | None = None) -> tuple[float, float]
 
 
 def layer_costs(
-    hw: Hardware, crossbars_per_copy: int, copies: Sequence[int] | np.ndarray, adcs: int
+    hw: Hardware,
+    crossbars_per_copy: int,
+    copies: Sequence[int] | np.ndarray,
+    adcs: int,
+    share: tuple[float, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Resources ``copies`` copies of a layer occupy with ``adcs`` ADCs per crossbar.
 
@@ -513,7 +517,8 @@ def layer_costs(
     """
     d = np.asarray(copies, dtype=np.int64)
     crossbars = d * crossbars_per_copy
-    power_mw, area_mm2 = crossbar_share(hw, adcs)
+    # ``share``: crossbar_share(hw, adcs), looked up once by a caller pricing many layers.
+    power_mw, area_mm2 = crossbar_share(hw, adcs) if share is None else share
     return {
         "crossbars": crossbars,
         "tiles": -(-crossbars // hw.crossbars_per_tile),

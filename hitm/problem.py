@@ -24,7 +24,7 @@ import numpy as np
 from formulations.placement import Placement
 from hitm.analysis import Analysis, LayerDemand
 from hitm.budget import Budget, DesignSpace, chips_for
-from hitm.costs import digital_costs, layer_costs
+from hitm.costs import crossbar_share, digital_costs, layer_costs
 from hitm.description.ops import RECURRENT_GATES, WEIGHT_OPS
 from hitm.digital import (
     element_busy_ps,
@@ -196,9 +196,12 @@ class AllocationProblem:
     def floor_cost(self) -> np.ndarray:
         """Per resource, the least any design needs: each stage's cheapest option in it.
 
-        The naive design's cost when options only get dearer as they get faster;
+        The naive design's cost when options only get dearer as they get faster
+        (every slowest option is then cheapest in every resource, ADCs included);
         below it when a product may run on MAC units or on crossbars.
         """
+        if not self.has_mac_units:
+            return self.naive_cost()
         return np.sum([stage.cost.min(axis=0) for stage in self.stages], axis=0, dtype=np.int64)
 
     def shortfall(self) -> dict[str, int]:
@@ -272,6 +275,7 @@ def _layer_options(
     limit: int | None,
     unit_limit: int | None = None,
     pool: int | None = None,
+    shares: Mapping[int, tuple[float, float]] | None = None,
 ) -> tuple[np.ndarray, ...] | None:
     """(copies, adcs, cost, busy, units) of every useful copy count at every ADC choice,
     and for a product of two activations on MAC units, of every useful unit count.
@@ -282,11 +286,12 @@ def _layer_options(
     then has no option at all.
     """
     parts = []
+    shares = shares or {}
     if on_crossbars(layer, hw):
         copies = copy_counts(layer.parallel, limit)
         rounds = -(-layer.parallel // copies)
         for adcs, cycle in adc_cycles:
-            costs = layer_costs(hw, per_copy, copies, adcs)
+            costs = layer_costs(hw, per_copy, copies, adcs, shares.get(adcs))
             # busy_at_cycle_ps, for every count at once (each fits int64: see MAX_BUSY_PS)
             busy = layer.write_ps + layer.steps * rounds * (layer.mvm_cycles * cycle)
             cost = np.stack([costs[r] for r in resources], axis=1)
@@ -473,10 +478,12 @@ def build_problem(
     # product that may run on MAC units needs no crossbars, and one on crossbars no units.
     per_copy = {layer.name: copy_crossbars(analysis, layer.name) for layer in weight_layers}
     naive_need = np.zeros(len(resources), dtype=np.int64)
+    # Each layer's costs price its crossbars by the same shares of a tile: look them up once.
+    shares = {a: crossbar_share(hw, a) for a in adc_choices}
     for layer in weight_layers:
         if on_mac_units(layer, hw):
             continue
-        costs = layer_costs(hw, per_copy[layer.name], [1], adc_choices[0])
+        costs = layer_costs(hw, per_copy[layer.name], [1], adc_choices[0], shares[adc_choices[0]])
         naive_need += np.array([costs[r][0] for r in resources])
     fits = bool(np.all(naive_need <= capacity))
     slack = int(capacity[0] - naive_need[0]) if (prune and fits) else None
@@ -520,7 +527,9 @@ def build_problem(
     stage_of: dict[str, int] = {}
 
     def options(m: LayerDemand):
-        return _layer_options(m, per_copy[m.name], hw, resources, adc_cycles, limit(m), unit_limit)
+        return _layer_options(
+            m, per_copy[m.name], hw, resources, adc_cycles, limit(m), unit_limit, shares=shares
+        )
 
     def loop_options(members: list[LayerDemand]):
         # The members of a loop run one after another each step, so the MAC units the
@@ -534,7 +543,15 @@ def build_problem(
             opts = None
             for m in members:
                 own = _layer_options(
-                    m, per_copy[m.name], hw, resources, adc_cycles, limit(m), unit_limit, pool=u
+                    m,
+                    per_copy[m.name],
+                    hw,
+                    resources,
+                    adc_cycles,
+                    limit(m),
+                    unit_limit,
+                    pool=u,
+                    shares=shares,
                 )
                 if own is None:  # a product that must run on MAC units, and no pool
                     break
