@@ -745,11 +745,11 @@ def test_a_zero_pad_folds_into_the_next_conv_or_pool(tmp_path: Path) -> None:
     assert_user_error(run("analyze", path), "node 'pad' (Pad) pads other than with zeros")
 
 
-def test_lrn_is_hitms_lrn(tmp_path: Path) -> None:
+def test_lrn_is_hitms_lrn() -> None:
     """ONNX's LRN (AlexNet and GoogLeNet exports carry it; PyTorch writes its own
-    LocalResponseNorm out) is an ``lrn`` of the same size: digital work, no weights."""
-    nodes = [node("Conv", ["x", "w"], "conv"), node("LRN", ["conv"], "norm", size=5)]
-    path = save(tmp_path / "m.onnx", nodes, {"x": (FLOAT, [1, 3, 8, 8])}, ("norm", [1, 4, 6, 6]),
-                [weight("w", 4, 3, 3, 3)])  # fmt: skip
+    LocalResponseNorm out) is an ``lrn`` of the same size: digital work, no weights.
+    tests/data/transformers/lrn.onnx: a conv 3→4 and an LRN of size 5, written by
+    tests/data/export_onnx_transformers.py with onnx.helper."""
+    path = Path(__file__).parent / "data" / "transformers" / "lrn.onnx"
     layer = load_instance(path).network.layer("norm")
     assert (layer.op, layer.attrs["size"], layer.inputs) == ("lrn", 5, ("conv",))

@@ -133,13 +133,17 @@ def test_a_written_out_layer_norm_is_one_layernorm() -> None:
 
 @pytest.mark.parametrize(
     ("exporter", "ops"),
-    [("dynamo", {"Einsum", "Gelu", "Slice"}), ("torchscript", {"Einsum", "Erf", "Pad", "Split"})],
+    [
+        ("dynamo", {"Einsum", "Gelu", "Slice", "Where"}),
+        ("torchscript", {"Einsum", "Erf", "Pad", "Split", "Where"}),
+    ],
 )
 def test_the_remaining_ops_on_a_small_export(exporter: str, ops: set[str]) -> None:
     """tests/data/export_onnx_transformers.py's ``Ops``: ZeroPad2d + conv 3→16 (k3) +
     max-pool 2 on 8×8, 16 patch tokens, a packed projection 16→48 split into Q, K, V of
-    2 heads of 8, attention written with einsum, projections 16→16 and 16→32, GELU, and
-    all tokens but the first. PyTorch: 2,080 params, 60,416 MACs; by hand: conv
+    2 heads of 8, attention written with einsum under a causal mask (a Where on the
+    scores: an identity, no work), projections 16→16 and 16→32, GELU, and all tokens but
+    the first. PyTorch: 2,080 params, 60,416 MACs; by hand: conv
     64 · 27 · 16 = 27,648 (padding 1 folded), 16 · 16 · 48 = 12,288, each product
     2 · 16 · 16 · 8 = 4,096, 16 · 16 · 16 = 4,096 and 16 · 16 · 32 = 8,192."""
     import onnx
@@ -154,4 +158,10 @@ def test_the_remaining_ops_on_a_small_export(exporter: str, ops: set[str]) -> No
     conv = next(layer for layer in inst.network.layers if layer.op == "conv2d")
     assert conv.attrs["padding"] == (1, 1)
     assert next(layer for layer in inst.network.layers if layer.op == "gelu")
+    from hitm.description.onnx.convert import import_onnx
+
+    wheres = {n.name for n in graph.node if n.op_type == "Where"}
+    made = import_onnx(path)  # each layer with the node it came from
+    masks = [name for name, (_, label) in made.shapes.items() if label in wheres]
+    assert len(masks) == 1 and inst.network.layer(masks[0]).op == "identity"
     assert inst.network.layers[-1].shape.items == 15  # the token slice

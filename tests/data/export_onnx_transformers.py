@@ -33,6 +33,7 @@ exporter, params, MACs by PyTorch's ``FlopCounterMode``)::
     vit opset16 ok
     ops dynamo ok 2080 60416
     ops torchscript ok 2080 60416
+    lrn ok
 
 which tests/test_onnx_transformers.py pins.
 """
@@ -107,9 +108,9 @@ def save_graph_only(path: str) -> None:
     weights = os.path.basename(path).replace(".onnx", ".weights")
     onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
               location=weights, size_threshold=1024)  # fmt: skip
-    os.remove(f"{OUT}/{weights}")
-    if os.path.exists(path + ".data"):
-        os.remove(path + ".data")
+    for leftover in (f"{OUT}/{weights}", path + ".data"):  # none if every tensor was small
+        if os.path.exists(leftover):
+            os.remove(leftover)
 
 
 def export(m: torch.nn.Module, args: tuple, stem: str, names: list[str]) -> None:
@@ -134,8 +135,9 @@ def export_opset16(m: torch.nn.Module, args: tuple, stem: str, names: list[str])
 
 class Ops(torch.nn.Module):
     """The ops the other models do not export: ZeroPad2d before a conv (TorchScript keeps
-    the Pad), an attention written with einsum (Einsum), unbind (Split), GELU (opset 20's
-    Gelu for dynamo) and a token slice; 16 patch tokens, 2 heads of 8."""
+    the Pad), an attention written with einsum (Einsum) under a causal mask (Where),
+    unbind (Split), GELU (opset 20's Gelu for dynamo) and a token slice; 16 patch tokens,
+    2 heads of 8."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,12 +148,14 @@ class Ops(torch.nn.Module):
         self.out = torch.nn.Linear(16, 16)
         self.fc = torch.nn.Linear(16, 32)
         self.act = torch.nn.GELU()
+        self.register_buffer("mask", torch.ones(16, 16).triu(1).bool())  # causal: Where
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.pool(self.conv(self.pad(x)))  # [1, 16, 4, 4]
         t = y.flatten(2).transpose(1, 2)  # [1, 16, 16]: 16 tokens
         q, k, v = self.qkv(t).reshape(1, 16, 3, 2, 8).permute(2, 0, 3, 1, 4)  # [1, 2, 16, 8]
-        s = torch.einsum("bhid,bhjd->bhij", q, k).softmax(-1)
+        s = torch.einsum("bhid,bhjd->bhij", q, k).masked_fill(self.mask, float("-inf"))
+        s = s.softmax(-1)
         c = torch.einsum("bhij,bhjd->bhid", s, v).transpose(1, 2).reshape(1, 16, 16)
         return self.act(self.fc(self.out(c)))[:, 1:]
 
@@ -164,6 +168,29 @@ def export_ops() -> None:
         torch.onnx.export(m, x, path, dynamo=dynamo, opset_version=opset, input_names=["image"])
         save_graph_only(path)
         print("ops", kind, "ok", sum(p.numel() for p in m.parameters()), count(m, x))
+
+
+def write_lrn() -> None:
+    """ONNX's LRN, which PyTorch never emits (it writes LocalResponseNorm out): a conv
+    3→4 (k3) on 8×8 and an LRN of size 5, built with onnx.helper as AlexNet-era
+    converters write it; random weights, dropped as for the exports."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(torch.randn(4, 3, 3, 3).numpy(), "w")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Conv", ["x", "w"], ["conv"], name="conv"),
+            helper.make_node("LRN", ["conv"], ["norm"], name="norm", size=5),
+        ],
+        "lrn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("norm", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [weight],
+    )
+    path = f"{OUT}/lrn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    save_graph_only(path)
+    print("lrn ok")
 
 
 def main() -> None:
@@ -197,6 +224,7 @@ def main() -> None:
     )  # fmt: skip
     export(Hidden(randomise(clipt), "input_ids").eval(), ids, "clip_text", ["input_ids"])
     export_ops()
+    write_lrn()
 
 
 if __name__ == "__main__":
