@@ -54,23 +54,11 @@ NETWORKS = ("vit_b_16", "clip_b16", "vit_gpt2_caption", "blip_vqa")
 FIXED = (16, 64)
 
 
-def layer_busy(metrics: Metrics) -> dict[str, int]:
-    """Each weight layer's busy time in a design: its copies', or its MAC units'."""
-    layers, units = metrics.analysis, metrics.units
-    hw = layers.hardware
-    return {
-        m: int(product_busy_ps(hw, layers.layer(m), np.array([units[m]]))[0])
-        if m in units
-        else layers.layer(m).busy_ps(d)
-        for m, d in metrics.copies.items()
-    }
-
-
 def busy_shares(metrics: Metrics) -> tuple[float, float]:
     """Percentages of the weight layers' summed busy time in the products of two
     activations and inside decoder loops (layer by layer, with the design's copies)."""
     layers = metrics.analysis
-    busy = layer_busy(metrics)
+    busy = metrics.layer_busy_ps
     total = sum(busy.values()) or 1
 
     def pct_of(keep) -> float:
@@ -164,7 +152,7 @@ def digital_design(
     dp_ps = verify(problem, dp).bottleneck_ps if dp.has_allocation else None
     products = [m for m in analysis.weight_layers if m.is_product]
     on_units = [m.name for m in products if m.name in metrics.units]
-    busy = layer_busy(metrics)
+    busy = metrics.layer_busy_ps
     total = sum(busy.values()) or 1
     cap = metrics.capacity
     return {

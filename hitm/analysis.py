@@ -79,6 +79,11 @@ class LayerDemand:
         """A product of two activations (its second operand written, or computed digitally)."""
         return bool(self.dots)
 
+    @property
+    def widest(self) -> int:
+        """The most dot products one round of a product has: the MAC units it can use at once."""
+        return max((outputs for _, outputs, _ in self.dots), default=0)
+
     def digital_cycles(self, units: int) -> int:
         """Clocks ``units`` MAC units take for this product (each unit a dot product at a time)."""
         return sum(rep * -(-outputs // units) * length for rep, outputs, length in self.dots)

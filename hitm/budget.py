@@ -80,8 +80,9 @@ class Budget:
         if hardware.digital_units:
             # The MAC units of the tiles the budget holds (those its crossbars fill).
             held = cap.get("tiles", -(-cap["crossbars"] // hardware.crossbars_per_tile))
-            units = [held * hardware.mac_units_per_tile]
-            cap["mac_units"] = min(units + ([self.mac_units] if self.mac_units is not None else []))
+            cap["mac_units"] = held * hardware.mac_units_per_tile
+            if self.mac_units is not None:
+                cap["mac_units"] = min(cap["mac_units"], self.mac_units)
         return cap
 
     def describe(self, hardware: Hardware) -> str:

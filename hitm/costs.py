@@ -268,12 +268,16 @@ def _digital_layer_work(
     )
 
 
-def layer_work(analysis: Analysis) -> dict[str, Work]:
+def layer_work(analysis: Analysis) -> Mapping[str, Work]:
     """The events each layer causes per inference, by layer name.
 
     Depends only on the network and the hardware's geometry and timing,
-    never on copy counts.
+    never on copy counts: counted once per analysis (every design with a
+    product on MAC units reads it again).
     """
+    cached = analysis.derived.get("layer_work")
+    if cached is not None:
+        return cached
     hw = analysis.hardware
     act_bytes = math.ceil(hw.input_bits / 8)
     layers = {layer.name: layer for layer in analysis.network.layers}
@@ -289,7 +293,8 @@ def layer_work(analysis: Analysis) -> dict[str, Work]:
             work[demand.name] = _digital_layer_work(
                 demand, layers[demand.name], repeat, act_bytes, passes
             )
-    return work
+    analysis.derived["layer_work"] = MappingProxyType(work)
+    return analysis.derived["layer_work"]
 
 
 def inference_work(analysis: Analysis) -> Work:

@@ -35,6 +35,7 @@ __all__ = [
     "on_mac_units",
     "product_busy_ps",
     "stage_elements",
+    "with_elements",
 ]
 
 PASSES = {"softmax": 3, "layernorm": 3, "gelu": 1}
@@ -92,6 +93,13 @@ def stage_elements(analysis: Analysis, hosts: Mapping[str, int], n_stages: int) 
         if layer.op in PASSES:
             passes[max(hosts[layer.name], 0)] += PASSES[layer.op] * layer.elements
     return passes
+
+
+def with_elements(busy, elements, is_loop: bool):
+    """A stage's busy with its element work: beside its MVMs (the larger of the two),
+    or, in a decoder loop whose every step waits for the last, after them (the sum).
+    Works on ints and on arrays of options alike."""
+    return busy + elements if is_loop else np.maximum(busy, elements)
 
 
 def element_busy_ps(

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,7 @@ from hitm.digital import (
     on_mac_units,
     product_busy_ps,
     stage_elements,
+    with_elements,
 )
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
@@ -119,6 +121,8 @@ class Metrics:
     # bandwidth) or "link" (a chip-to-chip link).
     bottleneck_kind: str = "stage"
     noc_bits: float = 0  # bits through on-chip routers per inference
+    # Each weight layer's busy time with its copies, ADCs or MAC units (what latency sums).
+    layer_busy_ps: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def stage_chips(self) -> tuple[tuple[int, int], ...]:
@@ -162,7 +166,7 @@ class Metrics:
         return {m: u for s in self.stages for m, u in zip(s.members, s.units, strict=True) if u}
 
     @property
-    def mac_units(self) -> bool:
+    def has_mac_units(self) -> bool:
         """Whether the design's model has MAC units (``digital: units`` with a product)."""
         return "mac_units" in self.capacity
 
@@ -184,7 +188,7 @@ class Metrics:
                 "busy_ps": s.busy_ps,
                 "utilisation": s.utilisation,
             }
-            if self.mac_units:
+            if self.has_mac_units:
                 row["mac_units"] = list(s.units)
                 row["elements_ps"] = s.elements_ps
             rows.append(row)
@@ -272,7 +276,7 @@ def unlimited_units(problem: AllocationProblem) -> dict[str, int]:
     for m in problem.analysis.weight_layers:
         if not on_mac_units(m, hw):
             continue
-        widest = max(outputs for _, outputs, _ in m.dots)
+        widest = m.widest
         digital = int(product_busy_ps(hw, m, np.array([widest]))[0])
         if not on_crossbars(m, hw) or digital < m.busy_ps(m.parallel):
             units[m.name] = widest
@@ -351,7 +355,7 @@ def _argument_problems(
             )
             problems.append(f"units.{name}: cannot run on MAC units ({why})")
             continue
-        widest = max(outputs for _, outputs, _ in layer.dots)
+        widest = layer.widest
         if isinstance(u, bool) or not isinstance(u, int | np.integer):
             problems.append(f"units.{name}: expected an integer, got {u!r}")
         elif not 1 <= u <= widest:
@@ -507,8 +511,7 @@ def _score(
         elements = 0
         if passes is not None and passes[k]:
             elements = int(element_busy_ps(hw, passes[k], [crossbars], [stage_units])[0])
-        # A loop's steps wait for their element work; elsewhere the units work beside.
-        total = busy + elements if stage.is_loop else max(busy, elements, edram)
+        total = int(with_elements(busy, elements, stage.is_loop))
         rows.append((stage, max(total, edram), crossbars, tiles, edram, elements))
         compute_of[stage.name], edram_of[stage.name] = busy, edram
         elements_of[stage.name] = elements
@@ -522,7 +525,7 @@ def _score(
         # At its fastest: more copies, ADCs or MAC units could not shorten it.
         layer = analysis.layer(m)
         if units.get(m):
-            return units[m] >= max(outputs for _, outputs, _ in layer.dots)
+            return units[m] >= layer.widest
         return int(copies[m]) >= layer.parallel and problem.cycle_ps(int(adcs[m])) == fastest_cycle
 
     def capped(stage) -> bool:
@@ -581,6 +584,7 @@ def _score(
         chip_crossbars=chip_crossbars,
         bottleneck_kind=kind,
         noc_bits=_noc_bits(problem, links),
+        layer_busy_ps=MappingProxyType(layer_busy),
         **used,
     )
 

@@ -32,6 +32,7 @@ from hitm.digital import (
     on_mac_units,
     product_busy_ps,
     stage_elements,
+    with_elements,
 )
 from hitm.errors import DescriptionError
 from hitm.hardware import Hardware
@@ -301,7 +302,7 @@ def _layer_options(
             )
     if on_mac_units(layer, hw) and pool != 0:
         # A pool wider than the product's rounds leaves the rest idle: it uses its width.
-        widest = _widest(layer)
+        widest = layer.widest
         units = copy_counts(widest, unit_limit) if pool is None else np.array([min(pool, widest)])
         costs = digital_costs(hw, units if pool is None else np.zeros(1, np.int64))
         n = len(units)
@@ -508,7 +509,7 @@ def build_problem(
     groups = _in_pipeline_order(analysis, groups)
 
     estimate = len(adc_choices) * sum(copy_counts(m.parallel, limit(m)).size for m in weight_layers)
-    estimate += sum(copy_counts(_widest(m), unit_limit).size for m in digital)
+    estimate += sum(copy_counts(m.widest, unit_limit).size for m in digital)
     if estimate > MAX_OPTIONS:
         raise DescriptionError(
             f"budget: the problem would have {estimate:,} options (limit {MAX_OPTIONS:,});"
@@ -536,8 +537,8 @@ def build_problem(
         # loop holds serve each of its products in turn: one pool of u units, bought
         # once. For each pool size, merge the members with their products on u units
         # free; then charge the pool to the options that use it.
-        hw_members = [m for m in members if on_mac_units(m, hw)]
-        pools = np.unique(np.concatenate([copy_counts(_widest(m), unit_limit) for m in hw_members]))
+        products = [m for m in members if on_mac_units(m, hw)]
+        pools = np.unique(np.concatenate([copy_counts(m.widest, unit_limit) for m in products]))
         levels = []
         for u in (0, *pools.tolist()):
             opts = None
@@ -602,20 +603,11 @@ def build_problem(
     )
 
 
-def _widest(layer: LayerDemand) -> int:
-    """The most dot products of one round of a product: the MAC units it can use at once."""
-    return max(outputs for _, outputs, _ in layer.dots)
-
-
 def _check_digital(analysis: Analysis, budget: Budget, digital: Sequence[LayerDemand]) -> None:
     """What ``digital: units`` needs: MAC units for products that must use them, and a
     budget of MAC units only where some product may use them."""
     hw = analysis.hardware
-    forced = [
-        m.name
-        for m in analysis.weight_layers
-        if m.is_product and m.implementation == "digital" and hw.digital_units
-    ]
+    forced = [m.name for m in analysis.weight_layers if not on_crossbars(m, hw)]
     if forced and hw.mac_units_per_ima == 0:
         raise DescriptionError(
             f"layer {forced[0]}: implementation digital needs MAC units, but the hardware"
@@ -655,7 +647,7 @@ def _with_digital_elements(
         crossbars = stage.cost[:, 0]
         units = stage.units.max(axis=1)  # a loop's products share one pool of MAC units
         elements = element_busy_ps(hw, work, crossbars, units)
-        busy = stage.busy_ps + elements if stage.is_loop else np.maximum(stage.busy_ps, elements)
+        busy = with_elements(stage.busy_ps, elements, stage.is_loop)
         opts = _pareto(stage.copies, stage.adcs, stage.cost, busy, stage.units)
         timed.append(Stage(stage.name, stage.kind, stage.members, *opts))
     return timed

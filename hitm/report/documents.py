@@ -101,7 +101,7 @@ def design_json(metrics: Metrics, unlimited: Metrics | None = None) -> dict[str,
         "binding": (binding(metrics.usage, metrics.capacity) or (None,))[0],
         "stages": metrics.stage_rows(),
     }
-    if metrics.mac_units:
+    if metrics.has_mac_units:
         doc["units"] = metrics.units  # MAC units of each product computed on them
     doc["bottleneck_kind"] = metrics.bottleneck_kind
     if metrics.chip_crossbars:

@@ -133,7 +133,7 @@ def design_table(metrics: Metrics, title: str, adcs: bool = False) -> Table:
     """
     t = Table(title=title, title_justify="left")
     spans = metrics.stage_chips
-    digital = metrics.mac_units
+    digital = metrics.has_mac_units
     cols = (
         "stage",
         "kind",

@@ -23,7 +23,6 @@ from hitm.description.onnx.names import Names, sanitize
 from hitm.description.onnx.read import (
     fix_symbolic_batch,
     fold_shape_subgraphs,
-    infer_shapes,
     read_model,
 )
 from hitm.errors import DescriptionError
@@ -84,10 +83,10 @@ def import_onnx(path: str | Path) -> OnnxImport:
     path = Path(path)
     model = read_model(path)
     fix_symbolic_batch(path, model)
-    fold_shape_subgraphs(path, model)
-    graph = Graph(path, model, data_inputs)
-    _check_supported(graph)
-    shapes = infer_shapes(path, model)
+    # An unsupported op is named before shape inference, which may fail on it first.
+    _check_supported(Graph(path, model, data_inputs))
+    shapes = fold_shape_subgraphs(path, model)
+    graph = Graph(path, model, data_inputs)  # with the folded constants' values
     graph.select_from_stacks(shapes.known)
     names = Names()
     for value in graph.inputs:

@@ -27,6 +27,7 @@ from hitm.description.onnx.sequences import (
     convert_layernorm,
     convert_product,
     convert_where,
+    item_axis,
     learned_tensor,
     norm_mean,
     norm_step,
@@ -447,16 +448,12 @@ def _concat_tokens(b: Builder, node: onnx.NodeProto, out: Sequence[int], axis: i
     shape = Shape((width,), seq(out[axis]))
     if len(refs) == 1:
         b.values[node.output[0]] = b.emit(
-            node, "identity", refs, shape, item_axis=_leading_axis(out, axis)
+            node, "identity", refs, shape, item_axis=item_axis(out, axis)
         )
         return
     b.values[node.output[0]] = b.emit(
-        node, "concat", refs, shape, item_axis=_leading_axis(out, axis), axis="seq"
+        node, "concat", refs, shape, item_axis=item_axis(out, axis), axis="seq"
     )
-
-
-def _leading_axis(shape: Sequence[int], axis: int | None) -> int | None:
-    return None if axis is None or all(d == 1 for d in shape[:axis]) else axis
 
 
 def _item_dims(out: Sequence[int], items: int, size: int) -> tuple[int, ...] | None:
@@ -515,7 +512,7 @@ def _tracked(
             node,
             f"turns {list(x)} into {list(out)}: its {items} tokens would mix with other axes",
         )
-    axis = _leading_axis(out, moved)
+    axis = item_axis(out, moved)
     shape = value.shape
     if axis is None and node.op_type in ("Reshape", "Flatten"):
         dims = tuple(out[moved + 1 :]) or (1,)
@@ -594,13 +591,14 @@ def _feature_part(
     part = size // x[axis]  # the features under one index of the axis
     ref = b.need(node.input[0], node, items, (size,))
     out = b.shape(node.output[0], node)
-    moved = None if t is None else t - sum(1 for a in range(t) if a == axis and len(out) < len(x))
+    # A Gather drops the selected axis: tokens after it move one axis left.
+    moved = None if t is None else t - (axis < t and len(out) < len(x))
     b.values[node.output[0]] = b.emit(
         node,
         "slice",
         [ref],
         Shape((part * count,), value.shape.seq),
-        item_axis=_leading_axis(out, moved),
+        item_axis=item_axis(out, moved),
         axis="channel",
         start=start * part,
         stop=(start + count) * part,

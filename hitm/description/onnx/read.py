@@ -116,8 +116,10 @@ def fix_symbolic_batch(path: Path, model: onnx.ModelProto) -> None:
 _FOLD_LIMIT = 4096  # elements: shapes, indices and masks, never weights
 
 
-def fold_shape_subgraphs(path: Path, model: onnx.ModelProto, rounds: int = 8) -> None:
-    """Replace the nodes that compute small constants from shapes by ``Constant`` nodes.
+def fold_shape_subgraphs(path: Path, model: onnx.ModelProto, rounds: int = 8) -> InferredShapes:
+    """Replace the nodes that compute small constants from shapes by ``Constant`` nodes,
+    and return ONNX's shapes of the folded model (so they are inferred once more only
+    when something was folded).
 
     TorchScript exports compute reshape and expand targets from ``Shape`` nodes
     through ``Gather``, ``Concat``, ``Equal``, ``Where`` and the like, which ONNX's
@@ -139,7 +141,8 @@ def fold_shape_subgraphs(path: Path, model: onnx.ModelProto, rounds: int = 8) ->
             if array.size <= _FOLD_LIMIT:
                 values[node.output[0]] = array
     for _ in range(rounds):
-        shapes = infer_shapes(path, model).known
+        inferred = infer_shapes(path, model)
+        shapes = inferred.known
         changed = False
         nodes: list[onnx.NodeProto] = []
         for node in graph.node:
@@ -182,9 +185,10 @@ def fold_shape_subgraphs(path: Path, model: onnx.ModelProto, rounds: int = 8) ->
             nodes[-1:] = constants
             changed = True
         if not changed:
-            return
+            return inferred
         del graph.node[:]
         graph.node.extend(nodes)
+    return infer_shapes(path, model)
 
 
 def _constant_value(attribute: onnx.AttributeProto) -> Any:

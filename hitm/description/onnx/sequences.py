@@ -29,6 +29,7 @@ __all__ = [
     "convert_layernorm",
     "convert_product",
     "convert_where",
+    "item_axis",
     "learned_tensor",
     "norm_mean",
     "norm_step",
@@ -90,8 +91,9 @@ def tracked_axis(node: onnx.NodeProto, x: Sequence[int], out: Sequence[int], t: 
     return None
 
 
-def _leading(shape: Sequence[int], axis: int | None) -> int | None:
-    """``axis``, or None when only unit axes come before it (the items lead)."""
+def item_axis(shape: Sequence[int], axis: int | None) -> int | None:
+    """The items' ``axis`` as a Value records it: None when only unit axes come before
+    it (the items lead, as hitm's own layout has them)."""
     return None if axis is None or all(d == 1 for d in shape[:axis]) else axis
 
 
@@ -131,7 +133,7 @@ def _product(
     if heads > 1:
         attrs["heads"] = heads
     width = math.prod(out) // m
-    axis = _leading(out, len(out) - 2)
+    axis = item_axis(out, len(out) - 2)
     b.values[node.output[0]] = b.emit(
         node, "matmul", refs, Shape((width,), seq(m)), item_axis=axis, **attrs
     )
