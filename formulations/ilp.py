@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pulp
 
+from formulations import matrix
 from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
@@ -195,48 +196,41 @@ def _run(
             return done("infeasible", None, None, short)
         return done(*_solve_placed(problem, red, placed, backend, clock, hint, hint_cuts))
 
+    tag = f"ILP/{backend}"
+    presolve = clock.limit >= _PRESOLVE_SECONDS
     keep = red.keep
     busy_k = [problem.busy[s][k] for s, k in enumerate(keep)]
     cost_k = [problem.cost[s][k] for s, k in enumerate(keep)]
-    levels = np.unique(np.concatenate(busy_k))  # ascending distinct busy values
-    scaled, unit = _scale(busy_k, levels)
     local_hint = red.hint_local(hint)
-    tag = f"ILP/{backend}"
-
-    # ---- phase 1: minimise T
-    built = time.perf_counter()
-    prob = pulp.LpProblem("bottleneck", pulp.LpMinimize)
-    z = _one_hot(prob, keep, cost_k, problem.capacity, clock)
-    t_var = _new_var(prob, "T", 0, None, pulp.LpContinuous)
-    prob += t_var
-    for s, (zs, b) in enumerate(zip(z, scaled, strict=True)):
-        prob += pulp.LpAffineExpression(list(zip(zs, b, strict=True))) <= t_var, f"T_{s}"
-    start = None
-    if local_hint is not None and all(h is not None for h in local_hint):
-        start = _start_values(z, local_hint)
-        start[t_var] = max(b[h] for b, h in zip(scaled, local_hint, strict=True))
-    clock.check("while the MILP was built")
-    # PuLP then converts the model for the solver (HiGHS's arrays, CBC's MPS file) in
-    # about as long as it took to build, before the solver's own clock starts.
-    overhead = time.perf_counter() - built
-    if clock.left(0.0) < overhead:  # converting it alone would overrun the limit
-        raise OutOfTime("before the MILP could be handed to the solver")
-    presolve = clock.limit >= _PRESOLVE_SECONDS
-    run1 = _solve(prob, backend, clock.left(after=overhead), start, presolve=presolve)
-    msg1 = f"{tag} phase 1: {run1.detail}"
-    if run1.error:
-        return done("error", None, None, msg1)
-    if run1.infeasible:
-        return done("infeasible", None, None, f"infeasible: {msg1}")
-    bound = _lift_bound(run1.bound, unit, levels)
-    if run1.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return done("timeout" if run1.timed_out else "error", None, bound, msg1)
-    local1 = _read_choice(z)
-    if local1 is None:
-        return done("error", None, bound, f"{msg1}; solution is not one-hot")
-    choice1 = [int(keep[s][i]) for s, i in enumerate(local1)]
-    if run1.sol_status != pulp.LpSolutionOptimal:
-        return done("feasible", choice1, bound, f"{msg1}; bottleneck not proven optimal")
+    warm = _fitting_hint(problem, keep, local_hint)
+    if warm is None:
+        outcome, overhead = _phase1(problem, keep, local_hint, backend, clock, presolve, tag)
+        if outcome[0] != "optimal":
+            return done(*outcome)
+        choice1, msg1 = outcome[1], outcome[3]
+    else:
+        # Decide the level below the warm start's bottleneck first, over the options
+        # faster than it: infeasible proves the warm start's bottleneck (bisection's
+        # is optimal), and otherwise that model's optimum is the optimum.
+        t_hint, choice1 = warm
+        faster = [k[b < t_hint] for k, b in zip(keep, busy_k, strict=True)]
+        overhead = 0.0
+        if any(not f.size for f in faster):
+            msg1 = f"{tag} phase 1: no stage can be faster than the warm start's slowest"
+        else:
+            outcome, overhead = _phase1(problem, faster, None, backend, clock, presolve, tag)
+            status, found, bound, msg1 = outcome
+            if status == "infeasible":
+                msg1 = f"{msg1.removeprefix('infeasible: ')}: nothing faster than the warm start"
+            elif status in ("timeout", "feasible"):  # the warm start is the best known
+                if found is None or problem.evaluate(found)[0] >= t_hint:
+                    msg1 = f"{msg1}; out of time: the warm start's design, not proven"
+                    return done("feasible", choice1, bound, msg1)
+                return done("feasible", found, bound, f"{msg1}; bottleneck not proven optimal")
+            elif status != "optimal":
+                return done(*outcome)
+            else:
+                choice1 = found
 
     # ---- phase 2: only options with busy <= T*, minimise the secondary resource
     t_star, _ = problem.evaluate(choice1)
@@ -246,37 +240,183 @@ def _run(
     allowed = [np.flatnonzero(b <= t_star) for b in busy_k]
     keep2 = [k[a] for k, a in zip(keep, allowed, strict=True)]
     cost2 = [c[a] for c, a in zip(cost_k, allowed, strict=True)]
-    built = time.perf_counter()
-    prob2 = pulp.LpProblem("secondary", pulp.LpMinimize)
     try:
-        z2 = _one_hot(prob2, keep2, cost2, problem.capacity, clock)
+        m2 = _prepare(
+            matrix.one_hot(cost2, problem.capacity, objective=problem.secondary),
+            backend,
+            "secondary",
+            clock,
+        )
     except OutOfTime:
         return done("feasible", choice1, t_star, skipped)
-    sec = problem.secondary
-    prob2 += pulp.LpAffineExpression(
-        [(v, int(c[i, sec])) for zs, c in zip(z2, cost2, strict=True) for i, v in enumerate(zs)]
+    start2 = m2.matrix.start(
+        [int(np.flatnonzero(k == o)[0]) for k, o in zip(keep2, choice1, strict=True)]
     )
-    start2 = _start_values(
-        z2, [int(np.flatnonzero(k == o)[0]) for k, o in zip(keep2, choice1, strict=True)]
-    )
-    overhead = time.perf_counter() - built
-    left = clock.left(min(MIN_PHASE2_SECONDS, clock.limit), after=overhead)
-    run2 = _solve(prob2, backend, left, start2, presolve=presolve)
+    left = clock.left(min(MIN_PHASE2_SECONDS, clock.limit), after=m2.overhead)
+    run2, x2 = _solve_matrix(m2, backend, left, start2, presolve=presolve)
     msg2 = f"{tag} phase 2: {run2.detail}"
     local2 = None
-    if not run2.error and run2.sol_status in (
-        pulp.LpSolutionOptimal,
-        pulp.LpSolutionIntegerFeasible,
-    ):
-        local2 = _read_choice(z2)
+    if not run2.error and run2.sol_status in _SOLVED and x2 is not None:
+        local2 = m2.matrix.choice(x2)
     if local2 is None:
         return done("feasible", choice1, t_star, f"bottleneck optimal; {msg2}")
     choice2 = [int(keep2[s][i]) for s, i in enumerate(local2)]
     if run2.sol_status == pulp.LpSolutionOptimal:
         return done("optimal", choice2, t_star, f"{tag} optimal in both phases")
+    sec = problem.secondary
     if problem.evaluate(choice1)[1][sec] < problem.evaluate(choice2)[1][sec]:
         choice2 = choice1
     return done("feasible", choice2, t_star, f"bottleneck optimal; {msg2}")
+
+
+def _phase1(
+    problem: Problem,
+    keep: Sequence[np.ndarray],
+    local_hint: Sequence[int | None] | None,
+    backend: str,
+    clock: Clock,
+    presolve: bool,
+    tag: str,
+) -> tuple[tuple[Status, list[int] | None, int | None, str], float]:
+    """Phase 1 over the options ``keep``: minimise the bottleneck T.
+
+    Returns ``done``'s arguments (status ``"optimal"`` for a proven bottleneck)
+    and the time the model takes to hand to the solver.
+    """
+    busy_k = [problem.busy[s][k] for s, k in enumerate(keep)]
+    cost_k = [problem.cost[s][k] for s, k in enumerate(keep)]
+    levels = np.unique(np.concatenate(busy_k))  # ascending distinct busy values
+    scaled, unit = _scale(busy_k, levels)
+    m = _prepare(
+        matrix.one_hot(cost_k, problem.capacity, busy=scaled), backend, "bottleneck", clock
+    )
+    start = None
+    if local_hint is not None and all(h is not None for h in local_hint):
+        local = [int(h) for h in local_hint if h is not None]
+        start = m.matrix.start(local, [max(b[h] for b, h in zip(scaled, local, strict=True))])
+    if clock.left(0.0) < m.overhead:  # converting it alone would overrun the limit
+        raise OutOfTime("before the MILP could be handed to the solver")
+    run1, x = _solve_matrix(m, backend, clock.left(after=m.overhead), start, presolve=presolve)
+    msg1 = f"{tag} phase 1: {run1.detail}"
+    out: tuple[Status, list[int] | None, int | None, str]
+    if run1.error:
+        return ("error", None, None, msg1), m.overhead
+    if run1.infeasible:
+        return ("infeasible", None, None, f"infeasible: {msg1}"), m.overhead
+    bound = _lift_bound(run1.bound, unit, levels)
+    if run1.sol_status not in _SOLVED or x is None:
+        return ("timeout" if run1.timed_out else "error", None, bound, msg1), m.overhead
+    local1 = m.matrix.choice(x)
+    if local1 is None:
+        return ("error", None, bound, f"{msg1}; solution is not one-hot"), m.overhead
+    choice1 = [int(keep[s][i]) for s, i in enumerate(local1)]
+    if run1.sol_status != pulp.LpSolutionOptimal:
+        out = ("feasible", choice1, bound, f"{msg1}; bottleneck not proven optimal")
+    else:
+        out = ("optimal", choice1, bound, msg1)
+    return out, m.overhead
+
+
+@dataclass
+class _Prepared:
+    """A model ready for its backend: the arrays, and for CBC the PuLP model of them."""
+
+    matrix: matrix.Matrix
+    prob: pulp.LpProblem | None = None
+    cols: list[pulp.LpVariable] | None = None
+    overhead: float = 0.0  # expected time from the solve call to the solver's own start
+
+
+def _prepare(m: matrix.Matrix, backend: str, name: str, clock: Clock) -> _Prepared:
+    """HiGHS takes the arrays as they are; CBC gets them as a PuLP model.
+
+    PuLP then writes CBC's model file in about as long as building it took,
+    before CBC's own clock starts: that is the overhead counted against the limit.
+    """
+    clock.check("while the MILP was built")
+    if backend == "highs":
+        return _Prepared(m)
+    built = time.perf_counter()
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    cols = []
+    for i, (lo, up, integer) in enumerate(zip(m.lower, m.upper, m.integer, strict=True)):
+        binary = integer and lo == 0 and up == 1
+        cat = pulp.LpBinary if binary else pulp.LpInteger if integer else pulp.LpContinuous
+        cols.append(_new_var(prob, f"x_{i}", float(lo), None if np.isinf(up) else float(up), cat))
+        if i % 4096 == 0:
+            clock.check("while the MILP was built")
+    nz = np.flatnonzero(m.cost)
+    prob += pulp.LpAffineExpression([(cols[i], float(m.cost[i])) for i in nz])
+    for r, (ix, vx, lo, up) in enumerate(m.rows()):
+        expr = pulp.LpAffineExpression(
+            [(cols[i], float(v)) for i, v in zip(ix.tolist(), vx.tolist(), strict=True)]
+        )
+        if lo == up:
+            prob += expr == up, f"r_{r}"
+        else:
+            prob += expr <= up, f"r_{r}"  # rows here have no finite lower side otherwise
+        if r % 256 == 0:
+            clock.check("while the MILP was built")
+    return _Prepared(m, prob, cols, time.perf_counter() - built)
+
+
+def _solve_matrix(
+    m: _Prepared,
+    backend: str,
+    seconds: float,
+    start: np.ndarray | None,
+    tol: _Tol = _Tol(),
+    *,
+    presolve: bool = True,
+) -> tuple[_Run, np.ndarray | None]:
+    """Solve a prepared model; the run and, if there is a solution, its column values.
+
+    HiGHS gets no start (see ``README.md``, "Warm start"); CBC gets ``start``.
+    """
+    if backend != "highs":
+        assert m.prob is not None and m.cols is not None
+        pulp_start = None if start is None else dict(zip(m.cols, start.tolist(), strict=True))
+        run = _solve(m.prob, backend, seconds, pulp_start, tol, presolve=presolve)
+        x = None
+        if run.sol_status in _SOLVED:
+            x = np.array([v.varValue if v.varValue is not None else 0.0 for v in m.cols])
+        return run, x
+    t = time.perf_counter()
+    try:
+        with _silent_stdout():
+            h = matrix.solve_highs(
+                m.matrix,
+                seconds,
+                gap_abs=tol.gap_abs,
+                integrality=tol.integrality,
+                feasibility=tol.feasibility,
+                presolve=presolve,
+            )
+    except (RuntimeError, OSError) as exc:
+        return _Run(
+            pulp.LpSolutionNoSolutionFound, False, None, False, True, f"solver failed: {exc}"
+        ), None
+    if h.optimal:
+        sol = pulp.LpSolutionOptimal
+    elif h.x is not None:
+        sol = pulp.LpSolutionIntegerFeasible
+    elif h.infeasible:
+        sol = pulp.LpSolutionInfeasible
+    else:
+        sol = pulp.LpSolutionNoSolutionFound
+    detail = f"HiGHS {h.status} ({time.perf_counter() - t:.3g} s)"
+    return _Run(sol, h.infeasible, h.bound, h.timed_out, h.error, detail), h.x
+
+
+def _fitting_hint(
+    problem: Problem, keep: Sequence[np.ndarray], local: Sequence[int | None] | None
+) -> tuple[int, list[int]] | None:
+    """The warm start's bottleneck and choice, if it names every stage and fits."""
+    if local is None or any(h is None for h in local):
+        return None
+    choice = [int(k[h]) for k, h in zip(keep, local, strict=True) if h is not None]
+    t_hint, total = problem.evaluate(choice)
+    return (t_hint, choice) if problem.fits(total) else None
 
 
 # --------------------------------------------------------------------------- model
@@ -400,7 +540,23 @@ def _solve_placed(
 
     best: tuple[int, list[int], list[int]] | None = None  # period, choice, cuts
     bound: int | None = None
-    while True:
+    seeded, seed_start = False, start
+    warm = _fitting_hint(problem, keep, local)
+    if warm is not None and hint_cuts is not None:
+        # As without a placement: ask for a period shorter than the warm start's
+        # first, so that "infeasible" is the proof when the warm start is optimal.
+        try:
+            period = placed.period(problem, warm[1], hint_cuts)
+        except ValueError:  # not a valid placement: no shortcut
+            period = None
+        if period is not None:
+            best = (period, warm[1], list(hint_cuts))
+            if period <= model.t_lo:  # no stage can be faster: proven (CBC errs on T's bounds)
+                bound = period
+            else:
+                model.cap_period(period - 1)
+                seeded, start = True, None
+    while best is None or bound is None or bound < best[0]:
         if best is not None and clock.left(0.0) < 2 * overhead:
             return "feasible", best[1], bound, f"{tag} phase 1: no time left to improve", best[2]
         if best is None and clock.left(0.0) < overhead:
@@ -435,6 +591,12 @@ def _solve_placed(
             return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
         if best is not None and found >= best[0]:
             # Tolerances let a design with the same period pass as shorter.
+            if bound is not None and bound >= best[0]:
+                break
+            if seeded:  # minimise T from the warm start instead, as without it
+                seeded, start = False, seed_start
+                model = _Chain("period", problem, placed, keep)
+                continue
             return "feasible", best[1], bound, f"{msg}; tolerances cannot prove the period", best[2]
         best = (found, choice, sol[1])
         if run.sol_status != pulp.LpSolutionOptimal:
@@ -547,6 +709,7 @@ class _Chain:
             prob += pulp.lpSum(crossbars) <= place.chips * chip, "chain"
 
         t_lo = max(int(b.min()) for b in busy)
+        self.t_lo = t_lo  # no period is shorter than the slowest stage's fastest option
         if cap_ps is None:
             t_hi = max(max(int(b.max()) for b in busy), placed.max_link_ps())
         else:

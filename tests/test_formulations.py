@@ -215,6 +215,26 @@ def test_matches_brute_force(solve, prob):
         assert res.bound == res.bottleneck
 
 
+@pytest.mark.parametrize("solve", FORMULATIONS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prob=problems(), data=st.data())
+def test_any_hint_reaches_the_brute_force_optimum(solve, prob, data):
+    """A hint fitting the budget makes the MILP decide "faster than the hint" first
+    (infeasible: the hint is optimal; else that model's optimum is); a hint over
+    the budget, or a suboptimal one, must lead to the same optimum as none."""
+    busy, cost, cap, secondary = prob
+    hint = [data.draw(st.integers(0, len(b) - 1)) for b in busy]
+    res = solve(busy, cost, cap, secondary=secondary, time_limit=10.0, hint=hint)
+    check_valid(res, busy, cost, cap)
+    expected = brute(busy, cost, cap, secondary)
+    if expected is None:
+        assert res.status == "infeasible", res.message
+    else:
+        assert res.status == "optimal", res.message
+        assert (res.bottleneck, res.cost[secondary]) == expected
+        assert res.bound == res.bottleneck
+
+
 # --------------------------------------------------------------------------- bigger cases
 
 
