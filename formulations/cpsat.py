@@ -26,6 +26,7 @@ from formulations.problem import (
     Problem,
     Reduced,
     check_inputs,
+    fitting_hint,
     reduce_options,
     too_costly,
 )
@@ -135,6 +136,13 @@ def _run(
         if short is not None:
             return done("infeasible", None, None, short)
 
+    warm = _placed_warm_start(problem, red, placed, hint, hint_cuts)
+    if warm is not None:
+        red = red.at_most(problem, warm[0])
+    elif placed is None:
+        fitting = fitting_hint(problem, red.keep, red.hint_local(hint))
+        if fitting is not None:
+            red = red.at_most(problem, fitting[0])
     m = _Model(problem, red, placed, clock)
     m.set_hint(red.hint_local(hint), hint_cuts)
     clock.check("while the CP-SAT model was built")
@@ -145,8 +153,34 @@ def _run(
         m.model.maximize(cp_model.LinearExpr.sum(m.t))
     else:
         m.model.minimize(m.period)
+    if warm is not None:
+        # With a placement, ask for a period shorter than the warm start's first
+        # (as an assumption, dropped afterwards): "infeasible" then proves it,
+        # which the descent from above often does not within the limit.
+        faster = m.model.new_bool_var("faster_than_warm_start")
+        m.model.add(m.period <= warm[0] - 1).only_enforce_if(faster)
+        m.model.add_assumptions([faster])
     left1 = clock.left(_MIN_SECONDS)
     st1, sol1 = m.solve(left1, workers, seed)
+    if warm is not None:
+        m.model.clear_assumptions()
+        if st1 == cp_model.INFEASIBLE:  # nothing faster: the warm start is optimal
+            st1, sol1 = cp_model.OPTIMAL, _Solution(m.values_of(warm[1]), warm[0], warm[2])
+        elif st1 in (cp_model.UNKNOWN, cp_model.FEASIBLE):
+            found = (
+                None
+                if st1 == cp_model.UNKNOWN
+                else placed.period(problem, m.choice(sol1.values), sol1.cuts)
+            )
+            if found is None or found >= warm[0]:
+                bound = m.phase1_bound(sol1.best_bound, st1)
+                return done(
+                    "feasible",
+                    tuple(warm[1]),
+                    bound,
+                    "CP-SAT phase 1: out of time: the warm start's design, not proven",
+                    warm[2],
+                )
     name1 = _STATUS.get(st1, str(st1))
     if st1 == cp_model.MODEL_INVALID:
         return done("error", None, None, f"CP-SAT MODEL_INVALID: {m.model.validate()}")
@@ -198,6 +232,25 @@ def _run(
         f"bottleneck optimal; CP-SAT phase 2 {name2} after {left:.3g} s{extra}",
         best_cuts,
     )
+
+
+def _placed_warm_start(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed | None,
+    hint: Sequence[int] | None,
+    cuts: Sequence[int] | None,
+) -> tuple[int, list[int], list[int]] | None:
+    """A placed hint's period, choice (kept options) and cuts, if it is a valid design."""
+    if placed is None or hint is None or cuts is None:
+        return None
+    fitting = fitting_hint(problem, red.keep, red.hint_local(hint))
+    if fitting is None:
+        return None
+    try:
+        return placed.period(problem, fitting[1], cuts), fitting[1], [int(q) for q in cuts]
+    except ValueError:
+        return None
 
 
 class _Solution:
@@ -545,6 +598,10 @@ class _Model:
         k = math.floor(best_bound + 1e-6)
         k = min(max(k, 0), len(self.values) - 1)
         return int(self.values[k])
+
+    def values_of(self, choice: Sequence[int]) -> list[list[bool]]:
+        """The option literals' values of ``choice`` (original, kept indices)."""
+        return [(k == o).tolist() for k, o in zip(self.red.keep, choice, strict=True)]
 
     def choice(self, values: list[list[bool]]) -> tuple[int, ...]:
         return tuple(

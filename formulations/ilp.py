@@ -34,6 +34,7 @@ from formulations.problem import (
     Problem,
     Reduced,
     check_inputs,
+    fitting_hint,
     reduce_options,
     too_costly,
 )
@@ -202,7 +203,7 @@ def _run(
     busy_k = [problem.busy[s][k] for s, k in enumerate(keep)]
     cost_k = [problem.cost[s][k] for s, k in enumerate(keep)]
     local_hint = red.hint_local(hint)
-    warm = _fitting_hint(problem, keep, local_hint)
+    warm = fitting_hint(problem, keep, local_hint)
     if warm is None:
         outcome, overhead = _phase1(problem, keep, local_hint, backend, clock, presolve, tag)
         if outcome[0] != "optimal":
@@ -408,17 +409,6 @@ def _solve_matrix(
     return _Run(sol, h.infeasible, h.bound, h.timed_out, h.error, detail), h.x
 
 
-def _fitting_hint(
-    problem: Problem, keep: Sequence[np.ndarray], local: Sequence[int | None] | None
-) -> tuple[int, list[int]] | None:
-    """The warm start's bottleneck and choice, if it names every stage and fits."""
-    if local is None or any(h is None for h in local):
-        return None
-    choice = [int(k[h]) for k, h in zip(keep, local, strict=True) if h is not None]
-    t_hint, total = problem.evaluate(choice)
-    return (t_hint, choice) if problem.fits(total) else None
-
-
 # --------------------------------------------------------------------------- model
 
 
@@ -526,6 +516,14 @@ def _solve_placed(
     tolerances cannot decide (reported as ``feasible``).
     """
     tag = f"ILP/{backend}"
+    # A valid warm start's period bounds the optimum: no slower option is needed.
+    warm = fitting_hint(problem, red.keep, red.hint_local(hint))
+    period = None
+    if warm is not None and hint_cuts is not None:
+        with contextlib.suppress(ValueError):  # not a valid placement: no shortcut
+            period = placed.period(problem, warm[1], hint_cuts)
+    if period is not None:
+        red = red.at_most(problem, period)
     keep = red.keep
     built = time.perf_counter()
     model = _Chain("period", problem, placed, keep)
@@ -541,21 +539,15 @@ def _solve_placed(
     best: tuple[int, list[int], list[int]] | None = None  # period, choice, cuts
     bound: int | None = None
     seeded, seed_start = False, start
-    warm = _fitting_hint(problem, keep, local)
-    if warm is not None and hint_cuts is not None:
+    if warm is not None and period is not None and hint_cuts is not None:
         # As without a placement: ask for a period shorter than the warm start's
         # first, so that "infeasible" is the proof when the warm start is optimal.
-        try:
-            period = placed.period(problem, warm[1], hint_cuts)
-        except ValueError:  # not a valid placement: no shortcut
-            period = None
-        if period is not None:
-            best = (period, warm[1], list(hint_cuts))
-            if period <= model.t_lo:  # no stage can be faster: proven (CBC errs on T's bounds)
-                bound = period
-            else:
-                model.cap_period(period - 1)
-                seeded, start = True, None
+        best = (period, warm[1], list(hint_cuts))
+        if period <= model.t_lo:  # no stage can be faster: proven (CBC errs on T's bounds)
+            bound = period
+        else:
+            model.cap_period(period - 1)
+            seeded, start = True, None
     while best is None or bound is None or bound < best[0]:
         if best is not None and clock.left(0.0) < 2 * overhead:
             return "feasible", best[1], bound, f"{tag} phase 1: no time left to improve", best[2]

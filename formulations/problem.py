@@ -420,6 +420,22 @@ class Reduced:
     rep: tuple[np.ndarray, ...]
     empty_stage: int | None  # first stage with no usable option, if any
 
+    def at_most(self, problem: Problem, t: int) -> Reduced:
+        """Only the kept options with busy at most ``t``.
+
+        Exact once a design with bottleneck (or period) ``t`` is known: the
+        optimum is no slower, so no slower option is in it. Options mapped to
+        a dropped one are at least as slow, and are dropped too.
+        """
+        keep, rep = [], []
+        for b, k, r in zip(problem.busy, self.keep, self.rep, strict=True):
+            drop = k[b[k] > t]
+            r = r.copy()
+            r[np.isin(r, drop)] = -1
+            keep.append(k[b[k] <= t])
+            rep.append(r)
+        return Reduced(tuple(keep), tuple(rep), self.empty_stage)
+
     def hint_local(self, hint: Sequence[int] | None) -> list[int | None] | None:
         """Hint as positions into ``keep[s]`` (None where the hinted option is unusable)."""
         if hint is None:
@@ -501,6 +517,17 @@ def reduce_options(
         keep.append(np.asarray(kept, dtype=np.int64))
         rep.append(r)
     return Reduced(tuple(keep), tuple(rep), empty)
+
+
+def fitting_hint(
+    problem: Problem, keep: Sequence[np.ndarray], local: Sequence[int | None] | None
+) -> tuple[int, list[int]] | None:
+    """The warm start's bottleneck and choice, if it names every stage and fits."""
+    if local is None or any(h is None for h in local):
+        return None
+    choice = [int(k[h]) for k, h in zip(keep, local, strict=True) if h is not None]
+    t_hint, total = problem.evaluate(choice)
+    return (t_hint, choice) if problem.fits(total) else None
 
 
 def too_costly(problem: Problem, red: Reduced) -> str | None:

@@ -52,6 +52,18 @@ def check_valid(res: FormulationResult, busy, cost, cap) -> None:
         assert res.bound <= res.bottleneck
 
 
+def assert_brute_force(res: FormulationResult, busy, cost, cap, secondary) -> None:
+    """A valid result with brute force's status and lexicographic optimum."""
+    check_valid(res, busy, cost, cap)
+    expected = brute(busy, cost, cap, secondary)
+    if expected is None:
+        assert res.status == "infeasible", res.message
+    else:
+        assert res.status == "optimal", res.message
+        assert (res.bottleneck, res.cost[secondary]) == expected
+        assert res.bound == res.bottleneck
+
+
 # --------------------------------------------------------------------------- hand cases
 
 # Stage 0: (busy, cost) = (10, 1), (5, 2), (3, 4); stage 1: (8, 1), (4, 3).
@@ -205,14 +217,7 @@ def problems(draw):
 def test_matches_brute_force(solve, prob):
     busy, cost, cap, secondary = prob
     res = solve(busy, cost, cap, secondary=secondary, time_limit=10.0)
-    check_valid(res, busy, cost, cap)
-    expected = brute(busy, cost, cap, secondary)
-    if expected is None:
-        assert res.status == "infeasible", res.message
-    else:
-        assert res.status == "optimal", res.message
-        assert (res.bottleneck, res.cost[secondary]) == expected
-        assert res.bound == res.bottleneck
+    assert_brute_force(res, busy, cost, cap, secondary)
 
 
 @pytest.mark.parametrize("solve", FORMULATIONS)
@@ -225,14 +230,7 @@ def test_any_hint_reaches_the_brute_force_optimum(solve, prob, data):
     busy, cost, cap, secondary = prob
     hint = [data.draw(st.integers(0, len(b) - 1)) for b in busy]
     res = solve(busy, cost, cap, secondary=secondary, time_limit=10.0, hint=hint)
-    check_valid(res, busy, cost, cap)
-    expected = brute(busy, cost, cap, secondary)
-    if expected is None:
-        assert res.status == "infeasible", res.message
-    else:
-        assert res.status == "optimal", res.message
-        assert (res.bottleneck, res.cost[secondary]) == expected
-        assert res.bound == res.bottleneck
+    assert_brute_force(res, busy, cost, cap, secondary)
 
 
 # --------------------------------------------------------------------------- bigger cases
