@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
+from formulations.lagrange import lagrangian_bound
 from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
@@ -139,11 +140,16 @@ def _run(
     warm = _placed_warm_start(problem, red, placed, hint, hint_cuts)
     if warm is not None:
         red = red.at_most(problem, warm[0])
-    elif placed is None:
+    fitting, lower = None, None
+    if placed is None:
         fitting = fitting_hint(problem, red.keep, red.hint_local(hint))
         if fitting is not None:
             red = red.at_most(problem, fitting[0])
+        if len(problem.capacity) > 1:  # several budgets: the Lagrangian bound (README.md)
+            lower = lagrangian_bound(problem, red.keep, fitting[0] if fitting else None)[0]
     m = _Model(problem, red, placed, clock)
+    if lower is not None:
+        m.bound_below(lower)
     m.set_hint(red.hint_local(hint), hint_cuts)
     clock.check("while the CP-SAT model was built")
 
@@ -161,7 +167,11 @@ def _run(
         m.model.add(m.period <= warm[0] - 1).only_enforce_if(faster)
         m.model.add_assumptions([faster])
     left1 = clock.left(_MIN_SECONDS)
-    st1, sol1 = m.solve(left1, workers, seed)
+    if fitting is not None and lower == fitting[0]:  # the bound meets the warm start
+        levels_below = float(np.count_nonzero(m.values > lower))  # phase 1's objective
+        st1, sol1 = cp_model.OPTIMAL, _Solution(m.values_of(fitting[1]), levels_below)
+    else:
+        st1, sol1 = m.solve(left1, workers, seed)
     if warm is not None:
         m.model.clear_assumptions()
         if st1 == cp_model.INFEASIBLE:  # nothing faster: the warm start is optimal
@@ -339,6 +349,16 @@ class _Model:
             self._add_chain(placed)
 
         self._searching = False  # the decision strategies are added before the first solve
+        self._first: int | None = None  # a level decided before any other (bound_below)
+
+    def bound_below(self, lower: int) -> None:
+        """A proven lower bound on the bottleneck (the Lagrangian one): every level
+        at or below it is false, and "at most ``lower``" is decided first."""
+        for v, t in zip(self.values, self.t, strict=True):
+            if int(v) <= lower:
+                self.model.add(t == 0)
+        above = int(np.count_nonzero(self.values > lower))
+        self._first = above - 1 if above else None
 
     def _add_search(self, next_level: int | None) -> None:
         """The decision strategies, added once, before the first solve.
@@ -362,10 +382,11 @@ class _Model:
                     spot[::-1], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
                 )
                 model.add_decision_strategy([q], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
-        if next_level is not None and next_level < len(self.t):
-            model.add_decision_strategy(
-                [self.t[next_level]], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
-            )
+        for level in (self._first, next_level):
+            if level is not None and level < len(self.t):
+                model.add_decision_strategy(
+                    [self.t[level]], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
+                )
         model.add_decision_strategy(
             _bisection_order(self.t), cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
         )

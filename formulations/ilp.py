@@ -25,6 +25,7 @@ import numpy as np
 import pulp
 
 from formulations import matrix
+from formulations.lagrange import lagrangian_bound
 from formulations.placement import Placement, link_busy
 from formulations.problem import (
     MIN_PHASE2_SECONDS,
@@ -216,7 +217,16 @@ def _run(
         t_hint, choice1 = warm
         faster = [k[b < t_hint] for k, b in zip(keep, busy_k, strict=True)]
         overhead = 0.0
-        if any(not f.size for f in faster):
+        lower, at_bound = None, None
+        if len(problem.capacity) > 1:  # several budgets: the Lagrangian bound first
+            lower = lagrangian_bound(problem, keep, t_hint)[0]
+            if lower < t_hint:  # one feasibility solve at the bound (README.md)
+                at_bound = _at_bound(problem, keep, busy_k, lower, backend, clock, presolve, tag)
+        if lower == t_hint:
+            msg1 = f"{tag} phase 1: the Lagrangian bound meets the warm start's bottleneck"
+        elif at_bound is not None and at_bound[0] is not None:
+            choice1, msg1 = at_bound[0], at_bound[1]
+        elif any(not f.size for f in faster):
             msg1 = f"{tag} phase 1: no stage can be faster than the warm start's slowest"
         else:
             outcome, overhead = _phase1(problem, faster, None, backend, clock, presolve, tag)
@@ -316,6 +326,31 @@ def _phase1(
     else:
         out = ("optimal", choice1, bound, msg1)
     return out, m.overhead
+
+
+def _at_bound(
+    problem: Problem,
+    keep: Sequence[np.ndarray],
+    busy_k: Sequence[np.ndarray],
+    lower: int,
+    backend: str,
+    clock: Clock,
+    presolve: bool,
+    tag: str,
+) -> tuple[list[int] | None, str]:
+    """A choice with bottleneck ``lower`` (a proven lower bound), if the MILP finds one.
+
+    Over the options no slower than ``lower`` any solution meets the bound, so
+    it is optimal in phase 1 whatever the solver's own status says.
+    """
+    at = [k[b <= lower] for k, b in zip(keep, busy_k, strict=True)]
+    if any(not a.size for a in at):
+        return None, ""
+    outcome, _ = _phase1(problem, at, None, backend, clock, presolve, tag)
+    status, found, _, msg = outcome
+    if status in ("optimal", "feasible") and found is not None:
+        return found, f"{msg.split(';')[0]}: a design at the Lagrangian bound"
+    return None, msg
 
 
 @dataclass

@@ -492,8 +492,11 @@ def reduce_options(
         order = cand[np.lexsort((cand, *c[cand].T[::-1], b[cand]))]
         if clock is not None:
             clock.check("while reducing the options")
-        if placed is None and c.shape[1] == 1:
-            kept_arr = _running_minimum(c[order, 0], order, r)
+        if placed is None and (c.shape[1] == 1 or order.size <= _PAIRWISE_MAX):
+            if c.shape[1] == 1:
+                kept_arr = _running_minimum(c[order, 0], order, r)
+            else:
+                kept_arr = _pairwise_sweep(c[order], order, r)
             if not kept_arr.size and empty is None:
                 empty = s
             keep.append(kept_arr)
@@ -563,6 +566,32 @@ def _running_minimum(cost: np.ndarray, order: np.ndarray, rep: np.ndarray) -> np
     # First kept position whose cost is <= this option's: search the rising negation.
     pos = np.searchsorted(-kept_cost, -cost, side="left")
     rep[order] = kept_idx[pos]
+    return kept_idx.astype(np.int64)
+
+
+# A stage's options compared pairwise at once up to this many (a boolean
+# matrix of this size squared); beyond it, one option at a time.
+_PAIRWISE_MAX = 2048
+
+
+def _pairwise_sweep(cost: np.ndarray, order: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """Several resources, options in sweep order: the loop of :func:`reduce_options` at once.
+
+    An option is kept iff no earlier one costs no more in every resource
+    (dominance is transitive, so "no earlier kept one" is the same), and
+    ``rep`` maps each to its first kept dominator (itself if kept).
+    """
+    n = order.size
+    if not n:
+        return order.astype(np.int64)
+    le = np.ones((n, n), dtype=bool)  # le[p, o]: p costs no more than o in every resource
+    for r in range(cost.shape[1]):
+        le &= cost[:, None, r] <= cost[None, :, r]
+    earlier = np.triu(le, 1)  # [p, o] with p before o, as the loop sees them
+    kept = ~earlier.any(axis=0)
+    first = np.argmax(le[kept], axis=0)  # the first kept option dominating each one
+    kept_idx = order[kept]
+    rep[order] = kept_idx[first]
     return kept_idx.astype(np.int64)
 
 

@@ -339,3 +339,43 @@ def test_a_budget_below_the_cheapest_options_is_refused_before_any_model(run) ->
     res = run(busy, cost, np.array([2]))
     assert res.status == "infeasible"
     assert "cheapest options need 3 of resource 0, over its capacity 2" in res.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 3).flatmap(
+        lambda n_res: st.lists(
+            st.lists(
+                st.tuples(
+                    st.integers(1, 6), st.lists(st.integers(0, 5), min_size=n_res, max_size=n_res)
+                ),
+                min_size=1,
+                max_size=10,
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    ),
+    st.integers(0, 12),
+)
+def test_the_pairwise_reduction_is_the_general_loop(stages, cap) -> None:
+    """With several resources and no placement a stage's options are compared
+    pairwise in one boolean matrix; one option at a time (the loop, which a
+    placement still uses) must keep the same options with the same representatives."""
+    import formulations.problem as fp
+
+    n_res = len(stages[0][0][1])
+    busy = [np.array([b for b, _ in s]) for s in stages]
+    cost = [np.array([c for _, c in s]).reshape(len(s), n_res) for s in stages]
+    problem = fp.check_problem(busy, cost, [cap] * n_res, 0, 1.0)
+    fast = fp.reduce_options(problem)
+    saved, fp._PAIRWISE_MAX = fp._PAIRWISE_MAX, 0
+    try:
+        loop = fp.reduce_options(problem)
+    finally:
+        fp._PAIRWISE_MAX = saved
+    assert fast.empty_stage == loop.empty_stage
+    for a, b in zip(fast.keep, loop.keep, strict=True):
+        assert a.tolist() == b.tolist()
+    for a, b in zip(fast.rep, loop.rep, strict=True):
+        assert a.tolist() == b.tolist()
