@@ -16,9 +16,8 @@ with the budget.
 Methods: dp, bisect, greedy, cpsat, ilp (HiGHS) and ilp (CBC), each timed
 through ``hitm.solve`` (cpsat and ilp include the bisection they are warm-started
 from) with a per-solve time limit. A method that runs out of time is skipped
-on longer chains at the same budget, and so is one whose time, extrapolated
-from its two longest chains at that budget, would exceed 1.5 times the limit
-(time need not grow with the budget: a tight budget is the harder knapsack).
+on longer chains at the same budget (time need not grow with the budget: a
+tight budget is the harder knapsack).
 Every allocation is checked by ``hitm.verify``; exact methods that prove an
 optimum must agree with each other, else the run stops with exit code 1.
 Growth orders are the slopes of log-log least-squares fits of time against
@@ -227,21 +226,12 @@ def skip_reason(
         The per-solve limit.
     """
     # Time grows with the chain's length at a fixed budget, but not always with the
-    # budget (a tight budget is the harder knapsack): skip along the length only.
+    # budget (a tight budget is the harder knapsack): skip along the length only, and
+    # only after a real timeout (a prediction from smaller chains once skipped a
+    # 1,000-layer point HiGHS then proved in about a second).
     for (n0, c0), (status, _) in history.items():
         if hit_limit(method, status) and c0 == chips and n0 <= n_layers:
             return f"timed out at {n0} layers"
-    pts = sorted(
-        (n0, secs)
-        for (n0, c0), (status, secs) in history.items()
-        if c0 == chips and n0 < n_layers and solved(method, status) and secs
-    )
-    if len(pts) >= 2:
-        (x0, t0), (x1, t1) = pts[-2:]
-        order = max(math.log(t1 / t0) / math.log(x1 / x0), 1.0)
-        predicted = t1 * (n_layers / x1) ** order
-        if predicted > 1.5 * time_limit:
-            return f"predicted {predicted:.0f} s from {x0} and {x1} layers"
     return ""
 
 
@@ -442,8 +432,8 @@ def write_markdown(rows: Sequence[Mapping[str, object]], limit: float, seconds: 
         f"per-solve limit {limit:g} s. `timeout`: no design within the limit; `feasible` "
         "(cpsat, ilp): a design but no proof within the limit; `killed`: still running at "
         f"{GRACE} × the limit + {GRACE_S} s (the solver overran its own limit); `error`: the "
-        "method refused (the DP's table over its size limit); `skipped`: predicted or known "
-        "to exceed the limit from smaller points. Plot: [scaling.png](scaling.png).",
+        "method refused (the DP's table over its size limit); `skipped`: it ran out of time "
+        "on a shorter chain at the same budget. Plot: [scaling.png](scaling.png).",
         "",
         "## Problem sizes",
         "",

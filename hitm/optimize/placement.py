@@ -74,72 +74,75 @@ def _cap(place: Placement, t: int) -> Fraction:
     return place.bandwidth * t
 
 
-def _latest_inside(cuts: _Cuts, k: int, d: int, p: int, x: int, limit: int, cap: Fraction) -> int:
-    """The latest offset in ``[1, min(limit, x − 1)]`` inside stage ``k`` whose cut carries ≤ cap.
+def _latest_inside(
+    a: int, i: int, o: int, d: int, p: int, x: int, limit: int, num: int, den: int
+) -> int:
+    """The latest offset in ``[1, min(limit, x − 1)]`` inside a stage whose cut carries ≤ cap.
 
-    0 if there is none. The traffic at offset ``n·p + r`` is
-    ``A + I(d − n)/d + (O + σ)(n p + r)/(d p)`` (σ only when d = 1); for fixed
-    ``n`` it grows with ``r``, so each copy segment is solved in closed form.
+    0 if there is none. The stage has ``d`` copies of ``p`` crossbars (``x``
+    in all); ``a``, ``i`` and ``o`` are the bits passing over it, its input
+    and its output plus its state (:class:`_Cuts`); the cap is ``num / den``
+    bits. The traffic at offset ``n·p + r`` is ``A + I(d − n)/d + O(n p + r)/(d p)``;
+    for fixed ``n`` it grows with ``r``, so each copy segment is solved in
+    closed form, in integers: traffic·d·p·den ≤ num·d·p ⇔ base(n) + o·r·den ≤ room.
     """
     top = min(limit, x - 1)
     if top < 1:
         return 0
-    a, i, o = cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k]
-    num, den = cap.numerator, cap.denominator
-
-    # traffic(n, r)·d·p·den ≤ num·d·p  ⇔  base(n) + o·r·den ≤ room, in integers.
-    room = num * d * p
-
-    def base(n: int) -> int:
-        return (a * d * p + i * (d - n) * p + o * n * p) * den
-
-    def best_r(n: int, r_cap: int) -> int:
-        slack = room - base(n)
-        if slack < 0:
-            return -1
-        r = r_cap if o == 0 else min(r_cap, slack // (o * den))
-        return r
-
+    dp = d * p
+    room = num * dp
     n_top, r_top = divmod(top, p)
-    r = best_r(n_top, r_top)
-    if r >= 0 and n_top * p + r >= 1:
-        return n_top * p + r
+    slack = room - (a * dp + i * (d - n_top) * p + o * n_top * p) * den
+    if slack >= 0:
+        r = r_top if o == 0 else min(r_top, slack // (o * den))
+        if n_top * p + r >= 1:
+            return n_top * p + r
     if o <= i:  # base(n) does not fall with n: no earlier copy segment is cheaper
         return 0
     # base(n) grows with n: the latest copy segment starting within the cap.
-    n_max = (room // den - (a + i) * d * p) // ((o - i) * p)
-    n = min(n_top - 1, n_max)
-    while n >= 0:  # at most two steps: n_max is exact up to rounding
-        r = best_r(n, p - 1)
-        if r >= 0 and n * p + r >= 1:
-            return n * p + r
+    n = min(n_top - 1, (room // den - (a + i) * dp) // ((o - i) * p))
+    while n >= 0:  # at most two steps: the bound on n is exact up to rounding
+        slack = room - (a * dp + i * (d - n) * p + o * n * p) * den
+        if slack >= 0:
+            r = p - 1 if o == 0 else min(p - 1, slack // (o * den))
+            if n * p + r >= 1:
+                return n * p + r
         n -= 1
     return 0
 
 
 def _span(
-    cuts: _Cuts, k: int, d: int, p: int, x: int, fill: int, chip: int, cap: Fraction
+    flows: tuple[int, int, int],
+    d: int,
+    p: int,
+    x: int,
+    fill: int,
+    chip: int,
+    cap: tuple[int, int],
 ) -> list[tuple[int, list[int]]]:
-    """Stage ``k`` (``x`` crossbars) begun at ``fill`` of a chip, cut inside as late as allowed.
+    """A stage (``x`` crossbars) begun at ``fill`` of a chip, cut inside as late as allowed.
 
-    Returns up to two ways, each the fill of the last chip reached and the cuts
-    (offsets inside the stage): the fewest cuts that lay the stage out (none if
-    it fits), and the same with one more cut, as late as it may lie, which
-    begins one more chip but leaves less on it. More cuts than that only
-    begin more chips for the same least fill.
+    ``flows`` and ``cap`` are :func:`_latest_inside`'s ``(a, i, o)`` and
+    ``(num, den)``. Returns up to two ways, each the fill of the last chip
+    reached and the cuts (offsets inside the stage): the fewest cuts that lay
+    the stage out (none if it fits), and the same with one more cut, as late as
+    it may lie, which begins one more chip but leaves less on it. More cuts
+    than that only begin more chips for the same least fill.
     """
+    a, i, o = flows
+    num, den = cap
     ways: list[tuple[int, list[int]]] = []
     offsets: list[int] = []
     start = 0  # offset where the current chip's share of the stage begins
     room = chip - fill
     while x - start > room:
-        t = _latest_inside(cuts, k, d, p, x, start + room, cap)
+        t = _latest_inside(a, i, o, d, p, x, start + room, num, den)
         if t <= start:
             return []
         offsets.append(t)
         start, room = t, chip
     ways.append((x - start, offsets))
-    t = _latest_inside(cuts, k, d, p, x, start + room, cap)
+    t = _latest_inside(a, i, o, d, p, x, start + room, num, den)
     if t > start:
         ways.append((x - t, [*offsets, t]))
     return ways
@@ -232,8 +235,11 @@ def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
     if place.atomic[k]:
         return []
     out = []
+    flows = (cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k])
+    ratio = (cap.numerator, cap.denominator)
+    chip_capacity = place.chip_capacity
     for o, x, d in options:
-        for last_fill, offsets in _span(cuts, k, d, x // d, x, fill, place.chip_capacity, cap):
+        for last_fill, offsets in _span(flows, d, x // d, x, fill, chip_capacity, ratio):
             if offsets:
                 out.append(
                     (chip + len(offsets), last_fill, o, x, (*made, *(begin + t for t in offsets)))
