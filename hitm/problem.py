@@ -319,19 +319,31 @@ def _layer_options(
         return None
     if len(parts) == 1:
         return parts[0]  # useful copy (or unit) counts are already Pareto-optimal, slow → fast
-    return _pareto(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    chains = np.repeat(np.arange(len(parts)), [len(part[3]) for part in parts])
+    columns = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return _pareto(*columns, chains=chains)
 
 
 def _pareto(
-    copies: np.ndarray, adcs: np.ndarray, cost: np.ndarray, busy: np.ndarray, units: np.ndarray
+    copies: np.ndarray,
+    adcs: np.ndarray,
+    cost: np.ndarray,
+    busy: np.ndarray,
+    units: np.ndarray,
+    chains: np.ndarray | None = None,
 ):
     """Keep options no other option beats in busy and every resource; sort slow → fast.
 
     Of options with equal busy and cost, the first (fewest copies) is kept.
+    ``chains`` may label options that form chains (one ADC choice's copy counts):
+    with three or more resources they are then filtered by :func:`_undominated_chains`.
     """
     # Fastest first, then cheapest: an option can only be dominated by one before it.
     order = np.lexsort((*cost.T[::-1], busy))
     copies, adcs, cost, busy, units = (a[order] for a in (copies, adcs, cost, busy, units))
+    keep = None
+    if chains is not None and cost.shape[1] > 2:
+        keep = _undominated_chains(cost, chains[order])
     if cost.shape[1] == 1:
         # One resource: kept iff strictly cheaper than every faster-or-equal option before it.
         c = cost[:, 0]
@@ -339,7 +351,7 @@ def _pareto(
         keep = np.flatnonzero(c < prior)
     elif cost.shape[1] == 2:
         keep = _undominated_2d(cost)
-    else:
+    elif keep is None:
         keep = _undominated(cost)
     keep = keep[::-1]  # slow → fast
     return copies[keep], adcs[keep], cost[keep], busy[keep], units[keep]
@@ -367,6 +379,30 @@ def _undominated(cost: np.ndarray, block: int = 256) -> np.ndarray:
         keep.append(start + idx)
         kept = np.concatenate([kept, rows[idx]])
     return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+
+
+def _undominated_chains(cost: np.ndarray, chains: np.ndarray) -> np.ndarray | None:
+    """:func:`_undominated` when the rows fall into chains, in O(n log n) per chain.
+
+    Rows are in sweep order (fastest first). A chain is a set of rows whose
+    costs never rise along that order in any column (more copies at one ADC
+    choice: faster and dearer everywhere). Of a chain's rows before row ``i``
+    the last is then no dearer than any other in every column, so ``i`` is
+    dominated by the chain iff by that one row. None if some label is not a
+    chain (the caller falls back to the pairwise check).
+    """
+    n = len(cost)
+    dominated = np.zeros(n, dtype=bool)
+    position = np.arange(n)
+    for label in np.unique(chains):
+        members = np.flatnonzero(chains == label)  # ascending: sweep order
+        if np.any(cost[members[1:]] > cost[members[:-1]]):
+            return None
+        last = np.searchsorted(members, position, side="left") - 1  # the last one before
+        has = last >= 0
+        rows = members[last[has]]
+        dominated[has] |= np.all(cost[rows] <= cost[has], axis=1)
+    return np.flatnonzero(~dominated)
 
 
 def _no_dearer(by: np.ndarray, rows: np.ndarray) -> np.ndarray:

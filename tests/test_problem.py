@@ -267,6 +267,45 @@ def test_the_two_resource_staircase_sweep_keeps_the_brute_force_rows(rows) -> No
     assert _undominated_2d(cost).tolist() == brute
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)), max_size=8),
+        min_size=1,
+        max_size=4,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_chains_of_options_keep_the_brute_force_rows(chains, rng) -> None:
+    """Options in chains (one ADC choice's copy counts: every column rises with speed),
+    interleaved in sweep order: the per-chain check keeps exactly the rows no earlier
+    row is no dearer than in every column, ties keeping the first. A label that is no
+    chain gives None (the caller then checks pairwise)."""
+    from hitm.problem import _undominated_chains
+
+    rows: list[tuple[int, int, int]] = []
+    labels: list[int] = []
+    for label, steps in enumerate(chains):
+        # Cumulative steps from the fast end: costs never rise along sweep order.
+        level = np.cumsum(np.array(steps or [(0, 0, 0)]), axis=0)[::-1]
+        rows += [tuple(int(v) for v in r) for r in level]
+        labels += [label] * len(level)
+    merged: list[int] = []
+    # Any interleaving that keeps each chain's own order is a sweep order here.
+    queues = {lab: [i for i in range(len(rows)) if labels[i] == lab] for lab in set(labels)}
+    while any(queues.values()):
+        lab = rng.choice([k for k, q in queues.items() if q])
+        merged.append(queues[lab].pop(0))
+    cost = np.array([rows[i] for i in merged], dtype=np.int64).reshape(-1, 3)
+    tags = np.array([labels[i] for i in merged])
+    brute = [
+        i for i in range(len(cost)) if not any(bool(np.all(cost[j] <= cost[i])) for j in range(i))
+    ]
+    assert _undominated_chains(cost, tags).tolist() == brute
+    if len(cost) >= 2 and bool(np.any(cost[1] > cost[0])):
+        assert _undominated_chains(cost, np.zeros(len(cost), dtype=int)) is None
+
+
 def test_three_resource_filter_matches_brute_force_across_blocks():
     """600 options (three blocks of 256) with three resources: the kept set is exactly the
     options no other option beats in busy and every resource (numpy brute force)."""
