@@ -321,10 +321,15 @@ def _phase1(
     if local1 is None:
         return ("error", None, bound, f"{msg1}; solution is not one-hot"), m.overhead
     choice1 = [int(keep[s][i]) for s, i in enumerate(local1)]
-    if run1.sol_status != pulp.LpSolutionOptimal:
-        out = ("feasible", choice1, bound, f"{msg1}; bottleneck not proven optimal")
-    else:
+    found = problem.evaluate(choice1)[0]
+    if run1.sol_status == pulp.LpSolutionOptimal:
         out = ("optimal", choice1, bound, msg1)
+    elif bound is not None and bound >= found:
+        # The bottleneck is a busy value: a bound that rounds up to it proves it,
+        # though the solver stopped with a gap in its continuous T.
+        out = ("optimal", choice1, bound, f"{msg1}; its bound rounds up to this bottleneck")
+    else:
+        out = ("feasible", choice1, bound, f"{msg1}; bottleneck not proven optimal")
     return out, m.overhead
 
 
