@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from helpers import FORMULATIONS
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import formulations.ilp as ilp
 from formulations.lagrange import lagrangian_bound, proves_infeasible
 from formulations.problem import check_problem, reduce_options
 
@@ -104,3 +106,41 @@ def test_a_certificate_is_never_wrong(problem, lam, t):
     lam = lam[: len(problem.capacity)]
     if proves_infeasible(problem, keep, t, lam):
         assert not feasible_at(problem, t)
+
+
+def test_the_exact_models_start_from_the_bound(monkeypatch):
+    """The hand cases above through CP-SAT and the MILP, warm-started from the
+    slowest design (every stage at 10, T = 10):
+
+    - capacity (3, 3): the bound (1) is below the warm start, the feasibility
+      solve at 1 finds nothing, and the models prove T* = 10 themselves; the
+      fewest crossbars (resource 0) at 10 are none (every stage slow, (0, 0));
+    - capacity (2, 3) with a fourth option (busy 5, cost (1, 0)) in every stage:
+      λ = (1, 1) refutes 1 (6 > 5) and (1, 0), (1, 0), (0, 2) fits at 5, so the
+      bound is 5, below the warm start's 10, and the solve at the bound finds
+      T* = 5; the least resource 0 there is 2 (at most one (0, 2): resource 1).
+    """
+    at_bound = []  # what the MILP's feasibility solve at the bound found, per call
+    real = ilp._at_bound
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        at_bound.append(found[0] is not None)
+        return found
+
+    monkeypatch.setattr(ilp, "_at_bound", spy)
+
+    busy = [np.array([1, 1, 10])] * 3
+    cost = [np.array([[2, 0], [0, 2], [0, 0]])] * 3
+    busy4 = [np.array([1, 1, 10, 5])] * 3
+    cost4 = [np.array([[2, 0], [0, 2], [0, 0], [1, 0]])] * 3
+    for param in FORMULATIONS:
+        solve = param.values[0]
+        gap = solve(busy, cost, np.array([3, 3]), hint=[2, 2, 2])
+        assert (gap.status, gap.bottleneck, gap.cost) == ("optimal", 10, (0, 0)), gap.message
+        at = solve(busy4, cost4, np.array([2, 3]), hint=[2, 2, 2])
+        assert (at.status, at.bottleneck, at.cost[0]) == ("optimal", 5, 2), at.message
+    # Each MILP backend made the solve at the bound twice: nothing at 1, a design at 5.
+    assert at_bound == [False, True] * (len(FORMULATIONS) - 1)
+    problem = problem_of(busy4, cost4, [2, 3])
+    assert lagrangian_bound(problem, reduce_options(problem).keep, 10)[0] == 5
