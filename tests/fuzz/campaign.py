@@ -253,14 +253,32 @@ def instance(draw: st.DrawFn) -> dict[str, Any]:
 # --------------------------------------------------------------------------- mutation
 
 
+# Mutations reach this deep at most: below it a document may nest a thousand levels
+# (the reader's depth limit is what those test), which walking would exhaust the stack.
+_MUTATION_DEPTH = 12
+
+
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     yield prefix
+    if len(prefix) >= _MUTATION_DEPTH:
+        return
     if isinstance(node, dict):
         for k, v in node.items():
             yield from _paths(v, (*prefix, k))
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _paths(v, (*prefix, i))
+
+
+def _copy(node: Any, depth: int = 0) -> Any:
+    """``node``'s dicts and lists copied as deep as a mutation reaches (the rest shared)."""
+    if depth > _MUTATION_DEPTH:
+        return node
+    if isinstance(node, dict):
+        return {k: _copy(v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_copy(v, depth + 1) for v in node]
+    return node
 
 
 def _parent(doc: Any, path: tuple[Any, ...]) -> Any:
@@ -272,7 +290,12 @@ def _parent(doc: Any, path: tuple[Any, ...]) -> Any:
 
 @st.composite
 def mutated(draw: st.DrawFn, doc: Any) -> Any:
-    """``doc`` with one to three structural mutations (the document may stay valid)."""
+    """``doc`` with one to three structural mutations (the document may stay valid).
+
+    Mutates a copy: a draw shares lists and mappings with the strategies' constants,
+    and changing those in place made hypothesis's replays draw differently.
+    """
+    doc = _copy(doc)
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(doc) if p]
         if not paths:
