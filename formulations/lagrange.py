@@ -14,8 +14,9 @@ integer arithmetic: a level is called infeasible only with such a certificate.
 A certificate at ``T`` holds at every lower level too (fewer options, larger
 minima), so bisection over the distinct busy values gives the least level
 without one: ``T* ≥`` that level. The relaxation's best equals the LP relaxation
-of the one-hot model; on the design-mode zoo problems of ``bench/design_gap.py``
-it meets the optimum on most (``README.md``, "Lagrangian bound").
+of the one-hot model, so it can fall short of the optimum; on the 36 design-mode
+zoo problems of ``bench/design_gap.py`` it met it on all (``README.md``,
+"Lagrangian bound").
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ PuLP builds a Python object per variable and per term, then hands HiGHS the mode
 one column and one row at a time: at 1,000 stages (120,000 options) that took 8 of
 the 10 seconds of a proof whose branch and bound took 1.3. Here the model is a
 handful of numpy arrays passed to HiGHS in one call; CBC, which PuLP drives
-through a file, gets the same arrays as a PuLP model (:func:`formulations.ilp`).
+through a file, gets the same arrays as a PuLP model (:mod:`formulations.ilp`).
 """
 
 from __future__ import annotations
