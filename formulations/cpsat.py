@@ -28,6 +28,7 @@ from formulations.problem import (
     Reduced,
     check_inputs,
     fitting_hint,
+    placed_warm_start,
     reduce_options,
     too_costly,
 )
@@ -137,7 +138,7 @@ def _run(
         if short is not None:
             return done("infeasible", None, None, short)
 
-    warm = _placed_warm_start(problem, red, placed, hint, hint_cuts)
+    warm = placed_warm_start(problem, red, placed, hint, hint_cuts)
     if warm is not None:
         red = red.at_most(problem, warm[0])
     fitting, lower = None, None
@@ -242,25 +243,6 @@ def _run(
         f"bottleneck optimal; CP-SAT phase 2 {name2} after {left:.3g} s{extra}",
         best_cuts,
     )
-
-
-def _placed_warm_start(
-    problem: Problem,
-    red: Reduced,
-    placed: Placed | None,
-    hint: Sequence[int] | None,
-    cuts: Sequence[int] | None,
-) -> tuple[int, list[int], list[int]] | None:
-    """A placed hint's period, choice (kept options) and cuts, if it is a valid design."""
-    if placed is None or hint is None or cuts is None:
-        return None
-    fitting = fitting_hint(problem, red.keep, red.hint_local(hint))
-    if fitting is None:
-        return None
-    try:
-        return placed.period(problem, fitting[1], cuts), fitting[1], [int(q) for q in cuts]
-    except ValueError:
-        return None
 
 
 class _Solution:

@@ -36,6 +36,7 @@ from formulations.problem import (
     Reduced,
     check_inputs,
     fitting_hint,
+    placed_warm_start,
     reduce_options,
     too_costly,
 )
@@ -558,13 +559,9 @@ def _solve_placed(
     """
     tag = f"ILP/{backend}"
     # A valid warm start's period bounds the optimum: no slower option is needed.
-    warm = fitting_hint(problem, red.keep, red.hint_local(hint))
-    period = None
-    if warm is not None and hint_cuts is not None:
-        with contextlib.suppress(ValueError):  # not a valid placement: no shortcut
-            period = placed.period(problem, warm[1], hint_cuts)
-    if period is not None:
-        red = red.at_most(problem, period)
+    warm = placed_warm_start(problem, red, placed, hint, hint_cuts)
+    if warm is not None:
+        red = red.at_most(problem, warm[0])
     keep = red.keep
     built = time.perf_counter()
     model = _Chain("period", problem, placed, keep)
@@ -580,10 +577,11 @@ def _solve_placed(
     best: tuple[int, list[int], list[int]] | None = None  # period, choice, cuts
     bound: int | None = None
     seeded, seed_start = False, start
-    if warm is not None and period is not None and hint_cuts is not None:
+    if warm is not None:
         # As without a placement: ask for a period shorter than the warm start's
         # first, so that "infeasible" is the proof when the warm start is optimal.
-        best = (period, warm[1], list(hint_cuts))
+        best = warm
+        period = warm[0]
         if period <= model.t_lo:  # no stage can be faster: proven (CBC errs on T's bounds)
             bound = period
         else:

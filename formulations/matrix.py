@@ -207,7 +207,7 @@ def solve_highs(
 
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = m.n_cols, m.n_rows
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = m.cost, m.lower, m.upper
+    lp.col_cost_, lp.col_lower_ = m.cost, m.lower
     inf = highspy.kHighsInf
     lp.row_lower_ = np.where(np.isinf(m.row_lower), -inf, m.row_lower)
     lp.row_upper_ = np.where(np.isinf(m.row_upper), inf, m.row_upper)

@@ -533,6 +533,25 @@ def fitting_hint(
     return (t_hint, choice) if problem.fits(total) else None
 
 
+def placed_warm_start(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed | None,
+    hint: Sequence[int] | None,
+    cuts: Sequence[int] | None,
+) -> tuple[int, list[int], list[int]] | None:
+    """A placed hint's period, choice (kept options) and cuts, if it is a valid design."""
+    if placed is None or hint is None or cuts is None:
+        return None
+    fitting = fitting_hint(problem, red.keep, red.hint_local(hint))
+    if fitting is None:
+        return None
+    try:
+        return placed.period(problem, fitting[1], cuts), fitting[1], [int(q) for q in cuts]
+    except ValueError:  # not a valid placement of the (reduced) choice
+        return None
+
+
 def too_costly(problem: Problem, red: Reduced) -> str | None:
     """Why no choice can fit, if even each stage's cheapest option per resource is too much.
 
