@@ -1,9 +1,11 @@
-"""Tables fit the terminal they are printed in, checked in real pseudo-terminals.
+"""Tables fit the terminal they are printed in.
 
-``hitm`` sizes stdout by the terminal (rich folds cells to fit) and leaves piped
-output unfolded (tests/test_plain.py). A CliRunner's stdout is never a terminal,
-so these tests run ``python -m hitm`` on a pty with ``COLUMNS`` set, as a user's
-shell would, and measure every line in terminal cells.
+``hitm`` sizes stdout by the terminal (rich folds cells to fit); piped, it folds to
+an exported ``COLUMNS`` and otherwise leaves rows unfolded (tests/test_plain.py).
+A CliRunner's stdout is never a terminal, so the same commands are measured twice:
+through ``CliRunner`` with ``COLUMNS`` in its environment, and by running
+``python -m hitm`` on a real pty with ``COLUMNS`` set, as a user's shell would.
+Every line is measured in terminal cells.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ import sys
 import pytest
 from helpers import INSTANCES
 from rich.cells import cell_len
+from typer.testing import CliRunner
+
+from hitm.cli import app
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -70,4 +75,31 @@ def test_at_200_columns_compare_keeps_each_method_on_one_line() -> None:
     """In 200 columns compare's note column once still wrapped; now each method is one row."""
     lines = in_terminal(COMMANDS["compare"], 200)
     rows = [line for line in lines if "CP-SAT OPTIMAL in both phases" in line]
+    assert len(rows) == 1 and "cpsat" in rows[0] and "105.60 µs" in rows[0]
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_line_fits_columns_through_clirunner(command: str, columns: int) -> None:
+    result = CliRunner().invoke(app, COMMANDS[command], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) > 10
+    widest = max(cell_len(line) for line in lines)
+    assert widest <= columns, f"{command}: a line of {widest} cells in {columns} columns"
+
+
+def test_piped_without_columns_keeps_rows_unfolded() -> None:
+    """With no ``COLUMNS`` exported, piped rows stay one line each, wider than 200 cells
+    where the table is (the placement table of nic on 4 chips)."""
+    result = CliRunner().invoke(app, COMMANDS["placed"])
+    assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in result.stdout.splitlines()) > 80
+    folded = CliRunner().invoke(app, COMMANDS["placed"], env={"COLUMNS": "80"})
+    assert len(folded.stdout.splitlines()) > len(result.stdout.splitlines())
+
+
+def test_compare_at_200_columns_through_clirunner_keeps_each_method_on_one_line() -> None:
+    result = CliRunner().invoke(app, COMMANDS["compare"], env={"COLUMNS": "200"})
+    rows = [line for line in result.stdout.splitlines() if "CP-SAT OPTIMAL in both phases" in line]
     assert len(rows) == 1 and "cpsat" in rows[0] and "105.60 µs" in rows[0]

@@ -56,13 +56,16 @@ PIPED_WIDTH = 10_000
 
 class _Stdout(Console):
     """stdout: as wide as the terminal it is printed in (rich folds cells to fit);
-    piped, :data:`PIPED_WIDTH`, so nothing folds."""
+    piped, as wide as an exported ``COLUMNS`` asks, else :data:`PIPED_WIDTH`, so
+    nothing folds."""
 
     @property
     def size(self) -> ConsoleDimensions:
         if self.is_terminal:
             return super().size
-        return ConsoleDimensions(PIPED_WIDTH, 25)
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and 0 < int(columns) < PIPED_WIDTH else 0
+        return ConsoleDimensions(width or PIPED_WIDTH, 25)
 
 
 # Tables and lines hold user text (layer and input names): never read as markup.
