@@ -38,6 +38,7 @@ from hitm.errors import DescriptionError
 from hitm.hardware import Hardware
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits, stage_flows
 from hitm.resources import RESOURCES
+from hitm.staircase import distinct
 
 __all__ = [
     "MAX_OPTIONS",
@@ -253,7 +254,8 @@ def copy_counts(parallel: int, limit: int | None = None) -> np.ndarray:
     limit = parallel if limit is None else min(limit, parallel)
     r = math.isqrt(parallel)
     q = np.arange(1, r + 2, dtype=np.int64)
-    cand = np.unique(np.concatenate([np.arange(1, r + 1, dtype=np.int64), -(-parallel // q)]))
+    # Sorted, a repeated candidate has its predecessor's round count: dropped below.
+    cand = np.sort(np.concatenate([np.arange(1, r + 1, dtype=np.int64), -(-parallel // q)]))
     cand = cand[cand <= limit]
     rounds = -(-parallel // cand)
     first = np.ones(cand.size, dtype=bool)
@@ -394,7 +396,7 @@ def _undominated_chains(cost: np.ndarray, chains: np.ndarray) -> np.ndarray | No
     n = len(cost)
     dominated = np.zeros(n, dtype=bool)
     position = np.arange(n)
-    for label in np.unique(chains):
+    for label in distinct(chains):
         members = np.flatnonzero(chains == label)  # ascending: sweep order
         if np.any(cost[members[1:]] > cost[members[:-1]]):
             return None
@@ -574,7 +576,7 @@ def build_problem(
         # once. For each pool size, merge the members with their products on u units
         # free; then charge the pool to the options that use it.
         products = [m for m in members if on_mac_units(m, hw)]
-        pools = np.unique(np.concatenate([copy_counts(m.widest, unit_limit) for m in products]))
+        pools = distinct(np.concatenate([copy_counts(m.widest, unit_limit) for m in products]))
         levels = []
         for u in (0, *pools.tolist()):
             opts = None

@@ -323,3 +323,12 @@ def test_three_resource_filter_matches_brute_force_across_blocks():
     want = {tuple(map(int, p)) for p in points[~leq.any(axis=1)]}
     got = {(int(b), *map(int, c)) for b, c in zip(kept_busy, kept_cost, strict=True)}
     assert got == want and len(got) == len(kept_busy)
+
+
+@given(st.lists(st.integers(-5, 40), max_size=60))
+def test_distinct_is_numpys_unique(values: list[int]) -> None:
+    """hitm.staircase.distinct stands in for np.unique (which imports numpy.ma at start-up)."""
+    from hitm.staircase import distinct
+
+    array = np.array(values, dtype=np.int64)
+    assert distinct(array).tolist() == np.unique(array).tolist()

@@ -19,6 +19,7 @@ import numpy as np
 from hitm.optimize.arrays import allocation_result, monotone, scalar_costs, suffix_argmin
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
+from hitm.staircase import distinct
 
 __all__ = ["solve_bisect"]
 
@@ -46,7 +47,7 @@ def solve_bisect(problem: AllocationProblem) -> SolveResult:
         return bool(np.all(cost[pick(t)].sum(axis=0) <= problem.capacity))
 
     floor = max(int(s.busy_ps[-1]) for s in stages)  # no stage gets below its fastest
-    candidates = np.unique(busy[busy >= floor])
+    candidates = distinct(busy[busy >= floor])
     lo, hi = 0, len(candidates) - 1
     if not fits(int(candidates[hi])):
         status = Status.INFEASIBLE if exact else Status.ERROR

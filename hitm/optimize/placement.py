@@ -43,6 +43,7 @@ from formulations.placement import Placement, period
 from hitm.optimize.arrays import monotone
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
+from hitm.staircase import distinct
 
 __all__ = ["best_cuts", "fill_cuts", "solve_blind", "solve_placed"]
 
@@ -392,7 +393,7 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
     # The least period is a stage's busy time or a link's. First the least busy value that
     # is feasible (the options a period admits change only there), then, between it and
     # the busy value below, the periods only links can set.
-    values = np.unique(np.concatenate([st.busy_ps for st in problem.stages]))
+    values = distinct(np.concatenate([st.busy_ps for st in problem.stages]))
     values = [int(v) for v in values[(values >= lo) & (values < hi)]] + [hi]
     first, last = 0, len(values) - 1
     while first < last:
