@@ -290,11 +290,18 @@ class _Model:
         # Choosing an option of busy v_k means T >= v_k: z => not t_k.  With the
         # chain and ExactlyOne this is the clause "t_j => some option of the
         # stage is faster than v_j", in O(n) binary clauses instead of O(n^2).
-        for zs, b in zip(self.z, self.busy, strict=True):
-            for v, bv in zip(zs, b, strict=True):
-                model.add_implication(v, self.t[level[int(bv)]].Not())
-            if clock is not None:
-                clock.check("while the CP-SAT model was built")
+        # One constraint per level, t_j => every option at v_j is off: the same
+        # binary clauses, one Python call per level rather than per option.
+        flat = [v for zs in self.z for v in zs]
+        at = len(self.values) - 1 - np.searchsorted(self.values[::-1], np.concatenate(self.busy))
+        order = np.argsort(at, kind="stable")
+        bounds = np.flatnonzero(np.diff(at[order])) + 1
+        for group in np.split(order, bounds):
+            if group.size:
+                lits = [flat[i].Not() for i in group.tolist()]
+                model.add_bool_and(lits).only_enforce_if(self.t[int(at[group[0]])])
+        if clock is not None:
+            clock.check("while the CP-SAT model was built")
 
         # Per-stage cost variables C[r][s] = cost of the chosen option, with the
         # implied bound "t_j => C >= cheapest option of the stage faster than v_j".
@@ -315,11 +322,14 @@ class _Model:
                 # the options sorted by busy time.
                 order = np.argsort(b, kind="stable")
                 least = np.minimum.accumulate(col[order])
-                values_u, first = np.unique(b[order], return_index=True)
-                for u, k in zip(values_u[1:], first[1:], strict=True):
-                    cheapest = int(least[k - 1])
-                    if cheapest > lo:
-                        model.add(var >= cheapest).only_enforce_if(self.t[level[int(u)]])
+                ranked = b[order]
+                first = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1  # each value's first
+                cheapest = least[first - 1]
+                bound = cheapest > lo
+                for u, c_u in zip(
+                    ranked[first[bound]].tolist(), cheapest[bound].tolist(), strict=True
+                ):
+                    model.add(var >= c_u).only_enforce_if(self.t[level[u]])
                 row.append(var)
                 if clock is not None:
                     clock.check("while the CP-SAT model was built")
