@@ -340,6 +340,55 @@ def test_bisect_with_placement_matches_brute_force(seed):
         assert blind.bottleneck_ps >= expected[0]
 
 
+def _period_searches(
+    problem: AllocationProblem, vector: bool, monkeypatch, most: int | None = None
+) -> list:
+    """The period search's final states at every busy value and at periods between them
+    (where only the links' cap changes), every option cut one at a time or all at once;
+    ``most`` spreads that many periods evenly over them instead."""
+    from hitm.optimize import placement as pl
+
+    monkeypatch.setattr(pl, "_VECTOR_OPTIONS", 1 if vector else 10**9)
+    place, options = problem.placement, pl._Options(problem)
+    values = sorted({int(b) for s in problem.stages for b in s.busy_ps})
+    periods = sorted({*values, *((a + b) // 2 for a, b in itertools.pairwise(values))})
+    if most is not None:
+        periods = periods[:: max(1, len(periods) // most)]
+    found = []
+    for t in periods:
+        final = pl._search(place, options.at(t), pl._cap(place, t), False)
+        found.append(
+            [(n.chip, n.fill, n.crossbars, n.end, pl._reconstruct(n, place.chips)) for n in final]
+        )
+    return found
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cutting_every_option_at_once_keeps_the_same_states(seed, monkeypatch):
+    """The period search cuts a stage for all its options at once (numpy) and keeps, per
+    number of cuts, what pruning would keep: the same final states and designs as
+    cutting one option at a time, at every period."""
+    problem = random_problem(random.Random(1000 + seed))
+    assert _period_searches(problem, True, monkeypatch) == _period_searches(
+        problem, False, monkeypatch
+    )
+
+
+@pytest.mark.parametrize(("name", "chips"), [("nic_vgg16", 16), ("sat", 8)])
+def test_cutting_every_option_at_once_on_the_zoo(name, chips, monkeypatch):
+    """The same on two zoo networks whose stages hold hundreds of options."""
+    hw = load_hardware({"preset": "isaac", "interconnect": "isaac"})
+    problem = build_problem(hitm.analyze(load_instance(INSTANCES / f"{name}.yaml").network, hw),
+                            Budget(chips=chips))  # fmt: skip
+    from hitm.optimize import placement as pl
+
+    options = pl._Options(problem)
+    assert max(len(c) for c in options.at(max(int(s.busy_ps[0]) for s in problem.stages))) > 100
+    vector = _period_searches(problem, True, monkeypatch, most=24)
+    assert vector == _period_searches(problem, False, monkeypatch, most=24)
+    assert any(vector) and not all(vector)  # feasible and infeasible periods both tried
+
+
 # --- what the user sees -------------------------------------------------------------------------
 
 

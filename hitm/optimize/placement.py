@@ -23,6 +23,12 @@ room only helps). From a state, a stage is placed
   more chip with even less on it, a state the first does not dominate. More
   cuts than that only begin more chips for the same least fill.
 
+The search for a period keeps, per number of chips begun, only the state with
+the least fill; it cuts a stage for all its options at once in numpy
+(:func:`_span_least`, the same closed forms in int64 where no product can
+overflow), keeping per number of cuts the way that pruning would keep, so it
+visits the same states as the option-by-option loop (tested).
+
 ``T`` is feasible iff some state fits the chips; feasibility is monotone in
 ``T``, so bisection on integer ``T`` finds the least. At that ``T`` a second
 pass keeps, per state, the Pareto front of (fill, crossbars) and reconstructs
@@ -32,6 +38,7 @@ the allocation with the fewest crossbars. Both passes are exact.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,6 +156,124 @@ def _span(
     return ways
 
 
+def _latest_inside_all(
+    a: int,
+    i: int,
+    o: int,
+    d: np.ndarray,
+    p: np.ndarray,
+    x: np.ndarray,
+    limit: np.ndarray,
+    num: int,
+    den: int,
+) -> np.ndarray:
+    """:func:`_latest_inside` for many options at once (int64 arrays; the caller has
+    checked that no product overflows): the same closed form, step for step."""
+    top = np.minimum(limit, x - 1)
+    out = np.zeros_like(top)
+    valid = top >= 1
+    dp = d * p
+    room = num * dp
+    n_top, r_top = np.divmod(top, p)
+    slack = room - (a * dp + i * (d - n_top) * p + o * n_top * p) * den
+    r = r_top if o == 0 else np.minimum(r_top, np.maximum(slack, 0) // (o * den))
+    t = n_top * p + r
+    first = valid & (slack >= 0) & (t >= 1)
+    out[first] = t[first]
+    if o <= i:
+        return out
+    n = np.minimum(n_top - 1, (room // den - (a + i) * dp) // ((o - i) * p))
+    active = valid & ~first
+    while True:
+        active &= n >= 0
+        if not active.any():
+            return out
+        slack = room - (a * dp + i * (d - n) * p + o * n * p) * den
+        r = p - 1 if o == 0 else np.minimum(p - 1, np.maximum(slack, 0) // (o * den))
+        t = n * p + r
+        hit = active & (slack >= 0) & (t >= 1)
+        out[hit] = t[hit]
+        active &= ~hit
+        n = n - 1
+
+
+_INT64_SAFE = 1 << 62
+
+
+def _span_least(
+    flows: tuple[int, int, int],
+    ids: np.ndarray,
+    d: np.ndarray,
+    x: np.ndarray,
+    fill: int,
+    chip: int,
+    cap: tuple[int, int],
+    cuts_left: int,
+) -> list[tuple[int, int, int, int, tuple[int, ...]]] | None:
+    """:func:`_span` for every option of a stage at once, keeping what the period search
+    (``pareto`` off) keeps: for each number of cuts, the way with the least fill on its
+    last chip (then the fewest crossbars, then the first option, first way).
+
+    ``cuts_left`` bounds the cuts (more begin chips beyond the last). Returns
+    ``(cuts, fill, option id, crossbars, offsets)`` per number of cuts, or None
+    when a product could overflow int64 (the caller falls back to :func:`_span`).
+    """
+    a, i, o = flows
+    num, den = cap
+    widest = int(x.max())
+    if (num + (a + i + o) * den) * widest * 4 >= _INT64_SAFE:
+        return None
+    p = x // d
+    n = len(x)
+    start = np.zeros(n, dtype=np.int64)
+    room = np.full(n, chip - fill, dtype=np.int64)
+    alive = np.ones(n, dtype=bool)
+    made = np.zeros(n, dtype=np.int64)
+    offsets = np.zeros((n, cuts_left + 1), dtype=np.int64)
+    while True:
+        need = alive & (x - start > room)
+        if not need.any():
+            break
+        at = np.flatnonzero(need)
+        limit = start[at] + room[at]
+        t = _latest_inside_all(a, i, o, d[at], p[at], x[at], limit, num, den)
+        dead = t <= start[at]
+        alive[at[dead]] = False
+        go = at[~dead]
+        t = t[~dead]
+        over = made[go] >= cuts_left  # one more cut would begin a chip beyond the last
+        alive[go[over]] = False
+        go, t = go[~over], t[~over]
+        offsets[go, made[go]] = t
+        made[go] += 1
+        start[go] = t
+        room[go] = chip
+    ways = []  # (cuts, last fill, order of the scalar loop, option index, the extra cut)
+    live = np.flatnonzero(alive)
+    fewest = live[made[live] > 0]
+    for j in fewest.tolist():
+        ways.append((int(made[j]), int(x[j] - start[j]), 2 * j, j, None))
+    more = live[made[live] < cuts_left]
+    if more.size:
+        limit = start[more] + room[more]
+        t = _latest_inside_all(a, i, o, d[more], p[more], x[more], limit, num, den)
+        ok = t > start[more]
+        for j, tj in zip(more[ok].tolist(), t[ok].tolist(), strict=True):
+            ways.append((int(made[j]) + 1, int(x[j] - tj), 2 * j + 1, j, tj))
+    best: dict[int, tuple[int, int, int, int, int | None]] = {}
+    for c, f, order, j, extra in ways:
+        key = (f, int(x[j]), order)
+        if c not in best or key < best[c][:3]:
+            best[c] = (f, int(x[j]), order, j, extra)
+    out = []
+    for c, (f, xj, _, j, extra) in best.items():
+        cut = offsets[j, : made[j]].tolist()
+        if extra is not None:
+            cut.append(extra)
+        out.append((c, f, int(ids[j]), xj, tuple(cut)))
+    return out
+
+
 @dataclass(frozen=True)
 class _Node:
     """A DP state and how it was reached.
@@ -176,21 +301,24 @@ def _search(
     cap: Fraction,
     pareto: bool,
     budget: int | None = None,
+    cuts: _Cuts | None = None,
 ) -> list[_Node]:
     """The DP with link cap ``cap`` bits: the final states, or [] if none fits the chips.
 
     ``budget`` caps the crossbars in all when it is less than the chips hold
     (a crossbar budget that is not a whole number of chips); the pruning must
-    then keep crossbars too (``pareto``).
+    then keep crossbars too (``pareto``). ``cuts``: ``_Cuts.of(place)``, if the
+    caller searches the same placement several times.
     """
     budget = place.chips * place.chip_capacity if budget is None else budget
-    cuts = _Cuts.of(place)
+    cuts = _Cuts.of(place) if cuts is None else cuts
     chip, chips = place.chip_capacity, place.chips
     # The least the stages after each one need: no state may leave less room than that.
     after = [0] * (len(candidates) + 1)
     for k in range(len(candidates) - 1, -1, -1):
         after[k] = after[k + 1] + (candidates[k][0][1] if candidates[k] else 0)
     layer = [_Node(0, 0, 0, 0)]
+    arrays: dict[int, tuple[np.ndarray, ...]] = {}  # a stage's (ids, crossbars, copies)
     for k, options in enumerate(candidates):
         if not options:
             return []
@@ -206,14 +334,19 @@ def _search(
             found: list[tuple[int, int, int, int, tuple[int, ...]]] = []  # chip, fill, id, x, cuts
             if node.fill + cheap_x <= chip:
                 found.append((node.chip, node.fill + cheap_x, cheap_id, cheap_x, ()))
+            inside = _inside
+            if not pareto and len(options) >= _VECTOR_OPTIONS:
+                if k not in arrays:
+                    arrays[k] = tuple(np.array(candidates[k], dtype=np.int64).T)
+                inside = functools.partial(_inside_least, arrays[k], room, chips)
             if node.fill > 0 and node.chip + 1 < chips and cuts_ok(cuts, k, cap):
                 # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
                 if cheap_x <= chip:
                     found.append((node.chip + 1, cheap_x, cheap_id, cheap_x, (node.end,)))
-                found += _inside(
+                found += inside(
                     place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,)
                 )
-            found += _inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, ())
+            found += inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, ())
             for c, fill, o, x, made in found:
                 if c < chips:
                     nxt.append(_Node(c, fill, node.end + x, node.crossbars + x, o, made, node))
@@ -246,6 +379,40 @@ def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
                     (chip + len(offsets), last_fill, o, x, (*made, *(begin + t for t in offsets)))
                 )
     return out
+
+
+# From this many options on, the period search cuts a stage for all of them at once.
+_VECTOR_OPTIONS = 4
+
+
+def _inside_least(columns, room, chips, place, cuts, k, options, fill, chip, begin, cap, made):
+    """:func:`_inside` for the period search: of the ways each option is cut, those
+    :func:`_prune` could keep (:func:`_span_least`), computed for all options at once.
+
+    ``columns`` are the stage's candidates as arrays (ids, crossbars, copies);
+    ``options`` are those within ``room``, in the same order.
+    """
+    if place.atomic[k]:
+        return []
+    within = columns[1] <= room
+    ids, x, d = (col[within] for col in columns)
+    flows = (cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k])
+    ways = _span_least(
+        flows,
+        ids,
+        d,
+        x,
+        fill,
+        place.chip_capacity,
+        (cap.numerator, cap.denominator),
+        chips - 1 - chip,
+    )
+    if ways is None:  # numbers too large for int64: one option at a time
+        return _inside(place, cuts, k, options, fill, chip, begin, cap, made)
+    return [
+        (chip + n_cuts, last_fill, o, xo, (*made, *(begin + t for t in offsets)))
+        for n_cuts, last_fill, o, xo, offsets in ways
+    ]
 
 
 def _prune(nodes: list[_Node], pareto: bool) -> list[_Node]:
@@ -365,13 +532,14 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
     budget = int(problem.capacity[0])
     tight = budget < place.chips * place.chip_capacity  # the chips hold more than the budget
     options = _Options(problem)
+    figures = _Cuts.of(place)
 
     def achieved(t: int) -> int | None:
         """The period of a design meeting ``t`` (at most ``t``), or None if none does."""
         candidates, cap = options.at(t), _cap(place, t)
         # Each stage's cheapest option alone often fits already: a quick proof of feasibility.
-        final = _search(place, [c[:1] for c in candidates], cap, tight, budget)
-        final = final or _search(place, candidates, cap, tight, budget)
+        final = _search(place, [c[:1] for c in candidates], cap, tight, budget, figures)
+        final = final or _search(place, candidates, cap, tight, budget, figures)
         if not final:
             return None
         choice, cuts = _reconstruct(final[0], place.chips)
@@ -416,8 +584,8 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
         probe = (lo + hi) // 2
     candidates, cap = options.at(lo), _cap(place, lo)
     # If every stage's cheapest option fits, that is the fewest crossbars at this period.
-    final = _search(place, [c[:1] for c in candidates], cap, True, budget)
-    final = final or _search(place, candidates, cap, True, budget)
+    final = _search(place, [c[:1] for c in candidates], cap, True, budget, figures)
+    final = final or _search(place, candidates, cap, True, budget, figures)
     node = min(final, key=lambda n: (n.crossbars, n.chip, n.fill))
     choice, cuts = _reconstruct(node, place.chips)
     stages = problem.stages
@@ -474,9 +642,10 @@ def best_cuts(
     None if they do not fit the chips at all.
     """
     fixed = [[(0, x, d)] for x, d in zip(crossbars, copies, strict=True)]
+    figures = _Cuts.of(place)
 
     def layout(t: int) -> list[int] | None:
-        final = _search(place, fixed, _cap(place, t), pareto=False)
+        final = _search(place, fixed, _cap(place, t), pareto=False, cuts=figures)
         if not final:
             return None
         return _reconstruct(min(final, key=lambda n: (n.chip, n.fill)), place.chips)[1]
