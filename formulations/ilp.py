@@ -1026,7 +1026,8 @@ def _solve_highs(prob: pulp.LpProblem, seconds: float, tol: _Tol, presolve: bool
         if time.monotonic() > deadline:
             into.user_interrupt = True
 
-    solver = pulp.HiGHS(
+    solver = _DeadlineHiGHS(
+        deadline,
         msg=False,
         timeLimit=float(seconds),
         gapRel=0.0,
@@ -1045,8 +1046,13 @@ def _solve_highs(prob: pulp.LpProblem, seconds: float, tol: _Tol, presolve: bool
         # pipeline of tests/test_formulations.py in 5.0 s instead of 0.7 s.)
         presolve="choose" if presolve else "off",
     )
-    with _silent_stdout():
-        prob.solve(solver)
+    try:
+        with _silent_stdout():
+            prob.solve(solver)
+    except _Left:
+        return _Run(
+            pulp.LpSolutionNoSolutionFound, False, None, True, False, "HiGHS still running: left"
+        )
     h = prob.solverModel
     status = h.getModelStatus()
     name = h.modelStatusToString(status)
@@ -1060,6 +1066,22 @@ def _solve_highs(prob: pulp.LpProblem, seconds: float, tol: _Tol, presolve: bool
     if sol_status == pulp.LpSolutionOptimal:
         bound = float(info.objective_function_value) if not math.isfinite(bound) else bound
     return _Run(sol_status, _infeasible(prob), bound, timed_out, error, f"HiGHS {name}")
+
+
+class _Left(Exception):
+    """HiGHS was still running half a second past the deadline (matrix.run_until)."""
+
+
+class _DeadlineHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS, run in highspy's solver thread and left at the deadline (matrix.run_until)."""
+
+    def __init__(self, deadline: float, **options: Any) -> None:
+        super().__init__(**options)
+        self.deadline = deadline
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP names it
+        if not matrix.run_until(lp.solverModel, self.deadline):
+            raise _Left
 
 
 @contextlib.contextmanager
