@@ -236,6 +236,8 @@ def _run(
             if status == "infeasible":
                 msg1 = f"{msg1.removeprefix('infeasible: ')}: nothing faster than the warm start"
             elif status in ("timeout", "feasible"):  # the warm start is the best known
+                if lower is not None:  # the Lagrangian bound may be the stronger
+                    bound = lower if bound is None else max(bound, lower)
                 if found is None or problem.evaluate(found)[0] >= t_hint:
                     msg1 = f"{msg1}; out of time: the warm start's design, not proven"
                     return done("feasible", choice1, bound, msg1)

@@ -145,3 +145,18 @@ def test_the_exact_models_start_from_the_bound(monkeypatch):
     assert at_bound == [False, True] * (len(FORMULATIONS) - 1)
     problem = problem_of(busy4, cost4, [2, 3])
     assert lagrangian_bound(problem, reduce_options(problem).keep, 10)[0] == 5
+
+
+def test_a_milp_out_of_time_reports_the_lagrangian_bound(monkeypatch):
+    """The capacity (2, 3) case above with its fourth option: the Lagrangian bound is 5,
+    below the warm start's 10. If the MILP's solves stop on the time limit with nothing
+    (its solve at the bound and the "faster than the warm start" model, made to time
+    out here), it returns the warm start's design as ``feasible`` and the bound it
+    reports is the Lagrangian 5, not the solver's (none)."""
+    monkeypatch.setattr(ilp, "_at_bound", lambda *args, **kwargs: (None, "stopped"))
+    timed_out = (("timeout", None, None, "ILP phase 1: stopped by the limit"), 0.0)
+    monkeypatch.setattr(ilp, "_phase1", lambda *args, **kwargs: timed_out)
+    busy4 = [np.array([1, 1, 10, 5])] * 3
+    cost4 = [np.array([[2, 0], [0, 2], [0, 0], [1, 0]])] * 3
+    result = ilp.solve_ilp(busy4, cost4, np.array([2, 3]), hint=[2, 2, 2])
+    assert (result.status, result.bottleneck, result.bound) == ("feasible", 10, 5)
