@@ -94,6 +94,19 @@ def self_times(args: list[str]) -> dict[str, int]:
     return out
 
 
+def _cli_versions() -> str:
+    """typer's and rich's versions (typer 0.29 and later would add pydantic's start-up)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("typer", "rich", "pydantic"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found)
+
+
 def main() -> int:
     rows, walls = [], {}
     solve_label = f"hitm solve {CAPTIONER}"
@@ -132,6 +145,7 @@ def main() -> int:
         "then compiles hitm's sources too.",
         "",
         *environment_lines(),
+        f"- command-line libraries: {_cli_versions()}",
         "",
         f"Target: `hitm --help` and `hitm solve {CAPTIONER}` within {TARGET:g}× the baseline.",
         "",
