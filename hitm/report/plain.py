@@ -72,8 +72,8 @@ def plain_table(table: Table) -> str | None:
     lines: list[str] = []
     total = sum(padded) + len(padded) + 1
     title = _plain(table.title) if table.title else None
-    if table.title and title is None:
-        return None
+    if table.title and (title is None or cell_len(title) > total):
+        return None  # rich wraps a title wider than its table
     if title:
         lines.append(_justify(title, total, table.title_justify))
     lines.append(box.get_top(padded))
