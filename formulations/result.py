@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from formulations.problem import Placed, Problem
+if TYPE_CHECKING:  # annotations only: a caller reading results needs no model code
+    from formulations.problem import Placed, Problem
 
 __all__ = ["FormulationResult", "Status", "finisher", "make_result", "relative_gap"]
 
