@@ -645,7 +645,7 @@ def sweep_cmd(
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=err,
+        console=err.console,
     )
     with Store(where) as db, bar:
         task = bar.add_task("points", total=None)

@@ -7,6 +7,7 @@ instead; messages and errors go to stderr, one line each.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -16,16 +17,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from rich.console import Console, ConsoleDimensions
-from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
 from hitm.errors import HitmError, ParameterError, spell_out
 from hitm.report.plain import plain_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 try:  # Typer vendors Click from 0.23 on
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -54,23 +56,89 @@ PIPED_WIDTH = 10_000
 """Piped or redirected, stdout is this wide: a table row stays one line for grep and awk."""
 
 
-class _Stdout(Console):
-    """stdout: as wide as the terminal it is printed in (rich folds cells to fit);
-    piped, as wide as an exported ``COLUMNS`` asks, else :data:`PIPED_WIDTH`, so
-    nothing folds."""
+@functools.cache
+def _stdout_class() -> type:
+    """The console class of stdout, made when first needed: ``rich.console`` costs about
+    7 ms of every start, and a piped command that prints only tables never needs it."""
+    from rich.console import Console, ConsoleDimensions
+
+    class _Stdout(Console):
+        """stdout: as wide as the terminal it is printed in (rich folds cells to fit);
+        piped, as wide as an exported ``COLUMNS`` asks, else :data:`PIPED_WIDTH`, so
+        nothing folds."""
+
+        @property
+        def size(self) -> ConsoleDimensions:
+            if self.is_terminal:
+                return super().size
+            return ConsoleDimensions(_piped_width(), 25)
+
+    return _Stdout
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: the console class on first use
+    if name == "_Stdout":
+        return _stdout_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _piped_width() -> int:
+    """Piped, the width an exported ``COLUMNS`` asks for, else :data:`PIPED_WIDTH`."""
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and 0 < int(columns) < PIPED_WIDTH else 0
+    return width or PIPED_WIDTH
+
+
+class _Lazy:
+    """A console made on first use (see :func:`_stdout_class`)."""
+
+    def __init__(self, make: Callable[[], Console]) -> None:
+        self._make = make
+        self._console: Console | None = None
 
     @property
-    def size(self) -> ConsoleDimensions:
-        if self.is_terminal:
-            return super().size
-        columns = os.environ.get("COLUMNS", "")
-        width = int(columns) if columns.isdigit() and 0 < int(columns) < PIPED_WIDTH else 0
-        return ConsoleDimensions(width or PIPED_WIDTH, 25)
+    def made(self) -> bool:
+        return self._console is not None
+
+    @property
+    def console(self) -> Console:
+        """The console itself, for code that needs the object (``rich.progress``)."""
+        if self._console is None:
+            self._console = self._make()
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 # Tables and lines hold user text (layer and input names): never read as markup.
-out = _Stdout(markup=False)
-err = Console(stderr=True)
+out: Any = _Lazy(lambda: _stdout_class()(markup=False))
+err: Any = _Lazy(_stderr_console)
+
+
+def _surely_piped(stream: Any) -> bool:
+    """Whether rich would call ``stream`` no terminal, known without making a console:
+    not a tty, and nothing in the environment forcing one."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+    forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1"
+    return not tty and not forced
+
+
+def _unfolded() -> bool:
+    """stdout is piped and unfolded (no terminal, no exported ``COLUMNS``)."""
+    if isinstance(out, _Lazy) and not out.made and _surely_piped(sys.stdout):
+        return _piped_width() == PIPED_WIDTH
+    return not out.is_terminal and out.size.width == PIPED_WIDTH
+
 
 LARGE_TABLE_ROWS = 500
 """Tables longer than this are drawn by :func:`~hitm.report.plain.plain_table`
@@ -84,13 +152,10 @@ def show(renderable: Any) -> None:
     the same characters ``rich`` prints there (no styles, natural widths), in a
     fraction of its time (about 20 ms of a solve's start-up).
     """
-    if isinstance(renderable, Table) and (
-        renderable.row_count > LARGE_TABLE_ROWS
-        or (not out.is_terminal and out.size.width == PIPED_WIDTH)
-    ):
+    if isinstance(renderable, Table) and (renderable.row_count > LARGE_TABLE_ROWS or _unfolded()):
         text = plain_table(renderable)
         if text is not None:
-            out.file.write(text)
+            (sys.stdout if isinstance(out, _Lazy) and not out.made else out.file).write(text)
             return
     out.print(renderable)
 
@@ -112,6 +177,8 @@ FLAGS = {
 
 def error_line(message: str) -> None:
     """Print ``error: message`` as one stderr line; the message is never read as markup."""
+    from rich.markup import escape
+
     text = escape(spell_out(message))
     err.print(f"[bold red]error:[/] {text}", highlight=False, markup=True, soft_wrap=True)
 
@@ -231,6 +298,9 @@ def busy(what: str, console: Console | None = None) -> Iterator[None]:
     Piped or redirected, nothing is printed (stderr keeps its one line per
     message); the spinner line is erased when the work ends.
     """
+    if console is None and isinstance(err, _Lazy) and not err.made and _surely_piped(sys.stderr):
+        yield  # known without making a console
+        return
     console = console or err
     if not console.is_terminal:
         yield
@@ -241,6 +311,8 @@ def busy(what: str, console: Console | None = None) -> Iterator[None]:
 
 def warn(warnings: Sequence[str]) -> None:
     """Each warning on one stderr line (what a table's reader must not miss)."""
+    from rich.markup import escape
+
     for line in warnings:
         text = escape(spell_out(line))
         err.print(f"[bold yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
