@@ -31,7 +31,6 @@ from hitm.analysis import Analysis
 from hitm.costs import layer_work
 from hitm.description.ops import RECURRENT_GATES
 from hitm.hardware import Hardware
-from hitm.traffic import traffic
 
 __all__ = [
     "StageFlows",
@@ -145,6 +144,8 @@ def stage_flows(
     analysis: Analysis, stage_of: Mapping[str, int], members: Sequence[Sequence[str]]
 ) -> StageFlows:
     """The DAG's edges as flows between stages (``members[k]``: stage ``k``'s weight layers)."""
+    from hitm.traffic import traffic  # with data movement only (start-up time)
+
     n = len(members)
     hosts = layer_hosts(analysis, stage_of)
     source = np.zeros(n, dtype=np.int64)

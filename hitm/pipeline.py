@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from formulations.placement import cut_traffic
-from formulations.placement import period as placed_period
 from hitm.analysis import Analysis
 from hitm.budget import Budget
 from hitm.costs import DesignCosts, design_costs, digital_costs, layer_costs
@@ -35,7 +33,6 @@ from hitm.digital import (
 )
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
-from hitm.optimize.placement import best_cuts
 from hitm.optimize.result import SolveResult, Status
 from hitm.patterns import per_layer
 from hitm.problem import AllocationProblem, build_problem
@@ -603,6 +600,10 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
     place = problem.placement
     if place is None:
         return (), None
+    from formulations.placement import cut_traffic
+    from formulations.placement import period as placed_period
+    from hitm.optimize.placement import best_cuts
+
     busy = [row[1] for row in rows]
     crossbars = [row[2] for row in rows]
     per_stage = [1 if s.is_loop else int(copies[s.members[0]]) for s, *_ in rows]  # as placed

@@ -18,10 +18,10 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from formulations.placement import Placement
 from hitm.analysis import Analysis, LayerDemand
 from hitm.budget import Budget, DesignSpace, chips_for
 from hitm.costs import crossbar_share, digital_costs, layer_costs
@@ -39,6 +39,9 @@ from hitm.hardware import Hardware
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits, stage_flows
 from hitm.resources import RESOURCES
 from hitm.staircase import distinct
+
+if TYPE_CHECKING:  # built only with data movement (start-up time)
+    from formulations.placement import Placement
 
 __all__ = [
     "MAX_OPTIONS",
@@ -722,6 +725,8 @@ def _with_data_movement(
         opts = _pareto(stage.copies, stage.adcs, stage.cost, busy, stage.units)
         bounded.append(Stage(stage.name, stage.kind, stage.members, *opts))
     flows = stage_flows(analysis, stage_of, members)
+    from formulations.placement import Placement
+
     placement = Placement(
         chips=max(1, -(-int(capacity[0]) // hw.crossbars_per_chip)),
         chip_capacity=hw.crossbars_per_chip,

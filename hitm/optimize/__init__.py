@@ -15,7 +15,6 @@ from hitm.optimize.bisect import solve_bisect
 from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS, check_backend
 from hitm.optimize.greedy import solve_greedy
-from hitm.optimize.placement import solve_blind, solve_placed
 from hitm.optimize.registry import SOLVERS, Solver, solver, variants
 from hitm.optimize.result import METHODS, Method, SolveRequest, SolveResult, Status
 from hitm.problem import AllocationProblem
@@ -45,6 +44,8 @@ def _warm_start(problem: AllocationProblem) -> SolveResult:
     (placed: the placed bisection's); otherwise the DP's, else greedy's.
     """
     if problem.placement is not None:
+        from hitm.optimize.placement import solve_blind, solve_placed
+
         warm = solve_placed(problem, Method.BISECT)
         return warm if warm.has_allocation else solve_blind(problem)
     warm = solve_bisect(problem)

@@ -15,13 +15,30 @@ from hitm.optimize.bisect import solve_bisect
 from hitm.optimize.dp import solve_dp
 from hitm.optimize.exact import BACKENDS, run_cpsat, run_ilp
 from hitm.optimize.greedy import solve_greedy
-from hitm.optimize.placement import solve_blind, solve_placed
 from hitm.optimize.result import Method, SolveRequest, SolveResult
 from hitm.problem import AllocationProblem
 
 __all__ = ["SOLVERS", "Solver", "solver", "variants"]
 
 Run = Callable[[AllocationProblem, SolveRequest], SolveResult]
+
+
+def _placed(method: Method) -> Callable[[AllocationProblem], SolveResult]:
+    """The placed search as ``method``, loaded only for a problem with a placement
+    (start-up time)."""
+
+    def run(problem: AllocationProblem) -> SolveResult:
+        from hitm.optimize.placement import solve_placed
+
+        return solve_placed(problem, method)
+
+    return run
+
+
+def _blind(problem: AllocationProblem) -> SolveResult:
+    from hitm.optimize.placement import solve_blind
+
+    return solve_blind(problem)
 
 
 @dataclass(frozen=True)
@@ -66,21 +83,21 @@ SOLVERS: dict[Method, Solver] = {
             _untimed(solve_dp),
             "the paper's dynamic program over stages × crossbars",
             "one resource (crossbars)",
-            placed=lambda problem: solve_placed(problem, Method.DP),
+            placed=_placed(Method.DP),
         ),
         Solver(
             Method.BISECT,
             _untimed(solve_bisect),
             "binary search over candidate bottlenecks",
             "options dearer as they get faster (always, for copy counts)",
-            placed=lambda problem: solve_placed(problem, Method.BISECT),
+            placed=_placed(Method.BISECT),
         ),
         Solver(
             Method.GREEDY,
             lambda problem, request: solve_greedy(problem, request.left()),
             "raise the bottleneck stage to its next option while it fits",
             "never assumed",
-            placed=solve_blind,
+            placed=_blind,
         ),
         Solver(
             Method.CPSAT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from formulations.result import relative_gap
 from hitm.methods import METHODS, Method, Status
 from hitm.staircase import Staircase
 
@@ -107,8 +106,10 @@ class SolveResult:
     @property
     def gap(self) -> float | None:
         """Relative gap to the method's own proven bound (0 when proven optimal)."""
-        return relative_gap(self.bottleneck_ps, self.bound_ps)
+        return self.gap_to(self.bound_ps)
 
     def gap_to(self, bound_ps: int | None) -> float | None:
         """Relative gap to another proven bound (e.g. the best of several methods)."""
+        from formulations.result import relative_gap  # the exact models' one definition
+
         return relative_gap(self.bottleneck_ps, bound_ps)
