@@ -62,44 +62,43 @@ COMMANDS = {
 }
 
 
+def through_clirunner(args: list[str], columns: int) -> list[str]:
+    """The lines ``hitm args`` prints through ``CliRunner`` with ``COLUMNS`` exported."""
+    result = CliRunner().invoke(app, args, env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+RUNNERS = [
+    pytest.param(in_terminal, id="pty"),
+    pytest.param(through_clirunner, id="clirunner"),
+]
+
+
+@pytest.mark.parametrize("run", RUNNERS)
 @pytest.mark.parametrize("columns", [80, 200])
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_every_line_fits_the_terminal(command: str, columns: int) -> None:
-    lines = in_terminal(COMMANDS[command], columns)
+def test_every_line_fits_the_terminal(command: str, columns: int, run) -> None:
+    lines = run(COMMANDS[command], columns)
     assert len(lines) > 10
     widest = max(cell_len(line) for line in lines)
     assert widest <= columns, f"{command}: a line of {widest} cells in {columns} columns"
 
 
-def test_at_200_columns_compare_keeps_each_method_on_one_line() -> None:
+@pytest.mark.parametrize("run", RUNNERS)
+def test_at_200_columns_compare_keeps_each_method_on_one_line(run) -> None:
     """In 200 columns compare's note column once still wrapped; now each method is one row."""
-    lines = in_terminal(COMMANDS["compare"], 200)
+    lines = run(COMMANDS["compare"], 200)
     rows = [line for line in lines if "CP-SAT OPTIMAL in both phases" in line]
     assert len(rows) == 1 and "cpsat" in rows[0] and "105.60 µs" in rows[0]
 
 
-@pytest.mark.parametrize("columns", [80, 200])
-@pytest.mark.parametrize("command", list(COMMANDS))
-def test_every_line_fits_columns_through_clirunner(command: str, columns: int) -> None:
-    result = CliRunner().invoke(app, COMMANDS[command], env={"COLUMNS": str(columns)})
-    assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) > 10
-    widest = max(cell_len(line) for line in lines)
-    assert widest <= columns, f"{command}: a line of {widest} cells in {columns} columns"
-
-
 def test_piped_without_columns_keeps_rows_unfolded() -> None:
-    """With no ``COLUMNS`` exported, piped rows stay one line each, wider than 200 cells
+    """With no ``COLUMNS`` exported, piped rows stay one line each, wider than 80 cells
     where the table is (the placement table of nic on 4 chips)."""
     result = CliRunner().invoke(app, COMMANDS["placed"])
     assert result.exit_code == 0, result.output
     assert max(cell_len(line) for line in result.stdout.splitlines()) > 80
-    folded = CliRunner().invoke(app, COMMANDS["placed"], env={"COLUMNS": "80"})
-    assert len(folded.stdout.splitlines()) > len(result.stdout.splitlines())
-
-
-def test_compare_at_200_columns_through_clirunner_keeps_each_method_on_one_line() -> None:
-    result = CliRunner().invoke(app, COMMANDS["compare"], env={"COLUMNS": "200"})
-    rows = [line for line in result.stdout.splitlines() if "CP-SAT OPTIMAL in both phases" in line]
-    assert len(rows) == 1 and "cpsat" in rows[0] and "105.60 µs" in rows[0]
+    assert len(through_clirunner(COMMANDS["placed"], 80)) > len(
+        [line for line in result.stdout.splitlines() if line.strip()]
+    )

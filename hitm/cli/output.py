@@ -90,15 +90,12 @@ def _piped_width() -> int:
 
 
 class _Lazy:
-    """A console made on first use (see :func:`_stdout_class`)."""
+    """A console made on first use (see :func:`_stdout_class`), writing to ``stream()``."""
 
-    def __init__(self, make: Callable[[], Console]) -> None:
+    def __init__(self, make: Callable[[], Console], stream: Callable[[], Any]) -> None:
         self._make = make
+        self._stream = stream
         self._console: Console | None = None
-
-    @property
-    def made(self) -> bool:
-        return self._console is not None
 
     @property
     def console(self) -> Console:
@@ -106,6 +103,22 @@ class _Lazy:
         if self._console is None:
             self._console = self._make()
         return self._console
+
+    def surely_piped(self) -> bool:
+        """Not made yet, and rich would call its stream no terminal: not a tty, and
+        nothing in the environment forcing one (known without making the console)."""
+        if self._console is not None:
+            return False
+        try:
+            tty = self._stream().isatty()
+        except (AttributeError, ValueError):
+            return False
+        forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1"
+        return not tty and not forced
+
+    @property
+    def file(self) -> Any:
+        return self._stream() if self._console is None else self._console.file
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.console, name)
@@ -118,24 +131,17 @@ def _stderr_console() -> Console:
 
 
 # Tables and lines hold user text (layer and input names): never read as markup.
-out: Any = _Lazy(lambda: _stdout_class()(markup=False))
-err: Any = _Lazy(_stderr_console)
+out: Any = _Lazy(lambda: _stdout_class()(markup=False), lambda: sys.stdout)
+err: Any = _Lazy(_stderr_console, lambda: sys.stderr)
 
 
-def _surely_piped(stream: Any) -> bool:
-    """Whether rich would call ``stream`` no terminal, known without making a console:
-    not a tty, and nothing in the environment forcing one."""
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-    forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1"
-    return not tty and not forced
+def _surely_piped(console: Any) -> bool:
+    return isinstance(console, _Lazy) and console.surely_piped()
 
 
 def _unfolded() -> bool:
     """stdout is piped and unfolded (no terminal, no exported ``COLUMNS``)."""
-    if isinstance(out, _Lazy) and not out.made and _surely_piped(sys.stdout):
+    if _surely_piped(out):
         return _piped_width() == PIPED_WIDTH
     return not out.is_terminal and out.size.width == PIPED_WIDTH
 
@@ -155,7 +161,7 @@ def show(renderable: Any) -> None:
     if isinstance(renderable, Table) and (renderable.row_count > LARGE_TABLE_ROWS or _unfolded()):
         text = plain_table(renderable)
         if text is not None:
-            (sys.stdout if isinstance(out, _Lazy) and not out.made else out.file).write(text)
+            out.file.write(text)
             return
     out.print(renderable)
 
@@ -298,10 +304,10 @@ def busy(what: str, console: Console | None = None) -> Iterator[None]:
     Piped or redirected, nothing is printed (stderr keeps its one line per
     message); the spinner line is erased when the work ends.
     """
-    if console is None and isinstance(err, _Lazy) and not err.made and _surely_piped(sys.stderr):
-        yield  # known without making a console
-        return
     console = console or err
+    if _surely_piped(console):
+        yield  # known without making the console
+        return
     if not console.is_terminal:
         yield
         return
