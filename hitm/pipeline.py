@@ -62,16 +62,22 @@ PS_PER_S = 10**12
 
 @dataclass(frozen=True)
 class LinkMetrics:
-    """The link from chip ``chip`` to chip ``chip + 1``: its cut, traffic and busy time."""
+    """The link from chip ``chip`` to chip ``chip + 1``: its cut, traffic and busy time.
+
+    On a ring, ``back_bits`` is what it carries the other way (traffic routed
+    round the ring), and the ``wrap`` link runs from the last chip to chip 0.
+    """
 
     chip: int
     cut: int  # stage coordinate of the chip boundary
     bits: Fraction  # per inference
     busy_ps: int
+    back_bits: Fraction = Fraction(0)
+    wrap: bool = False
 
     @property
     def name(self) -> str:
-        return f"link {self.chip}-{self.chip + 1}"
+        return f"link {self.chip}-{0 if self.wrap else self.chip + 1}"
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ class Metrics:
     @property
     def link_bits(self) -> Fraction:
         """Bits per inference over chip-to-chip links (a bit crossing two links counts twice)."""
-        return sum((link.bits for link in self.links), Fraction(0))
+        return sum((link.bits + link.back_bits for link in self.links), Fraction(0))
 
     @property
     def throughput_per_s(self) -> float:
@@ -592,7 +598,7 @@ def _noc_bits(problem: AllocationProblem, links) -> float:
     if place is None:
         return 0
     between = int(place.source.sum() + place.flow.sum())
-    return between + float(sum(link.bits for link in links))
+    return between + float(sum(link.bits + link.back_bits for link in links))
 
 
 def _links(problem: AllocationProblem, copies, rows, cuts):
@@ -622,11 +628,29 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
         _, link_busy = placed_period(place, busy, crossbars, per_stage, cuts)
     except ValueError as exc:
         raise SolverError(f"placement: {exc}") from None
+    if problem.analysis.hardware.topology == "ring":
+        return _ring_links(place, busy, crossbars, per_stage, cuts), list(cuts)
     links = tuple(
         LinkMetrics(c, int(q), cut_traffic(place, crossbars, per_stage, int(q)), b)
         for c, (q, b) in enumerate(zip(cuts, link_busy, strict=True))
     )
     return links, list(cuts)
+
+
+def _ring_links(place, busy, crossbars, per_stage, cuts) -> tuple[LinkMetrics, ...]:
+    """The links of a ring, each piece of traffic routed the way that gives the least period."""
+    from formulations.placement import link_busy
+    from formulations.ring import ring_routes
+
+    routes = ring_routes(place, busy, crossbars, per_stage, cuts)
+    forward = [
+        LinkMetrics(c, int(q), bits, link_busy(place, bits), back)
+        for c, (q, bits, back) in enumerate(zip(cuts, routes.forward, routes.backward, strict=True))
+    ]
+    wrap = LinkMetrics(
+        place.chips - 1, int(sum(crossbars)), routes.wrap, link_busy(place, routes.wrap), wrap=True
+    )
+    return (*forward, wrap) if place.chips > 1 else ()
 
 
 def _latency(problem: AllocationProblem, layer_busy: Mapping[str, int]) -> int:

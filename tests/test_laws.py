@@ -258,6 +258,7 @@ ALTERNATIVES = {
 MOVING = {"interconnect": "isaac", "crossbars_per_ima": 2, "imas_per_tile": 2, "tiles_per_chip": 2,
           "chips": 64}  # fmt: skip
 MOVEMENT_ALTERNATIVES = {
+    "topology": "ring",
     "link_gbps": 0.5,
     "links_per_chip": 8,
     "link_pj_per_bit": 1.0,

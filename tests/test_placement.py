@@ -495,3 +495,93 @@ def test_compare_places_with_every_method_and_they_agree():
     assert {"dp", "bisect", "cpsat", "ilp"} <= methods
     assert len(proven) == 1
     assert all(len(r["cuts"]) == 1 for r in doc["results"] if r["status"] == "optimal")
+
+
+# --------------------------------------------------------------------------- a ring of chips
+
+
+def test_a_ring_sends_the_skip_connection_the_other_way_round():
+    """The skip network above (fc1, fc2, fc3 on chips 0, 1, 2; out = fc3 + fc1) on a ring.
+
+    On the chain each link carries 4,096 bits (80 µs). On a ring of three chips
+    fc1's output for the add goes backward, 0 → 2 over the wrap link (one hop):
+    each forward link carries 2,048 bits and the wrap 2,048: 40 µs. A chain
+    with twice the bandwidth takes 4,096 / 2 bits per 40 µs too, so the design
+    is proven optimal. Links carry 3 × 2,048 bits (chain: 2 × 4,096).
+    """
+    skip = [
+        linear("fc1", "x", 128),
+        linear("fc2", "fc1", 128),
+        linear("fc3", "fc2", 128),
+        {"name": "out", "op": "add", "inputs": ["fc3", "fc1"]},
+    ]
+    inputs = {"x": {"shape": [128]}}
+    result, metrics = design(placed(skip, inputs, chips=3, topology="ring"))
+    assert result.status == "optimal" and result.bound_ps == 40 * US
+    assert result.bottleneck_ps == metrics.bottleneck_ps == 40 * US
+    assert metrics.cuts == (8, 16)
+    assert [(link.name, link.bits, link.back_bits, link.busy_ps) for link in metrics.links] == [
+        ("link 0-1", 2_048, 0, 40 * US),
+        ("link 1-2", 2_048, 0, 40 * US),
+        ("link 2-0", 2_048, 0, 40 * US),
+    ]
+    assert metrics.link_bits == 6_144
+    chain = design(placed(skip, inputs, chips=3))[1]
+    assert chain.link_bits == 8_192 and chain.bottleneck_ps == 80 * US
+
+
+def test_a_ring_of_two_chips_splits_the_activation_both_ways():
+    """fc1 → fc2 (8 crossbars each) on two chips: the chain's link carries 2,048 bits, 40 µs.
+
+    On a ring of two the wrap link is a second path between the same chips:
+    1,024 bits each way, 20 µs, the bound of a chain with twice the bandwidth.
+    """
+    layers = [linear("fc1", "x", 128), linear("fc2", "fc1", 128)]
+    for method in ("dp", "bisect", "cpsat", "ilp"):
+        result, metrics = design(
+            placed(layers, {"x": {"shape": [128]}}, 2, topology="ring"), method
+        )
+        assert (result.status, result.bottleneck_ps, result.bound_ps) == (
+            "optimal",
+            20 * US,
+            20 * US,
+        )
+        assert [(link.bits, link.busy_ps) for link in metrics.links] == [(1_024, 20 * US)] * 2
+
+
+def test_ring_designs_from_the_command_line(tmp_path):
+    """The BOTTLENECK network on a ring: its table gains the back column and the wrap row."""
+    path = _cli_instance(tmp_path, "isaac")
+    args = ["solve", str(path), "-m", "bisect", "--topology", "ring"]
+    tables = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert tables.exit_code == 0, tables.output
+    assert "← back" in tables.stdout and "(round the ring to chip 0)" in tables.stdout
+    doc = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert doc["placement"]["topology"] == "ring"
+    assert [link["link"] for link in doc["placement"]["links"]] == ["0-1", "1-0"]
+    assert all("back_bits" in link for link in doc["placement"]["links"])
+    chain = json.loads(CliRunner().invoke(app, [*args[:-2], "--json"]).stdout)
+    assert chain["placement"]["topology"] == "chain"
+    assert doc["bottleneck_ps"] <= chain["bottleneck_ps"]
+    bad = CliRunner().invoke(app, [*args[:-1], "torus"])
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == "error: --topology: expected chain or ring, got 'torus'"
+
+
+@pytest.mark.parametrize(("name", "chips"), [("vqa", 8), ("sat", 16)])
+def test_ring_designs_on_the_zoo_are_checked_and_bounded(name, chips):
+    """Every method's ring design re-scored by the model, at most its chain period, above the bound."""
+    inst = load_instance(INSTANCES / f"{name}.yaml")
+    rows = {}
+    for topology in ("chain", "ring"):
+        hw = load_hardware({"preset": "isaac", "interconnect": "isaac", "topology": topology})
+        problem = build_problem(hitm.analyze(inst.network, hw), Budget(chips=chips))
+        for method in ("bisect", "greedy"):
+            result, metrics = design(problem, method)
+            rows[topology, method] = result
+            assert metrics.bottleneck_ps == result.bottleneck_ps
+    for method in ("bisect", "greedy"):
+        assert rows["ring", method].bottleneck_ps <= rows["chain", method].bottleneck_ps
+    ring = rows["ring", "bisect"]
+    assert ring.bound_ps <= ring.bottleneck_ps
+    assert (ring.status == "optimal") == (ring.bound_ps == ring.bottleneck_ps)

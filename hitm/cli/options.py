@@ -121,6 +121,7 @@ class BudgetFlags:
     design: bool = False
     adcs: str | None = None
     interconnect: str | None = None
+    topology: str | None = None
     digital: str | None = None
 
     def load(self, file: Path) -> Instance:
@@ -131,7 +132,11 @@ class BudgetFlags:
         from hitm.problem import naive_chips
 
         instance = load_instance(file)
-        for flag, choices in (("interconnect", INTERCONNECTS), ("digital", DIGITALS)):
+        for flag, choices in (
+            ("interconnect", INTERCONNECTS),
+            ("topology", TOPOLOGIES),
+            ("digital", DIGITALS),
+        ):
             value = getattr(self, flag)
             if value is None:
                 continue
@@ -210,6 +215,14 @@ _FLAGS: dict[str, Any] = {
             " ideal: data moves free (overrides the file).",
         ),
     ],
+    "topology": Annotated[
+        str | None,
+        typer.Option(
+            "--topology",
+            help="chain: chips joined in layer order; ring: closed by a link from the last"
+            " chip to the first, traffic routed either way round (overrides the file).",
+        ),
+    ],
     "digital": Annotated[
         str | None,
         typer.Option(
@@ -221,6 +234,7 @@ _FLAGS: dict[str, Any] = {
     ],
 }
 INTERCONNECTS = ("ideal", "isaac")
+TOPOLOGIES = ("chain", "ring")
 DIGITALS = ("ideal", "units")
 
 

@@ -132,6 +132,11 @@ _FIELDS: dict[str, Field] = {
         description="isaac: links, routers and eDRAM bandwidth and capacity cost time and"
         " energy; ideal: data moves free.",
     ),
+    "topology": Choice(
+        ("chain", "ring"),
+        description="chain: chips joined in layer order; ring: the chain closed by a link"
+        " from the last chip to the first, traffic routed either way round.",
+    ),
     "link_gbps": Number(
         0.001,
         10_000.0,

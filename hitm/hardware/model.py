@@ -82,6 +82,10 @@ class Hardware:
         ``isaac``: data movement costs time and energy (chip-to-chip links, the
         on-chip routers, each tile's eDRAM bandwidth and capacity; docs/model.md,
         "Data movement"); ``ideal``: it is free, as hitm modelled it before.
+    topology
+        How the chips are joined: ``chain`` (neighbours in layer order) or
+        ``ring`` (the chain and a link from the last chip back to the first,
+        traffic routed either way round; docs/model.md, "Data movement").
     link_gbps, links_per_chip, link_pj_per_bit
         Chip-to-chip links: GB/s per link and direction, links per chip (split
         evenly between a chip's two neighbours), energy per bit.
@@ -132,6 +136,7 @@ class Hardware:
     bus_bits: int = 384
     static_fraction: float = 0.1
     interconnect: str = "ideal"
+    topology: str = "chain"
     link_gbps: float = 6.4
     links_per_chip: int = 4
     link_pj_per_bit: float = 26 / 128

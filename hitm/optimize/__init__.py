@@ -127,6 +127,14 @@ def solve(
         result = dataclasses.replace(result, seconds=time.perf_counter() - start)
     else:
         result = chosen.run(problem, SolveRequest(time_limit, None, backend))
+    if problem.placement is not None and problem.analysis.hardware.topology == "ring":
+        from hitm.optimize.ring import on_ring
+
+        begun = time.perf_counter()
+        result = on_ring(problem, result)
+        result = dataclasses.replace(
+            result, seconds=(result.seconds or 0) + time.perf_counter() - begun
+        )
     if result.choice is not None:
         result = dataclasses.replace(
             result,

@@ -122,11 +122,15 @@ def placement_json(metrics: Metrics) -> dict[str, Any]:
     ``cuts`` are the chip boundaries in stage coordinates (crossbars counted
     from the first stage's); per chip its crossbars and the stages on it; per
     link its cut, bits per inference (a float of the exact fraction) and
-    busy time; per stage its chips and eDRAM time.
+    busy time; per stage its chips and eDRAM time. On a ring every link also
+    gives ``back_bits``, what it carries the other way round, and the last,
+    ``"c-0"``, is the wrap link back to chip 0.
     """
     names = [s.name for s in metrics.stages]
     spans = metrics.stage_chips
+    ring = any(link.wrap for link in metrics.links)
     return {
+        "topology": "ring" if ring else "chain",
         "cuts": list(metrics.cuts),
         "chips": [
             {
@@ -142,6 +146,7 @@ def placement_json(metrics: Metrics) -> dict[str, Any]:
                 "cut": link.cut,
                 "bits": float(link.bits),
                 "busy_ps": link.busy_ps,
+                **({"back_bits": float(link.back_bits)} if ring else {}),
             }
             for link in metrics.links
         ],

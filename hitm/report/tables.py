@@ -17,7 +17,7 @@ from hitm.budget import Budget
 from hitm.costs import CostTable
 from hitm.hardware import LEVELS, Hardware, groups_of
 from hitm.optimize import SolveResult
-from hitm.pipeline import Metrics
+from hitm.pipeline import LinkMetrics, Metrics
 from hitm.problem import AllocationProblem
 from hitm.report.format import (
     fmt_binding,
@@ -181,36 +181,50 @@ def placement_table(metrics: Metrics) -> Table:
     One row per chip: its crossbars, how full it is, the stages on it; then the
     link to the next chip: the bits per inference crossing it, its busy time
     and its share of the period. The link that sets the period is marked;
-    unused chips at the end of the chain share one row.
+    unused chips at the end of the chain share one row. On a ring a column
+    gives what each link carries the other way round, and a last row the wrap
+    link back to chip 0.
     """
+    ring = any(link.wrap for link in metrics.links)
     t = Table(title=f"placement: period set by {_bound_by(metrics)}", title_justify="left")
-    for col in ("chip", "crossbars", "full", "stages", "link →", "traffic", "busy", "% of T"):
+    columns = ["chip", "crossbars", "full", "stages", "link →", "traffic", "busy", "% of T"]
+    for col in [*columns, *(["← back"] if ring else [])]:
         t.add_column(col, justify="left" if col == "stages" else "right")
     capacity = metrics.analysis.hardware.crossbars_per_chip
     names = [s.name for s in metrics.stages]
     chips = len(metrics.chip_crossbars)
     used = max((c + 1 for c, n in enumerate(metrics.chip_crossbars) if n), default=1)
+
+    def cells(link: LinkMetrics | None) -> tuple[tuple[str, ...], bool]:
+        if link is None:
+            return ("",) * (5 if ring else 4), False
+        mark = metrics.bottleneck_kind == "link" and link.name == metrics.bottleneck_stage
+        share = link.busy_ps / metrics.bottleneck_ps if metrics.bottleneck_ps else 0.0
+        row = (
+            f"{'▶ ' if mark else ''}{link.name.removeprefix('link ')}",
+            fmt_bits(float(link.bits)),
+            fmt_time(link.busy_ps),
+            fmt_pct(share),
+        )
+        back = [] if not ring else [""] if link.wrap else [fmt_bits(float(link.back_bits))]
+        return (*row, *back), mark
+
     for c in range(used):
         n = metrics.chip_crossbars[c]
         on = [names[k] for k, (a, b) in enumerate(metrics.stage_chips) if a <= c <= b]
         stages = on[0] if len(on) == 1 else f"{on[0]} … {on[-1]} ({len(on)})" if on else ""
         link = metrics.links[c] if c < len(metrics.links) and c < used - 1 else None
-        mark = metrics.bottleneck_kind == "link" and link is not None
-        mark = mark and link.name == metrics.bottleneck_stage
-        cells = ("", "", "", "")
-        if link is not None:
-            share = link.busy_ps / metrics.bottleneck_ps if metrics.bottleneck_ps else 0.0
-            cells = (
-                f"{'▶ ' if mark else ''}{c}-{c + 1}",
-                fmt_bits(float(link.bits)),
-                fmt_time(link.busy_ps),
-                fmt_pct(share),
-            )
-        t.add_row(f"{c}", f"{n:,}", fmt_pct(n / capacity), stages, *cells,
+        row, mark = cells(link)
+        t.add_row(f"{c}", f"{n:,}", fmt_pct(n / capacity), stages, *row,
                   style="bold red" if mark else None)  # fmt: skip
+    blank = ("",) * (5 if ring else 4)
     if used < chips:
         rest = f"{used}" if used == chips - 1 else f"{used}–{chips - 1}"
-        t.add_row(rest, "0", fmt_pct(0), "(unused)", "", "", "", "")
+        t.add_row(rest, "0", fmt_pct(0), "(unused)", *blank)
+    if ring:
+        row, mark = cells(metrics.links[-1])
+        t.add_row("", "", "", "(round the ring to chip 0)", *row,
+                  style="bold red" if mark else None)  # fmt: skip
     return t
 
 
