@@ -1,17 +1,21 @@
-"""Designs on a ring of chips (``topology: ring``): the chain's design, routed both ways round.
+"""Designs on a ring of chips (``topology: ring``): chain designs, routed both ways round.
 
-Every method places its stages as on the chain (the same cuts, the same
-search); the design is then priced on the ring, with each piece of traffic
-routed forward or backward over the wrap so that the period is least
-(:func:`formulations.ring.ring_routes`). That is an upper bound on the ring's
-optimum. The lower bound is the chain's least period with twice the link
-bandwidth (every ring design is such a chain design: formulations/ring.py's
-docstring), found by the placed bisection; a design meeting it, with as few
-crossbars as that chain's optimum, is proven optimal on the ring, else it is
-``feasible`` with that bound. The placed search (``dp``, ``bisect``) also
-tries the chain's optimal designs with 1.25, 1.5, 1.75 and 2 times the
-bandwidth (a placement that leaves more on each link for the wrap to take) and
-keeps the best; on the zoo at 16 chips each of them wins somewhere
+A ring design is placed as on the chain (the same cuts) and priced on the
+ring, each piece of traffic routed forward or backward over the wrap so that
+the period is least (:func:`formulations.ring.ring_routes`). Every ring design
+is a chain design with twice the link bandwidth (formulations/ring.py's
+docstring), so that chain's least period bounds the ring's from below:
+
+- ``dp`` and ``bisect`` route the chain's optimal designs with 1, 1.25, 1.5,
+  1.75 and 2 times the bandwidth (the placed search, exact for each) and keep
+  the best; the bound is the doubled chain's optimum, and a design meeting it
+  with as few crossbars is proven optimal on the ring, else ``feasible``;
+- ``cpsat`` and ``ilp`` solve the doubled chain exactly (so they prove the
+  bound on their own, cross-checking the placed search's) and route their
+  design: optimal on the ring when its routed period is the doubled chain's;
+- ``greedy`` (the placement-blind baseline) is routed, never bounded.
+
+On the zoo at 16 chips each of the five bandwidths wins somewhere
 (bench/results/ring.md).
 """
 
@@ -25,17 +29,23 @@ from hitm.optimize.placement import layout, solve_placed
 from hitm.optimize.result import Method, SolveResult, Status
 from hitm.problem import AllocationProblem
 
-__all__ = ["on_ring"]
+__all__ = ["on_ring", "wider"]
 
 _PLACED_SEARCH = (Method.DP, Method.BISECT)
 _WIDER = (Fraction(5, 4), Fraction(3, 2), Fraction(7, 4))  # tried besides 1 and 2
 
 
+def wider(problem: AllocationProblem, times: Fraction | int) -> AllocationProblem:
+    """``problem`` on a chain whose links carry ``times`` the bandwidth."""
+    place = problem.placement
+    return dataclasses.replace(
+        problem, placement=dataclasses.replace(place, bandwidth=place.bandwidth * times)
+    )
+
+
 def _wider(problem: AllocationProblem, times: Fraction) -> SolveResult:
     """The chain's optimum with ``times`` the link bandwidth (2: the ring's lower bound)."""
-    place = problem.placement
-    wider = dataclasses.replace(place, bandwidth=place.bandwidth * times)
-    return solve_placed(dataclasses.replace(problem, placement=wider), Method.BISECT)
+    return solve_placed(wider(problem, times), Method.BISECT)
 
 
 def _crossbars(result: SolveResult) -> int:
@@ -45,6 +55,11 @@ def _crossbars(result: SolveResult) -> int:
 def _routed(problem: AllocationProblem, result: SolveResult) -> int:
     busy, crossbars, copies = layout(problem, result.choice)
     return ring_routes(problem.placement, busy, crossbars, copies, result.cuts).period
+
+
+def _unproven(status: Status) -> Status:
+    """A design's status once its optimality is not proven on the ring."""
+    return Status.FEASIBLE if status == Status.OPTIMAL else status
 
 
 def on_ring(problem: AllocationProblem, result: SolveResult) -> SolveResult:
@@ -57,6 +72,14 @@ def on_ring(problem: AllocationProblem, result: SolveResult) -> SolveResult:
     period = _routed(problem, result)
     if result.method == Method.GREEDY:
         return dataclasses.replace(result, bottleneck_ps=period)
+    if result.method not in _PLACED_SEARCH:  # an exact model's design for the doubled chain
+        proven = result.status == Status.OPTIMAL and period == result.bottleneck_ps
+        note = "ring: a chain with twice the bandwidth solved (the ring's bound), routed both ways"
+        if result.status == Status.OPTIMAL and not proven:
+            note += f"; not proven: the bound is {result.bottleneck_ps:,} ps"
+        status = Status.OPTIMAL if proven else _unproven(result.status)
+        message = f"{result.message}; {note}" if result.message else note
+        return dataclasses.replace(result, status=status, bottleneck_ps=period, message=message)
     bound = _wider(problem, Fraction(2))
     if bound.choice is None:  # pragma: no cover - the chain's design fits the doubled chain
         raise AssertionError("the chain's design does not fit a chain with more bandwidth")
@@ -77,12 +100,9 @@ def on_ring(problem: AllocationProblem, result: SolveResult) -> SolveResult:
                 note += " routed both ways round"
         period = best[0]
     proven = (period, _crossbars(result)) == (bound.bottleneck_ps, _crossbars(bound))
-    if result.status in (Status.OPTIMAL, Status.FEASIBLE):
-        status = Status.OPTIMAL if proven else Status.FEASIBLE
-        if not proven:
-            note += f"; not proven: the bound is {bound.bottleneck_ps:,} ps"
-    else:
-        status = result.status
+    status = Status.OPTIMAL if proven else _unproven(result.status)
+    if not proven:
+        note += f"; not proven: the bound is {bound.bottleneck_ps:,} ps"
     message = f"{result.message}; {note}" if result.message else note
     return dataclasses.replace(
         result, status=status, bottleneck_ps=period, bound_ps=bound.bottleneck_ps, message=message
