@@ -25,7 +25,7 @@ from helpers import INSTANCES, MVM, problem_from
 from typer.testing import CliRunner
 
 import hitm
-from formulations.placement import period
+from formulations.placement import cut_traffic, link_busy, period
 from hitm.budget import Budget
 from hitm.cli import app
 from hitm.description.load import load_instance
@@ -356,7 +356,8 @@ def _period_searches(
         periods = periods[:: max(1, len(periods) // most)]
     found = []
     for t in periods:
-        final = pl._search(place, options.at(t), pl._cap(place, t), False)
+        candidates, columns = options.at(t)
+        final = pl._search(place, candidates, pl._cap(place, t), False, columns=columns)
         found.append(
             [(n.chip, n.fill, n.crossbars, n.end, pl._reconstruct(n, place.chips)) for n in final]
         )
@@ -383,7 +384,8 @@ def test_cutting_every_option_at_once_on_the_zoo(name, chips, monkeypatch):
     from hitm.optimize import placement as pl
 
     options = pl._Options(problem)
-    assert max(len(c) for c in options.at(max(int(s.busy_ps[0]) for s in problem.stages))) > 100
+    candidates, _ = options.at(max(int(s.busy_ps[0]) for s in problem.stages))
+    assert max(len(c) for c in candidates) > 100
     vector = _period_searches(problem, True, monkeypatch, most=24)
     assert vector == _period_searches(problem, False, monkeypatch, most=24)
     assert any(vector) and not all(vector)  # feasible and infeasible periods both tried
@@ -585,3 +587,24 @@ def test_ring_designs_on_the_zoo_are_checked_and_bounded(name, chips):
     ring = rows["ring", "bisect"]
     assert ring.bound_ps <= ring.bottleneck_ps
     assert (ring.status == "optimal") == (ring.bound_ps == ring.bottleneck_ps)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_searchs_period_is_the_models(seed):
+    """The placed search prices its designs from its own traffic figures: at every cut
+    position of random designs that equals formulations.placement.period."""
+    from hitm.optimize import placement as pl
+
+    rng = random.Random(5000 + seed)
+    problem = random_problem(rng)
+    place = problem.placement
+    figures = pl._Cuts.of(place)
+    for _ in range(20):
+        choice = [rng.randrange(s.n_options) for s in problem.stages]
+        busy, crossbars, copies = pl.layout(problem, choice)
+        total = sum(crossbars)
+        for _ in range(5):
+            cuts = sorted(rng.randint(0, total) for _ in range(place.chips - 1))
+            links = [link_busy(place, cut_traffic(place, crossbars, copies, q)) for q in cuts]
+            expected = max([*busy, *links])
+            assert figures.period(place, busy, crossbars, copies, cuts) == expected

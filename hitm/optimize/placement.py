@@ -37,8 +37,10 @@ the allocation with the fewest crossbars. Both passes are exact.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +77,41 @@ class _Cuts:
             tuple(place.boundary(k) for k in range(s)),
             tuple(int(place.state[k]) for k in range(s)),
         )
+
+    def period(
+        self,
+        place: Placement,
+        busy: Sequence[int],
+        crossbars: Sequence[int],
+        copies: Sequence[int],
+        cuts: Sequence[int],
+    ) -> int:
+        """:func:`formulations.placement.period` of a design the search laid out (so valid),
+        from these figures: the same cut traffic, without re-summing the flows per cut."""
+        ends = list(itertools.accumulate(int(x) for x in crossbars))
+        total = ends[-1] if ends else 0
+        num, den = place.bandwidth.numerator, place.bandwidth.denominator
+        slowest = max(busy, default=0)
+        for q in cuts:
+            if q <= 0 or q >= total:
+                continue
+            k = bisect.bisect_left(ends, q)
+            if ends[k] == q:
+                bits, scale = self.boundary[k], 1
+            else:  # cut_traffic's sum over the common denominator d²c, in integers
+                start = ends[k - 1] if k else 0
+                d, c = int(copies[k]), place.unit(k, crossbars[k])
+                n, r = divmod(q - start, c)
+                made = n * c + r
+                bits = (
+                    self.through[k] * d * d * c
+                    + self.into[k] * (d - n) * d * c
+                    + self.out[k] * made * d
+                    + self.state[k] * made * (d - n)
+                )
+                scale = d * d * c
+            slowest = max(slowest, -(-bits * den // (scale * num)))  # ceil(bits / bandwidth)
+        return slowest
 
 
 def _cap(place: Placement, t: int) -> Fraction:
@@ -248,29 +285,32 @@ def _span_least(
         made[go] += 1
         start[go] = t
         room[go] = chip
-    ways = []  # (cuts, last fill, order of the scalar loop, option index, the extra cut)
+    # Every way: (cuts, last fill, crossbars, order of the scalar loop, option, extra cut).
     live = np.flatnonzero(alive)
     fewest = live[made[live] > 0]
-    for j in fewest.tolist():
-        ways.append((int(made[j]), int(x[j] - start[j]), 2 * j, j, None))
     more = live[made[live] < cuts_left]
-    if more.size:
-        limit = start[more] + room[more]
-        t = _latest_inside_all(a, i, o, d[more], p[more], x[more], limit, num, den)
-        ok = t > start[more]
-        for j, tj in zip(more[ok].tolist(), t[ok].tolist(), strict=True):
-            ways.append((int(made[j]) + 1, int(x[j] - tj), 2 * j + 1, j, tj))
-    best: dict[int, tuple[int, int, int, int, int | None]] = {}
-    for c, f, order, j, extra in ways:
-        key = (f, int(x[j]), order)
-        if c not in best or key < best[c][:3]:
-            best[c] = (f, int(x[j]), order, j, extra)
+    extra = _latest_inside_all(
+        a, i, o, d[more], p[more], x[more], start[more] + room[more], num, den
+    )
+    ok = extra > start[more]
+    more, extra = more[ok], extra[ok]
+    option = np.concatenate([fewest, more])
+    n_cuts = np.concatenate([made[fewest], made[more] + 1])
+    last = np.concatenate([x[fewest] - start[fewest], x[more] - extra])
+    order = np.concatenate([2 * fewest, 2 * more + 1])
+    extras = np.concatenate([np.full(len(fewest), -1, dtype=np.int64), extra])
+    if not len(option):
+        return []
+    # Per number of cuts the least (fill, crossbars, order): sorted, the first of each count.
+    rank = np.lexsort((order, x[option], last, n_cuts))
+    counts, first = np.unique(n_cuts[rank], return_index=True)
     out = []
-    for c, (f, xj, _, j, extra) in best.items():
+    for c, w in zip(counts.tolist(), rank[first].tolist(), strict=True):
+        j = int(option[w])
         cut = offsets[j, : made[j]].tolist()
-        if extra is not None:
-            cut.append(extra)
-        out.append((c, f, int(ids[j]), xj, tuple(cut)))
+        if extras[w] >= 0:
+            cut.append(int(extras[w]))
+        out.append((c, int(last[w]), int(ids[j]), int(x[j]), tuple(cut)))
     return out
 
 
@@ -291,8 +331,10 @@ class _Node:
     parent: _Node | None = None
 
 
-# A stage's candidates for a period: (option id, crossbars, copies), the cheapest first.
+# A stage's candidates for a period: (option id, crossbars, copies), the cheapest first;
+# the same as three int64 arrays.
 Candidates = list[tuple[int, int, int]]
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _search(
@@ -302,13 +344,15 @@ def _search(
     pareto: bool,
     budget: int | None = None,
     cuts: _Cuts | None = None,
+    columns: list[Columns] | None = None,
 ) -> list[_Node]:
     """The DP with link cap ``cap`` bits: the final states, or [] if none fits the chips.
 
     ``budget`` caps the crossbars in all when it is less than the chips hold
     (a crossbar budget that is not a whole number of chips); the pruning must
     then keep crossbars too (``pareto``). ``cuts``: ``_Cuts.of(place)``, if the
-    caller searches the same placement several times.
+    caller searches the same placement several times. ``columns``: the
+    candidates as arrays, if the caller has them.
     """
     budget = place.chips * place.chip_capacity if budget is None else budget
     cuts = _Cuts.of(place) if cuts is None else cuts
@@ -323,12 +367,14 @@ def _search(
         if not options:
             return []
         cheap_id, cheap_x, _ = options[0]
+        sizes = columns[k][1] if columns is not None else [o[1] for o in options]
         nxt: list[_Node] = []
         for node in layer:
             room = (
                 min((chips - node.chip) * chip - node.fill, budget - node.crossbars) - after[k + 1]
             )
-            options = [o for o in candidates[k] if o[1] <= room]  # the rest cannot fit
+            # Cheapest first: the options that fit are a prefix (the rest cannot fit).
+            options = candidates[k][: bisect.bisect_right(sizes, room)]
             if not options:
                 continue
             found: list[tuple[int, int, int, int, tuple[int, ...]]] = []  # chip, fill, id, x, cuts
@@ -337,7 +383,11 @@ def _search(
             inside = _inside
             if not pareto and len(options) >= _VECTOR_OPTIONS:
                 if k not in arrays:
-                    arrays[k] = tuple(np.array(candidates[k], dtype=np.int64).T)
+                    arrays[k] = (
+                        columns[k]
+                        if columns is not None
+                        else tuple(np.array(candidates[k], dtype=np.int64).T)
+                    )
                 inside = functools.partial(_inside_least, arrays[k], room, chips)
             if node.fill > 0 and node.chip + 1 < chips and cuts_ok(cuts, k, cap):
                 # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
@@ -453,20 +503,43 @@ class _Options:
     def __init__(self, problem: AllocationProblem) -> None:
         self.busy = [s.busy_ps for s in problem.stages]
         self.sorted = monotone(problem)  # cost grows as busy falls: a suffix, cheapest first
-        self.rows = [
-            [(o, int(s.cost[o, 0]), int(d[o])) for o in range(s.n_options)]
+        self.columns = [
+            (np.arange(s.n_options, dtype=np.int64), s.cost[:, 0].astype(np.int64),
+             np.asarray(d, dtype=np.int64))
             for s, d in zip(problem.stages, problem.placement.copies, strict=True)
+        ]  # fmt: skip
+        self.rows = [
+            list(zip(*(col.tolist() for col in cols), strict=True)) for cols in self.columns
         ]
+        self._falling = [-b for b in self.busy]  # busy falls along the options: -busy rises
+        self._suffixes: dict[tuple[int, ...], tuple[list[Candidates], list[Columns]]] = {}
 
-    def at(self, t: int) -> list[Candidates]:
-        out = []
-        for busy, rows in zip(self.busy, self.rows, strict=True):
-            if self.sorted:
-                out.append(rows[int(np.searchsorted(-busy, -t, side="left")) :])
-            else:
-                ok = [row for row, b in zip(rows, busy, strict=True) if b <= t]
-                out.append(sorted(ok, key=lambda row: row[1]))
-        return out
+    def at(self, t: int) -> tuple[list[Candidates], list[Columns]]:
+        """Each stage's candidates for period ``t``, as rows and as the same columns.
+
+        Periods between two busy values admit the same options: the lists are
+        built once for them (a stage may hold thousands).
+        """
+        if self.sorted:
+            firsts = tuple(int(np.searchsorted(b, -t, side="left")) for b in self._falling)
+            if firsts not in self._suffixes:
+                self._suffixes = {
+                    firsts: (
+                        [rows[f:] for rows, f in zip(self.rows, firsts, strict=True)],
+                        [
+                            tuple(col[f:] for col in cols)
+                            for cols, f in zip(self.columns, firsts, strict=True)
+                        ],
+                    )
+                }
+            return self._suffixes[firsts]
+        out, columns = [], []
+        for busy, rows, cols in zip(self.busy, self.rows, self.columns, strict=True):
+            ok = np.flatnonzero(busy <= t)
+            order = ok[np.argsort(cols[1][ok], kind="stable")]
+            out.append([rows[j] for j in order.tolist()])
+            columns.append(tuple(col[order] for col in cols))
+        return out, columns
 
 
 def _upper(place: Placement, busy: int) -> int:
@@ -486,11 +559,6 @@ def layout(
         [int(s.cost[o, 0]) for s, o in zip(stages, choice, strict=True)],
         [int(d[o]) for d, o in zip(copies, choice, strict=True)],
     )
-
-
-def _period_of(problem: AllocationProblem, choice: list[int], cuts: list[int]) -> int:
-    """The period of options ``choice`` placed with ``cuts``."""
-    return period(problem.placement, *layout(problem, choice), cuts)[0]
 
 
 def _relaxed(problem: AllocationProblem) -> SolveResult:
@@ -536,14 +604,14 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
 
     def achieved(t: int) -> int | None:
         """The period of a design meeting ``t`` (at most ``t``), or None if none does."""
-        candidates, cap = options.at(t), _cap(place, t)
+        (candidates, columns), cap = options.at(t), _cap(place, t)
         # Each stage's cheapest option alone often fits already: a quick proof of feasibility.
         final = _search(place, [c[:1] for c in candidates], cap, tight, budget, figures)
-        final = final or _search(place, candidates, cap, tight, budget, figures)
+        final = final or _search(place, candidates, cap, tight, budget, figures, columns)
         if not final:
             return None
         choice, cuts = _reconstruct(final[0], place.chips)
-        return _period_of(problem, choice, cuts)
+        return figures.period(place, *layout(problem, choice), cuts)
 
     lo = relaxed.bottleneck_ps
     blind = _blind(problem, relaxed)
@@ -582,10 +650,10 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
         else:
             hi = found
         probe = (lo + hi) // 2
-    candidates, cap = options.at(lo), _cap(place, lo)
+    (candidates, columns), cap = options.at(lo), _cap(place, lo)
     # If every stage's cheapest option fits, that is the fewest crossbars at this period.
     final = _search(place, [c[:1] for c in candidates], cap, True, budget, figures)
-    final = final or _search(place, candidates, cap, True, budget, figures)
+    final = final or _search(place, candidates, cap, True, budget, figures, columns)
     node = min(final, key=lambda n: (n.crossbars, n.chip, n.fill))
     choice, cuts = _reconstruct(node, place.chips)
     stages = problem.stages
