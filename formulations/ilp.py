@@ -566,7 +566,7 @@ def _solve_placed(
         red = red.at_most(problem, warm[0])
     keep = red.keep
     built = time.perf_counter()
-    model = _Chain("period", problem, placed, keep)
+    model = _Chain("period", problem, placed, keep, clock=clock)
     clock.check("while the MILP was built")
     overhead = time.perf_counter() - built  # PuLP's conversion for the solver, per solve
     presolve = clock.limit >= _PRESOLVE_SECONDS
@@ -628,7 +628,7 @@ def _solve_placed(
                 break
             if seeded:  # minimise T from the warm start instead, as without it
                 seeded, start = False, seed_start
-                model = _Chain("period", problem, placed, keep)
+                model = _Chain("period", problem, placed, keep, clock=clock)
                 continue
             return "feasible", best[1], bound, f"{msg}; tolerances cannot prove the period", best[2]
         best = (found, choice, sol[1])
@@ -647,7 +647,7 @@ def _solve_placed(
         return "feasible", choice1, t_star, f"period optimal; {tag} phase 2: no time left", cuts1
     try:
         built = time.perf_counter()
-        model2 = _Chain("secondary", problem, placed, keep2, cap_ps=t_star)
+        model2 = _Chain("secondary", problem, placed, keep2, cap_ps=t_star, clock=clock)
         clock.check("while the phase-2 MILP was built")
         overhead = time.perf_counter() - built
     except OutOfTime as exc:
@@ -721,7 +721,12 @@ class _Chain:
         placed: Placed,
         keep: Sequence[np.ndarray],
         cap_ps: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        # Building the chain's rows through PuLP takes seconds on the zoo at 16 chips:
+        # the clock is checked per boundary and stage, not only once it is built.
+        doing = f"while the {'phase-2 ' if cap_ps is not None else ''}MILP was built"
+        check = (lambda: clock.check(doing)) if clock is not None else (lambda: None)
         self.problem, self.placed, self.keep = problem, placed, keep
         place = placed.place
         prob = pulp.LpProblem(name, pulp.LpMinimize)
@@ -773,6 +778,7 @@ class _Chain:
         self.offsets: list[dict[int, tuple[Any, Any]]] = []
         self.q: list[pulp.LpAffineExpression] = []
         for c, spot in enumerate(placed.spots(x_lo, x_hi), 1):
+            check()
             places = [
                 *([-1] if spot.at_start else []),
                 *spot.stages,
@@ -813,6 +819,7 @@ class _Chain:
             offsets: dict[int, tuple[Any, Any]] = {}
             traffic: list[tuple[Any, float]] = []  # the link's busy time in ps
             for k in spot.stages:
+                check()
                 w = after[k - 1] - after[k]
                 per_option = []
                 for o, (zv, d, xo) in enumerate(

@@ -8,13 +8,14 @@ the solvers' answers are re-scored the same way.
 from __future__ import annotations
 
 import itertools
+import time
 from fractions import Fraction
 
 import numpy as np
 import pytest
 from helpers import BACKENDS, FORMULATIONS, ilp_on
 
-from formulations import FormulationResult, solve_cpsat
+from formulations import FormulationResult, solve_cpsat, solve_ilp
 from formulations.placement import Placement, cut_traffic, link_busy, period
 from formulations.problem import check_placed, check_problem, reduce_options
 
@@ -410,3 +411,14 @@ def test_tiny_time_limit_keeps_invariants(solve):
     check_valid(res, busy, cost, cap, place)
     assert res.status in ("timeout", "feasible", "optimal"), res.message
     assert (res.choice is None) == (res.status == "timeout")
+
+
+def test_the_placed_milp_build_keeps_to_the_time_limit():
+    """80 stages on 16 chips: building the chain's rows through PuLP takes seconds, so the
+    build checks the clock as it goes and a 0.3 s limit ends it soon after."""
+    busy, cost, cap, place = chain_like(0, n_stages=80, chips=16)
+    started = time.perf_counter()
+    res = solve_ilp(busy, cost, cap, placement=place, time_limit=0.3)
+    assert time.perf_counter() - started < 1.8  # unchecked, the build alone took 5 s
+    assert res.status in ("timeout", "feasible"), res.message
+    assert "while the MILP was built" in res.message
