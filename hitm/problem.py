@@ -18,6 +18,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -104,6 +105,11 @@ class Stage:
     @property
     def n_options(self) -> int:
         return len(self.busy_ps)
+
+    @cached_property
+    def dearer_when_faster(self) -> bool:
+        """Whether each option costs at least the one before it in every resource."""
+        return bool(np.all(np.diff(self.cost, axis=0) >= 0))
 
     def keep(self, mask: np.ndarray) -> Stage:
         """The stage with only the options ``mask`` selects."""

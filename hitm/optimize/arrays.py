@@ -79,7 +79,7 @@ def monotone(problem: AllocationProblem) -> bool:
     Then the first option meeting a bottleneck is the cheapest in every
     resource, which makes ``bisect`` exact and ``greedy``'s moves well defined.
     """
-    return all(np.all(np.diff(s.cost, axis=0) >= 0) for s in problem.stages)
+    return all(s.dearer_when_faster for s in problem.stages)  # cached per stage
 
 
 def scalar_costs(problem: AllocationProblem) -> list[np.ndarray]:

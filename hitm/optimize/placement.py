@@ -368,6 +368,8 @@ def _search(
             return []
         cheap_id, cheap_x, _ = options[0]
         sizes = columns[k][1] if columns is not None else [o[1] for o in options]
+        cuttable = cuts_ok(cuts, k, cap)  # the boundary before the stage: once, not per state
+        flows = _flows(cuts, k)
         nxt: list[_Node] = []
         for node in layer:
             room = (
@@ -389,14 +391,14 @@ def _search(
                         else tuple(np.array(candidates[k], dtype=np.int64).T)
                     )
                 inside = functools.partial(_inside_least, arrays[k], room, chips)
-            if node.fill > 0 and node.chip + 1 < chips and cuts_ok(cuts, k, cap):
+            if node.fill > 0 and node.chip + 1 < chips and cuttable:
                 # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
                 if cheap_x <= chip:
                     found.append((node.chip + 1, cheap_x, cheap_id, cheap_x, (node.end,)))
                 found += inside(
-                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,)
+                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,), flows
                 )
-            found += inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, ())
+            found += inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, (), flows)
             for c, fill, o, x, made in found:
                 if c < chips:
                     nxt.append(_Node(c, fill, node.end + x, node.crossbars + x, o, made, node))
@@ -411,15 +413,16 @@ def cuts_ok(cuts: _Cuts, k: int, cap: Fraction) -> bool:
     return k > 0 and cuts.boundary[k - 1] <= cap
 
 
-def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
+def _inside(place, cuts, k, options, fill, chip, begin, cap, made, flows=None):
     """Stage ``k`` cut inside (:func:`_span`), for each candidate option.
 
     Laying a stage out whole is left to the caller (the cheapest option does it best).
+    ``flows``: the stage's :func:`_flows`, if the caller has them.
     """
     if place.atomic[k]:
         return []
     out = []
-    flows = (cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k])
+    flows = flows or _flows(cuts, k)
     ratio = (cap.numerator, cap.denominator)
     chip_capacity = place.chip_capacity
     for o, x, d in options:
@@ -431,11 +434,19 @@ def _inside(place, cuts, k, options, fill, chip, begin, cap, made):
     return out
 
 
+def _flows(cuts: _Cuts, k: int) -> tuple[int, int, int]:
+    """What a cut inside stage ``k`` carries: bits passing over it, its input, its output
+    and state (:func:`_latest_inside`'s ``a``, ``i``, ``o``)."""
+    return cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k]
+
+
 # From this many options on, the period search cuts a stage for all of them at once.
 _VECTOR_OPTIONS = 4
 
 
-def _inside_least(columns, room, chips, place, cuts, k, options, fill, chip, begin, cap, made):
+def _inside_least(
+    columns, room, chips, place, cuts, k, options, fill, chip, begin, cap, made, flows
+):
     """:func:`_inside` for the period search: of the ways each option is cut, those
     :func:`_prune` could keep (:func:`_span_least`), computed for all options at once.
 
@@ -446,7 +457,6 @@ def _inside_least(columns, room, chips, place, cuts, k, options, fill, chip, beg
         return []
     within = columns[1] <= room
     ids, x, d = (col[within] for col in columns)
-    flows = (cuts.through[k], cuts.into[k], cuts.out[k] + cuts.state[k])
     ways = _span_least(
         flows,
         ids,
@@ -458,7 +468,7 @@ def _inside_least(columns, room, chips, place, cuts, k, options, fill, chip, beg
         chips - 1 - chip,
     )
     if ways is None:  # numbers too large for int64: one option at a time
-        return _inside(place, cuts, k, options, fill, chip, begin, cap, made)
+        return _inside(place, cuts, k, options, fill, chip, begin, cap, made, flows)
     return [
         (chip + n_cuts, last_fill, o, xo, (*made, *(begin + t for t in offsets)))
         for n_cuts, last_fill, o, xo, offsets in ways
@@ -511,7 +521,8 @@ class _Options:
         self.rows = [
             list(zip(*(col.tolist() for col in cols), strict=True)) for cols in self.columns
         ]
-        self._falling = [-b for b in self.busy]  # busy falls along the options: -busy rises
+        # Busy falls along the options: -busy rises (lists: bisect beats numpy on small ones).
+        self._falling = [(-b).tolist() for b in self.busy]
         self._suffixes: dict[tuple[int, ...], tuple[list[Candidates], list[Columns]]] = {}
 
     def at(self, t: int) -> tuple[list[Candidates], list[Columns]]:
@@ -521,7 +532,7 @@ class _Options:
         built once for them (a stage may hold thousands).
         """
         if self.sorted:
-            firsts = tuple(int(np.searchsorted(b, -t, side="left")) for b in self._falling)
+            firsts = tuple(bisect.bisect_left(b, -t) for b in self._falling)
             if firsts not in self._suffixes:
                 self._suffixes = {
                     firsts: (
