@@ -64,7 +64,7 @@ def test_greedy_cover_is_least():
     """The greedy cover sends exactly the LP's least total backward, for caps across the range."""
     rng = np.random.default_rng(11)
     checked = 0
-    for place, _, x, d, cuts in _placements(3, 70):
+    for place, _, x, d, cuts in _placements(3, 45):
         chain = [cut_traffic(place, x, d, q) for q in cuts]
         pieces = chip_flows(place, x, d, cuts)
         top = max(chain, default=Fraction(0))
@@ -83,7 +83,7 @@ def test_greedy_cover_is_least():
                 assert shed >= wanted
             assert all(v <= pieces[p] for p, v in sent.items())
             checked += 1
-    assert checked > 150
+    assert checked > 100
 
 
 def test_ring_is_never_slower_than_the_chain_and_its_bound_holds():
