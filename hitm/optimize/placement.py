@@ -363,6 +363,7 @@ def _search(
         after[k] = after[k + 1] + (candidates[k][0][1] if candidates[k] else 0)
     layer = [_Node(0, 0, 0, 0)]
     arrays: dict[int, tuple[np.ndarray, ...]] = {}  # a stage's (ids, crossbars, copies)
+    latest: dict[tuple[int, int], int] = {}  # per (stage, option): the latest cut inside it
     for k, options in enumerate(candidates):
         if not options:
             return []
@@ -382,7 +383,7 @@ def _search(
             found: list[tuple[int, int, int, int, tuple[int, ...]]] = []  # chip, fill, id, x, cuts
             if node.fill + cheap_x <= chip:
                 found.append((node.chip, node.fill + cheap_x, cheap_id, cheap_x, ()))
-            inside = _inside
+            inside, extra = _inside, (flows, latest)
             if not pareto and len(options) >= _VECTOR_OPTIONS:
                 if k not in arrays:
                     arrays[k] = (
@@ -390,15 +391,17 @@ def _search(
                         if columns is not None
                         else tuple(np.array(candidates[k], dtype=np.int64).T)
                     )
-                inside = functools.partial(_inside_least, arrays[k], room, chips)
+                inside, extra = functools.partial(_inside_least, arrays[k], room, chips), (flows,)
             if node.fill > 0 and node.chip + 1 < chips and cuttable:
                 # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
                 if cheap_x <= chip:
                     found.append((node.chip + 1, cheap_x, cheap_id, cheap_x, (node.end,)))
                 found += inside(
-                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,), flows
+                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,), *extra
                 )
-            found += inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, (), flows)
+            found += inside(
+                place, cuts, k, options, node.fill, node.chip, node.end, cap, (), *extra
+            )
             for c, fill, o, x, made in found:
                 if c < chips:
                     nxt.append(_Node(c, fill, node.end + x, node.crossbars + x, o, made, node))
@@ -413,11 +416,13 @@ def cuts_ok(cuts: _Cuts, k: int, cap: Fraction) -> bool:
     return k > 0 and cuts.boundary[k - 1] <= cap
 
 
-def _inside(place, cuts, k, options, fill, chip, begin, cap, made, flows=None):
+def _inside(place, cuts, k, options, fill, chip, begin, cap, made, flows=None, latest=None):
     """Stage ``k`` cut inside (:func:`_span`), for each candidate option.
 
     Laying a stage out whole is left to the caller (the cheapest option does it best).
-    ``flows``: the stage's :func:`_flows`, if the caller has them.
+    ``flows``: the stage's :func:`_flows`, if the caller has them. ``latest``: a dict
+    the caller keeps for one search (one cap), remembering per (stage, option) the
+    latest cut anywhere inside it.
     """
     if place.atomic[k]:
         return []
@@ -426,6 +431,15 @@ def _inside(place, cuts, k, options, fill, chip, begin, cap, made, flows=None):
     ratio = (cap.numerator, cap.denominator)
     chip_capacity = place.chip_capacity
     for o, x, d in options:
+        if latest is not None and x <= chip_capacity - fill:
+            # It fits: its only way with a cut is the latest cut anywhere inside it, the
+            # same whatever the fill (:func:`_span`'s "one more cut" with no cut needed).
+            t = latest.get((k, o))
+            if t is None:
+                t = latest[k, o] = _latest_inside(*flows, d, x // d, x, x - 1, *ratio)
+            if t > 0:
+                out.append((chip + 1, x - t, o, x, (*made, begin + t)))
+            continue
         for last_fill, offsets in _span(flows, d, x // d, x, fill, chip_capacity, ratio):
             if offsets:
                 out.append(
