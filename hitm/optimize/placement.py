@@ -45,6 +45,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -314,9 +315,8 @@ def _span_least(
     return out
 
 
-@dataclass(frozen=True)
-class _Node:
-    """A DP state and how it was reached.
+class _Node(NamedTuple):
+    """A DP state and how it was reached (a tuple: a search makes thousands).
 
     ``chip``: chips begun (0-based index of the last); ``fill``: crossbars on it;
     ``end``: stage coordinate where the next stage begins; ``crossbars`` so far.
