@@ -565,6 +565,11 @@ def test_ring_designs_from_the_command_line(tmp_path):
     chain = json.loads(CliRunner().invoke(app, [*args[:-2], "--json"]).stdout)
     assert chain["placement"]["topology"] == "chain"
     assert doc["bottleneck_ps"] <= chain["bottleneck_ps"]
+    ideal = CliRunner().invoke(app, ["solve", str(_cli_instance(tmp_path, "ideal")), *args[2:]])
+    assert ideal.exit_code == 2 and ideal.stdout == ""
+    assert ideal.stderr.strip() == (
+        "error: --topology ring: data moves free with interconnect: ideal; add --interconnect isaac"
+    )
     bad = CliRunner().invoke(app, [*args[:-1], "torus"])
     assert bad.exit_code == 2 and bad.stdout == ""
     assert bad.stderr.strip() == "error: --topology: expected chain or ring, got 'torus'"

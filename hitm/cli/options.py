@@ -147,6 +147,11 @@ class BudgetFlags:
                 name = hw.name if hw.name.endswith("*") else f"{hw.name}*"
                 hw = dataclasses.replace(hw, **{flag: value}, name=name)
                 instance = dataclasses.replace(instance, hardware=hw)
+        if self.topology == "ring" and not instance.hardware.moves_data:
+            # A ring only reroutes links' traffic: with data moving free it would change nothing.
+            raise UsageError(
+                "--topology ring: data moves free with interconnect: ideal; add --interconnect isaac"
+            )
         budget = instance.budget
         check_budget_flags(chips=self.chips, crossbars=self.crossbars)
         if self.chips is not None or self.crossbars is not None:
