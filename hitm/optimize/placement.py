@@ -238,6 +238,24 @@ def _latest_inside_all(
 _INT64_SAFE = 1 << 62
 
 
+def _int64_safe(flows: tuple[int, int, int], cap: tuple[int, int], widest: int) -> bool:
+    """Whether :func:`_latest_inside_all`'s products stay inside int64 for these figures."""
+    a, i, o = flows
+    num, den = cap
+    return (num + (a + i + o) * den) * widest * 4 < _INT64_SAFE
+
+
+def _anywhere(
+    flows: tuple[int, int, int], columns: Columns, cap: tuple[int, int]
+) -> np.ndarray | None:
+    """Each option's latest cut anywhere inside the stage (0: none), or None if int64
+    could overflow. It is the "one more cut" of an option laid out uncut, whatever the fill."""
+    _, x, d = columns
+    if not len(x) or not _int64_safe(flows, cap, int(x.max())):
+        return None
+    return _latest_inside_all(*flows, d, x // d, x, x - 1, *cap)
+
+
 def _span_least(
     flows: tuple[int, int, int],
     ids: np.ndarray,
@@ -247,19 +265,21 @@ def _span_least(
     chip: int,
     cap: tuple[int, int],
     cuts_left: int,
+    anywhere: np.ndarray | None = None,
 ) -> list[tuple[int, int, int, int, tuple[int, ...]]] | None:
     """:func:`_span` for every option of a stage at once, keeping what the period search
     (``pareto`` off) keeps: for each number of cuts, the way with the least fill on its
     last chip (then the fewest crossbars, then the first option, first way).
 
-    ``cuts_left`` bounds the cuts (more begin chips beyond the last). Returns
-    ``(cuts, fill, option id, crossbars, offsets)`` per number of cuts, or None
-    when a product could overflow int64 (the caller falls back to :func:`_span`).
+    ``cuts_left`` bounds the cuts (more begin chips beyond the last). ``anywhere``:
+    each option's latest cut anywhere inside it (:func:`_anywhere`), if the caller
+    has it. Returns ``(cuts, fill, option id, crossbars, offsets)`` per number of
+    cuts, or None when a product could overflow int64 (the caller falls back to
+    :func:`_span`).
     """
     a, i, o = flows
     num, den = cap
-    widest = int(x.max())
-    if (num + (a + i + o) * den) * widest * 4 >= _INT64_SAFE:
+    if not _int64_safe(flows, cap, int(x.max())):
         return None
     p = x // d
     n = len(x)
@@ -290,9 +310,12 @@ def _span_least(
     live = np.flatnonzero(alive)
     fewest = live[made[live] > 0]
     more = live[made[live] < cuts_left]
-    extra = _latest_inside_all(
-        a, i, o, d[more], p[more], x[more], start[more] + room[more], num, den
-    )
+    if anywhere is None:
+        extra = _latest_inside_all(
+            a, i, o, d[more], p[more], x[more], start[more] + room[more], num, den
+        )
+    else:  # what is left of a live option fits its chip: the room never binds that cut
+        extra = anywhere[more]
     ok = extra > start[more]
     more, extra = more[ok], extra[ok]
     option = np.concatenate([fewest, more])
@@ -364,6 +387,7 @@ def _search(
     layer = [_Node(0, 0, 0, 0)]
     arrays: dict[int, tuple[np.ndarray, ...]] = {}  # a stage's (ids, crossbars, copies)
     latest: dict[tuple[int, int], int] = {}  # per (stage, option): the latest cut inside it
+    anywhere: dict[int, np.ndarray | None] = {}  # the same per stage, for every option
     for k, options in enumerate(candidates):
         if not options:
             return []
@@ -391,7 +415,8 @@ def _search(
                         if columns is not None
                         else tuple(np.array(candidates[k], dtype=np.int64).T)
                     )
-                inside, extra = functools.partial(_inside_least, arrays[k], room, chips), (flows,)
+                inside = functools.partial(_inside_least, arrays[k], room, chips, anywhere)
+                extra = (flows,)
             if node.fill > 0 and node.chip + 1 < chips and cuttable:
                 # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
                 if cheap_x <= chip:
@@ -459,27 +484,25 @@ _VECTOR_OPTIONS = 4
 
 
 def _inside_least(
-    columns, room, chips, place, cuts, k, options, fill, chip, begin, cap, made, flows
+    columns, room, chips, memo, place, cuts, k, options, fill, chip, begin, cap, made, flows
 ):
     """:func:`_inside` for the period search: of the ways each option is cut, those
     :func:`_prune` could keep (:func:`_span_least`), computed for all options at once.
 
-    ``columns`` are the stage's candidates as arrays (ids, crossbars, copies);
-    ``options`` are those within ``room``, in the same order.
+    ``columns`` are the stage's candidates as arrays (ids, crossbars, copies), cheapest
+    first; ``options`` are those within ``room``, in the same order; ``memo`` keeps per
+    stage, for one search, each option's latest cut anywhere inside it.
     """
     if place.atomic[k]:
         return []
-    within = columns[1] <= room
-    ids, x, d = (col[within] for col in columns)
+    ratio = (cap.numerator, cap.denominator)
+    if k not in memo:
+        memo[k] = _anywhere(flows, columns, ratio)
+    fit = len(options)  # a prefix of the columns
+    ids, x, d = (col[:fit] for col in columns)
+    anywhere = memo[k][:fit] if memo[k] is not None else None
     ways = _span_least(
-        flows,
-        ids,
-        d,
-        x,
-        fill,
-        place.chip_capacity,
-        (cap.numerator, cap.denominator),
-        chips - 1 - chip,
+        flows, ids, d, x, fill, place.chip_capacity, ratio, chips - 1 - chip, anywhere
     )
     if ways is None:  # numbers too large for int64: one option at a time
         return _inside(place, cuts, k, options, fill, chip, begin, cap, made, flows)
