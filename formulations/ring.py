@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from formulations.placement import Placement, link_busy
+from formulations.placement import Placement, cut_traffic, link_busy, period
 
 __all__ = ["RingRoutes", "chip_flows", "least_backward", "ring_routes"]
 
@@ -213,8 +213,6 @@ def ring_routes(
     docstring). Of the routes that reach the least period, the one sending the
     fewest bits backward.
     """
-    from formulations.placement import cut_traffic, period
-
     chain, _ = period(place, busy, crossbars, copies, cuts)
     chain_bits = [cut_traffic(place, crossbars, copies, int(q)) for q in cuts]
     pieces = sorted(chip_flows(place, crossbars, copies, cuts).items())
