@@ -249,7 +249,8 @@ def _anywhere(
     flows: tuple[int, int, int], columns: Columns, cap: tuple[int, int]
 ) -> np.ndarray | None:
     """Each option's latest cut anywhere inside the stage (0: none), or None if int64
-    could overflow. It is the "one more cut" of an option laid out uncut, whatever the fill."""
+    could overflow. It is the "one more cut" of every way :func:`_span_least` lays an
+    option out, whatever the fill: what is left after its cuts fits a chip."""
     _, x, d = columns
     if not len(x) or not _int64_safe(flows, cap, int(x.max())):
         return None
