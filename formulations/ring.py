@@ -150,15 +150,17 @@ class RingRoutes:
         Per link ``c → c+1``, the bits it carries the other way (routed round the ring).
     wrap
         Bits over the wrap link, chip ``chips − 1`` to chip 0 (every piece sent backward).
-    back_hops
-        Link crossings of the traffic sent backward, in bits × links.
     """
 
     period: int
     forward: tuple[Fraction, ...]
     backward: tuple[Fraction, ...]
     wrap: Fraction
-    back_hops: Fraction
+
+    @property
+    def back_hops(self) -> Fraction:
+        """Link crossings of the traffic sent backward, in bits × links (the wrap's included)."""
+        return sum(self.backward, self.wrap)
 
 
 def least_backward(
@@ -233,13 +235,11 @@ def ring_routes(
     chips = place.chips
     forward = list(chain_bits)
     backward = [Fraction(0)] * (chips - 1)
-    hops = Fraction(0)
     for (a, b, z), bits in sent.items():
         for k in range(a, z):
             forward[k] -= bits
-        for k in [*range(a), *range(b, chips - 1)]:
+        for k in [*range(a), *range(b, chips - 1)]:  # a → 0, then the wrap, then M − 1 → b
             backward[k] += bits
-        hops += bits * (a + chips - b)
     wrap = sum(sent.values(), Fraction(0))
     links = [link_busy(place, bits) for bits in (*forward, wrap)]
-    return RingRoutes(max([stage_floor, *links]), tuple(forward), tuple(backward), wrap, hops)
+    return RingRoutes(max([stage_floor, *links]), tuple(forward), tuple(backward), wrap)

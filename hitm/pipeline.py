@@ -624,12 +624,12 @@ def _links(problem: AllocationProblem, copies, rows, cuts):
                 f"copies: the design's stages do not fit {place.chips} chip"
                 f"{'s' if place.chips != 1 else ''} of {place.chip_capacity:,} crossbars"
             )
-    try:
+    try:  # each validates the cuts
+        if problem.analysis.hardware.topology == "ring":
+            return _ring_links(place, busy, crossbars, per_stage, cuts), list(cuts)
         _, link_busy = placed_period(place, busy, crossbars, per_stage, cuts)
     except ValueError as exc:
         raise SolverError(f"placement: {exc}") from None
-    if problem.analysis.hardware.topology == "ring":
-        return _ring_links(place, busy, crossbars, per_stage, cuts), list(cuts)
     links = tuple(
         LinkMetrics(c, int(q), cut_traffic(place, crossbars, per_stage, int(q)), b)
         for c, (q, b) in enumerate(zip(cuts, link_busy, strict=True))

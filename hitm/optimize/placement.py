@@ -386,7 +386,6 @@ def _search(
     for k in range(len(candidates) - 1, -1, -1):
         after[k] = after[k + 1] + (candidates[k][0][1] if candidates[k] else 0)
     layer = [_Node(0, 0, 0, 0)]
-    arrays: dict[int, tuple[np.ndarray, ...]] = {}  # a stage's (ids, crossbars, copies)
     latest: dict[tuple[int, int], int] = {}  # per (stage, option): the latest cut inside it
     anywhere: dict[int, np.ndarray | None] = {}  # the same per stage, for every option
     for k, options in enumerate(candidates):
@@ -396,6 +395,10 @@ def _search(
         sizes = columns[k][1] if columns is not None else [o[1] for o in options]
         cuttable = cuts_ok(cuts, k, cap)  # the boundary before the stage: once, not per state
         flows = _flows(cuts, k)
+        one_by_one = functools.partial(_inside, flows=flows, latest=latest)
+        at_once = None  # the period search, with the stage's options as arrays
+        if not pareto and columns is not None and len(options) >= _VECTOR_OPTIONS:
+            at_once = functools.partial(_inside_least, columns[k], chips, anywhere, flows=flows)
         nxt: list[_Node] = []
         for node in layer:
             room = (
@@ -408,26 +411,15 @@ def _search(
             found: list[tuple[int, int, int, int, tuple[int, ...]]] = []  # chip, fill, id, x, cuts
             if node.fill + cheap_x <= chip:
                 found.append((node.chip, node.fill + cheap_x, cheap_id, cheap_x, ()))
-            inside, extra = _inside, (flows, latest)
-            if not pareto and len(options) >= _VECTOR_OPTIONS:
-                if k not in arrays:
-                    arrays[k] = (
-                        columns[k]
-                        if columns is not None
-                        else tuple(np.array(candidates[k], dtype=np.int64).T)
-                    )
-                inside = functools.partial(_inside_least, arrays[k], room, chips, anywhere)
-                extra = (flows,)
+            inside = at_once if at_once and len(options) >= _VECTOR_OPTIONS else one_by_one
             if node.fill > 0 and node.chip + 1 < chips and cuttable:
                 # A cut at the stage's start: a fresh chip, then the stage whole or cut inside.
                 if cheap_x <= chip:
                     found.append((node.chip + 1, cheap_x, cheap_id, cheap_x, (node.end,)))
                 found += inside(
-                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,), *extra
+                    place, cuts, k, options, 0, node.chip + 1, node.end, cap, (node.end,)
                 )
-            found += inside(
-                place, cuts, k, options, node.fill, node.chip, node.end, cap, (), *extra
-            )
+            found += inside(place, cuts, k, options, node.fill, node.chip, node.end, cap, ())
             for c, fill, o, x, made in found:
                 if c < chips:
                     nxt.append(_Node(c, fill, node.end + x, node.crossbars + x, o, made, node))
@@ -485,7 +477,7 @@ _VECTOR_OPTIONS = 4
 
 
 def _inside_least(
-    columns, room, chips, memo, place, cuts, k, options, fill, chip, begin, cap, made, flows
+    columns, chips, memo, place, cuts, k, options, fill, chip, begin, cap, made, flows
 ):
     """:func:`_inside` for the period search: of the ways each option is cut, those
     :func:`_prune` could keep (:func:`_span_least`), computed for all options at once.
@@ -561,7 +553,8 @@ class _Options:
         ]
         # Busy falls along the options: -busy rises (lists: bisect beats numpy on small ones).
         self._falling = [(-b).tolist() for b in self.busy]
-        self._suffixes: dict[tuple[int, ...], tuple[list[Candidates], list[Columns]]] = {}
+        # The last suffixes built, with where each stage's begins.
+        self._last: tuple[tuple[int, ...], tuple[list[Candidates], list[Columns]]] | None = None
 
     def at(self, t: int) -> tuple[list[Candidates], list[Columns]]:
         """Each stage's candidates for period ``t``, as rows and as the same columns.
@@ -571,17 +564,14 @@ class _Options:
         """
         if self.sorted:
             firsts = tuple(bisect.bisect_left(b, -t) for b in self._falling)
-            if firsts not in self._suffixes:
-                self._suffixes = {
-                    firsts: (
-                        [rows[f:] for rows, f in zip(self.rows, firsts, strict=True)],
-                        [
-                            tuple(col[f:] for col in cols)
-                            for cols, f in zip(self.columns, firsts, strict=True)
-                        ],
-                    )
-                }
-            return self._suffixes[firsts]
+            if self._last is None or self._last[0] != firsts:
+                rows = [rows[f:] for rows, f in zip(self.rows, firsts, strict=True)]
+                cols = [
+                    tuple(col[f:] for col in cols)
+                    for cols, f in zip(self.columns, firsts, strict=True)
+                ]
+                self._last = (firsts, (rows, cols))
+            return self._last[1]
         out, columns = [], []
         for busy, rows, cols in zip(self.busy, self.rows, self.columns, strict=True):
             ok = np.flatnonzero(busy <= t)

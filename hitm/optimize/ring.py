@@ -31,7 +31,6 @@ from hitm.problem import AllocationProblem
 
 __all__ = ["on_ring", "wider"]
 
-_PLACED_SEARCH = (Method.DP, Method.BISECT)
 _WIDER = (Fraction(5, 4), Fraction(3, 2), Fraction(7, 4))  # tried besides 1 and 2
 
 
@@ -72,7 +71,7 @@ def on_ring(problem: AllocationProblem, result: SolveResult) -> SolveResult:
     period = _routed(problem, result)
     if result.method == Method.GREEDY:
         return dataclasses.replace(result, bottleneck_ps=period)
-    if result.method not in _PLACED_SEARCH:  # an exact model's design for the doubled chain
+    if result.method not in (Method.DP, Method.BISECT):  # an exact model's, doubled chain
         proven = result.status == Status.OPTIMAL and period == result.bottleneck_ps
         note = "ring: a chain with twice the bandwidth solved (the ring's bound), routed both ways"
         if result.status == Status.OPTIMAL and not proven:
@@ -83,23 +82,23 @@ def on_ring(problem: AllocationProblem, result: SolveResult) -> SolveResult:
     bound = _wider(problem, Fraction(2))
     if bound.choice is None:  # pragma: no cover - the chain's design fits the doubled chain
         raise AssertionError("the chain's design does not fit a chain with more bandwidth")
+    # The placed search (dp, bisect): the best of the chain's designs at 1 to 2x the bandwidth.
     note = "ring: the chain's placement routed both ways round"
-    if result.method in _PLACED_SEARCH:
-        best, least = (period, _crossbars(result)), (bound.bottleneck_ps, _crossbars(bound))
-        for times in (*_WIDER, Fraction(2)):
-            if best == least:
-                break  # proven: nothing is better
-            other = bound if times == 2 else _wider(problem, times)
-            key = (_routed(problem, other), _crossbars(other))
-            if key < best:
-                best = key
-                result = dataclasses.replace(
-                    result, choice=other.choice, cuts=other.cuts, cost=other.cost
-                )
-                note = f"ring: the placement of a chain with {float(times):g}x the bandwidth,"
-                note += " routed both ways round"
-        period = best[0]
-    proven = (period, _crossbars(result)) == (bound.bottleneck_ps, _crossbars(bound))
+    best, least = (period, _crossbars(result)), (bound.bottleneck_ps, _crossbars(bound))
+    for times in (*_WIDER, Fraction(2)):
+        if best == least:
+            break  # proven: nothing is better
+        other = bound if times == 2 else _wider(problem, times)
+        key = (_routed(problem, other), _crossbars(other))
+        if key < best:
+            best = key
+            result = dataclasses.replace(
+                result, choice=other.choice, cuts=other.cuts, cost=other.cost
+            )
+            note = f"ring: the placement of a chain with {float(times):g}x the bandwidth,"
+            note += " routed both ways round"
+    period = best[0]
+    proven = best == least
     status = Status.OPTIMAL if proven else _unproven(result.status)
     if not proven:
         note += f"; not proven: the bound is {bound.bottleneck_ps:,} ps"

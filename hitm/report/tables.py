@@ -186,6 +186,7 @@ def placement_table(metrics: Metrics) -> Table:
     link back to chip 0.
     """
     ring = any(link.wrap for link in metrics.links)
+    blank = ("",) * (5 if ring else 4)
     t = Table(title=f"placement: period set by {_bound_by(metrics)}", title_justify="left")
     columns = ["chip", "crossbars", "full", "stages", "link →", "traffic", "busy", "% of T"]
     for col in [*columns, *(["← back"] if ring else [])]:
@@ -197,7 +198,7 @@ def placement_table(metrics: Metrics) -> Table:
 
     def cells(link: LinkMetrics | None) -> tuple[tuple[str, ...], bool]:
         if link is None:
-            return ("",) * (5 if ring else 4), False
+            return blank, False
         mark = metrics.bottleneck_kind == "link" and link.name == metrics.bottleneck_stage
         share = link.busy_ps / metrics.bottleneck_ps if metrics.bottleneck_ps else 0.0
         row = (
@@ -217,7 +218,6 @@ def placement_table(metrics: Metrics) -> Table:
         row, mark = cells(link)
         t.add_row(f"{c}", f"{n:,}", fmt_pct(n / capacity), stages, *row,
                   style="bold red" if mark else None)  # fmt: skip
-    blank = ("",) * (5 if ring else 4)
     if used < chips:
         rest = f"{used}" if used == chips - 1 else f"{used}–{chips - 1}"
         t.add_row(rest, "0", fmt_pct(0), "(unused)", *blank)
