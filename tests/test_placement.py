@@ -570,6 +570,12 @@ def test_ring_designs_from_the_command_line(tmp_path):
     assert ideal.stderr.strip() == (
         "error: --topology ring: data moves free with interconnect: ideal; add --interconnect isaac"
     )
+    one = CliRunner().invoke(
+        app, ["solve", str(INSTANCES / "captioner.yaml"), "--json", "--interconnect", "isaac",
+              "--topology", "ring"],
+    )  # fmt: skip
+    one_chip = json.loads(one.stdout)["placement"]  # one chip: no links, still a ring
+    assert (one_chip["topology"], one_chip["links"]) == ("ring", [])
     bad = CliRunner().invoke(app, [*args[:-1], "torus"])
     assert bad.exit_code == 2 and bad.stdout == ""
     assert bad.stderr.strip() == "error: --topology: expected chain or ring, got 'torus'"

@@ -128,9 +128,10 @@ def placement_json(metrics: Metrics) -> dict[str, Any]:
     """
     names = [s.name for s in metrics.stages]
     spans = metrics.stage_chips
-    ring = any(link.wrap for link in metrics.links)
+    topology = metrics.analysis.hardware.topology
+    ring = topology == "ring"
     return {
-        "topology": "ring" if ring else "chain",
+        "topology": topology,
         "cuts": list(metrics.cuts),
         "chips": [
             {
