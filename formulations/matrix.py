@@ -10,6 +10,7 @@ through a file, gets the same arrays as a PuLP model (:mod:`formulations.ilp`).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -172,17 +173,31 @@ ABANDON_GRACE_SECONDS = 0.5
 
 
 def run_until(h: Any, deadline: float) -> bool:
-    """Run the ``highspy.Highs`` model ``h`` in highspy's solver thread until it ends,
+    """Run the ``highspy.Highs`` model ``h`` in a thread of its own until it ends,
     or until ``ABANDON_GRACE_SECONDS`` past ``deadline`` (``time.monotonic()``).
 
     Returns whether the run ended. If not, it is still inside a step that checks
     neither its time limit nor the interrupt callback; it stops at its next check
     (the callback then says the time is up), in the background, and ``h`` must not
     be read or changed again.
+
+    highspy's own ``startSolve`` is not used: its locks belong to the class, not
+    the model, so while one abandoned run winds down every later ``startSolve`` in
+    the process raises "Solver is already running". HiGHS's ``run`` releases the
+    GIL, so a plain thread calling it can be waited on with a timeout.
     """
-    h.startSolve()
-    ended, _ = h.wait(max(0.0, deadline + ABANDON_GRACE_SECONDS - time.monotonic()))
-    return bool(ended)
+    import highspy
+
+    ended = threading.Event()
+
+    def run() -> None:
+        try:
+            super(highspy.Highs, h).run()  # the solver itself, without highspy's locks
+        finally:
+            ended.set()
+
+    threading.Thread(target=run, name="hitm-highs", daemon=True).start()
+    return ended.wait(max(0.0, deadline + ABANDON_GRACE_SECONDS - time.monotonic()))
 
 
 def solve_highs(

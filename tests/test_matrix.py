@@ -48,3 +48,29 @@ def test_highs_on_the_arrays():
     assert np.round(run.x).tolist() == [1.0, 0.0, 1.0, 5.0]
     none = matrix.solve_highs(matrix.one_hot(COST, np.array([2]), busy=BUSY), 5.0, **kw)
     assert none.infeasible and none.x is None and not none.optimal
+
+
+def test_a_run_left_running_does_not_stop_the_next():
+    """A HiGHS run abandoned at its deadline (run_until returns False) winds down in the
+    background; the next solve in the process must still run. With highspy's own
+    ``startSolve``, whose locks are the class's, it raised "Solver is already running"."""
+    import time
+
+    import highspy
+
+    rng = np.random.default_rng(0)
+    n, rows = 60, 8
+    slow = highspy.Highs()
+    slow.setOptionValue("output_flag", False)
+    slow.setOptionValue("time_limit", 0.3)
+    weights = rng.integers(1_000, 100_000, size=(rows, n)).astype(float)
+    slow.addVars(n, np.zeros(n), np.ones(n))
+    slow.changeColsIntegrality(n, np.arange(n), np.array([highspy.HighsVarType.kInteger] * n))
+    for w in weights:  # a multi-dimensional knapsack: a few tenths of a second of search
+        slow.addRow(-highspy.kHighsInf, w.sum() / 2, n, np.arange(n), w)
+    slow.changeColsCost(n, np.arange(n), -rng.integers(1_000, 100_000, n).astype(float))
+    assert not matrix.run_until(slow, time.monotonic() - 1.0)  # left at once, still running
+    kw = dict(gap_abs=0.5, integrality=1e-9, feasibility=1e-9, presolve=False)
+    run = matrix.solve_highs(matrix.one_hot(COST, np.array([4]), busy=BUSY), 5.0, **kw)
+    assert run.optimal and np.round(run.x).tolist() == [1.0, 0.0, 1.0, 5.0]
+    time.sleep(0.5)  # past the slow run's own limit: nothing is left running after the test
