@@ -86,6 +86,11 @@ _BOUND_RTOL_PLACED = 1e-9
 
 # Largest busy coefficient (after dividing by the gcd) handed to the MILP as is.
 _MAX_COEF = 10**6
+# Link rows are integer; a row whose largest coefficient exceeds this is divided by a
+# power of two (exact in floating point). HiGHS treats 1e15 as infinite: s2vt's rows
+# at 16 chips, with the period a constant, reached 1.6e15 and HiGHS refused them.
+# Below 1e13 an integer is also exact in the 13 digits of PuLP's MPS file for CBC.
+_MAX_ROW_COEF = 2**43
 
 _PULP_NAMES = {"highs": ("HiGHS",), "cbc": ("COIN_CMD", "PULP_CBC_CMD")}
 
@@ -553,11 +558,13 @@ def _solve_placed(
 ) -> _Outcome:
     """Both phases with a placement (README.md, "Placement", MILP).
 
-    Phase 1 minimises a continuous T (the period before rounding up), so its
-    answer is re-scored exactly and then proven by asking for a period one
-    picosecond shorter: "infeasible" proves it, a solution is a better design
-    (repeat), and a solution no better than the last means the solver's
-    tolerances cannot decide (reported as ``feasible``).
+    Phase 1 starts from the warm start's design, or else minimises a continuous
+    T (the period before rounding up) and re-scores its answer exactly. The
+    design is then proven by asking for a period one picosecond shorter, in a
+    model of only the options that fast (:func:`_faster_than`): "infeasible"
+    proves it, a solution is a better design (repeat), and a solution no better
+    means the solver's tolerances cannot decide: T is then minimised once (its
+    bound may still prove the period), else the design is ``feasible``.
     """
     tag = f"ILP/{backend}"
     # A valid warm start's period bounds the optimum: no slower option is needed.
@@ -565,79 +572,41 @@ def _solve_placed(
     if warm is not None:
         red = red.at_most(problem, warm[0])
     keep = red.keep
-    built = time.perf_counter()
-    model = _Chain("period", problem, placed, keep, clock=clock)
-    clock.check("while the MILP was built")
-    overhead = time.perf_counter() - built  # PuLP's conversion for the solver, per solve
     presolve = clock.limit >= _PRESOLVE_SECONDS
-    tol1 = _placed_tol(problem.cost, _PLACED_GAP_PS / model.unit)
-    local = red.hint_local(hint)
-    start = None
-    if local is not None and all(h is not None for h in local):
-        start = model.start([int(h) for h in local if h is not None], hint_cuts)
-
-    best: tuple[int, list[int], list[int]] | None = None  # period, choice, cuts
+    best: tuple[int, list[int], list[int]] | None = warm  # period, choice, cuts
     bound: int | None = None
-    seeded, seed_start = False, start
-    if warm is not None:
-        # As without a placement: ask for a period shorter than the warm start's
-        # first, so that "infeasible" is the proof when the warm start is optimal.
-        best = warm
-        period = warm[0]
-        if period <= model.t_lo:  # no stage can be faster: proven (CBC errs on T's bounds)
-            bound = period
-        else:
-            model.cap_period(period - 1)
-            seeded, start = True, None
-    while best is None or bound is None or bound < best[0]:
-        if best is not None and clock.left(0.0) < 2 * overhead:
-            return "feasible", best[1], bound, f"{tag} phase 1: no time left to improve", best[2]
-        if best is None and clock.left(0.0) < overhead:
-            raise OutOfTime("before the MILP could be handed to the solver")
-        run = _solve(
-            model.prob, backend, clock.left(after=overhead), start, tol1, presolve=presolve
+    minimised = False  # whether the period model has been solved
+    if best is None:
+        status, best, bound, msg = _least_period(
+            problem, red, placed, backend, clock, hint, hint_cuts
         )
-        msg = f"{tag} phase 1: {run.detail}"
-        cap = model.cap_ps
-        if run.error or run.infeasible or run.sol_status not in _SOLVED:
-            if run.infeasible and best is None:
-                return "infeasible", None, None, f"infeasible: {msg}", None
-            if run.infeasible:  # nothing shorter than the best: proven
-                bound = best[0]
-                break
-            if best is None:
-                status: Status = "timeout" if run.timed_out and not run.error else "error"
-                return status, None, _bound_below(run.bound, model.unit, cap), msg, None
-            return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
-        lb = _bound_below(run.bound, model.unit, cap)
-        if lb is not None:
-            bound = lb if bound is None else max(bound, lb)
-        sol = model.read()
-        if sol is None:
-            return "error", None, bound, f"{msg}; solution is not one-hot", None
-        choice = [int(keep[s][i]) for s, i in enumerate(sol[0])]
-        try:
-            found = placed.period(problem, choice, sol[1])
-        except ValueError as exc:
-            if best is None:
-                return "error", None, bound, f"{msg}; invalid chip boundaries ({exc})", None
-            return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
-        if best is not None and found >= best[0]:
-            # Tolerances let a design with the same period pass as shorter.
-            if bound is not None and bound >= best[0]:
-                break
-            if seeded:  # minimise T from the warm start instead, as without it
-                seeded, start = False, seed_start
-                model = _Chain("period", problem, placed, keep, clock=clock)
-                continue
-            return "feasible", best[1], bound, f"{msg}; tolerances cannot prove the period", best[2]
-        best = (found, choice, sol[1])
-        if run.sol_status != pulp.LpSolutionOptimal:
-            return "feasible", best[1], bound, f"{msg}; period not proven optimal", best[2]
-        if bound is not None and bound >= found:
-            break
-        model.cap_period(found - 1)
-        start = None
+        minimised = True
+        if status != "optimal":
+            return status, best and best[1], bound, msg, best and best[2]
+    # Ask for a period shorter than the best design's: "infeasible" is the proof; a
+    # faster design is asked the same of, until none is left.
+    while bound is None or bound < best[0]:
+        verdict, better, msg = _faster_than(problem, red, placed, backend, clock, best[0])
+        if verdict == "proven":
+            bound = best[0]
+        elif better is not None:
+            best = better
+        elif verdict == "undecided" and not minimised:
+            # The tolerances passed a design no faster: minimise T instead, whose
+            # bound may prove the period (the decoder loop of tests/test_placement.py).
+            status, found, lb, msg = _least_period(
+                problem, red, placed, backend, clock, hint, hint_cuts
+            )
+            minimised = True
+            if lb is not None:
+                bound = lb if bound is None else max(bound, lb)
+            if found is not None and found[0] < best[0]:
+                best = found
+            if status not in ("optimal", "feasible") and (bound is None or bound < best[0]):
+                return "feasible", best[1], bound, msg, best[2]
+        else:
+            return "feasible", best[1], bound, msg, best[2]
+    overhead = 0.0  # phase 2 checks the time it has after building its model
 
     # ---- phase 2: period <= T* (constant rows), minimise the secondary resource
     t_star, choice1, cuts1 = best
@@ -669,6 +638,7 @@ def _solve_placed(
         model2.start(local1, cuts1),
         _placed_tol(problem.cost),
         presolve=presolve,
+        placed=True,
     )
     msg2 = f"{tag} phase 2: {run2.detail}"
     sol2 = None
@@ -692,6 +662,121 @@ def _solve_placed(
 
 
 _SOLVED = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+
+
+def _least_period(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed,
+    backend: str,
+    clock: Clock,
+    hint: Sequence[int] | None,
+    hint_cuts: Sequence[int] | None,
+) -> tuple[Status, tuple[int, list[int], list[int]] | None, int | None, str]:
+    """Minimise the continuous T over the period model (README.md, "Placement", MILP).
+
+    Returns the solver's status, its design (period, choice, cuts) re-scored
+    exactly, if any, and the period bound its bound proves.
+    """
+    tag = f"ILP/{backend} phase 1"
+    keep = red.keep
+    built = time.perf_counter()
+    model = _Chain("period", problem, placed, keep, clock=clock)
+    clock.check("while the MILP was built")
+    overhead = time.perf_counter() - built
+    if clock.left(0.0) < overhead:
+        raise OutOfTime("before the MILP could be handed to the solver")
+    local = red.hint_local(hint)
+    start = None
+    if local is not None and all(h is not None for h in local):
+        start = model.start([int(h) for h in local if h is not None], hint_cuts)
+    run = _solve(
+        model.prob,
+        backend,
+        clock.left(after=overhead),
+        start,
+        _placed_tol(problem.cost, _PLACED_GAP_PS / model.unit),
+        presolve=clock.limit >= _PRESOLVE_SECONDS,
+        placed=True,
+    )
+    msg = f"{tag}: {run.detail}"
+    if run.infeasible and not run.error:
+        return "infeasible", None, None, f"infeasible: {msg}"
+    bound = _bound_below(run.bound, model.unit, model.cap_ps)
+    if run.error or run.sol_status not in _SOLVED:
+        return ("timeout" if run.timed_out and not run.error else "error"), None, bound, msg
+    sol = model.read()
+    if sol is None:
+        return "error", None, bound, f"{msg}; solution is not one-hot"
+    choice = [int(keep[s][i]) for s, i in enumerate(sol[0])]
+    try:
+        design = (placed.period(problem, choice, sol[1]), choice, sol[1])
+    except ValueError as exc:
+        return "error", None, bound, f"{msg}; invalid chip boundaries ({exc})"
+    if run.sol_status != pulp.LpSolutionOptimal:
+        return "feasible", design, bound, f"{msg}; period not proven optimal"
+    return "optimal", design, bound, msg
+
+
+def _faster_than(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed,
+    backend: str,
+    clock: Clock,
+    period: int,
+) -> tuple[str, tuple[int, list[int], list[int]] | None, str]:
+    """Whether a design of period below ``period`` exists (README.md, "Placement", MILP).
+
+    The model holds only the options of busy at most ``period - 1`` and that
+    constant in every link row, with no objective: smaller than the period model
+    capped there, which it replaces (video_lstm at 8 chips: infeasible at HiGHS's
+    root in 0.2 s, against 11 s for the capped period model). Returns
+    ``("proven", None, msg)`` when none exists, ``("better", design, msg)`` with a
+    faster design (period, choice, cuts), ``("undecided", None, msg)`` when the
+    solver's tolerances pass a design no faster, and ``("stopped", None, msg)``
+    when the solver stopped without an answer.
+    """
+    tag = f"ILP/{backend} phase 1"
+    cap = period - 1
+    fast = red.at_most(problem, cap)
+    if any(k.size == 0 for k in fast.keep):  # some stage has no option that fast
+        return "proven", None, f"{tag}: no option of some stage is faster than {period} ps"
+    x = [problem.cost[s][k, 0] for s, k in enumerate(fast.keep)]
+    if placed.shortfall([int(v.min()) for v in x], [int(v.max()) for v in x]) is not None:
+        return "proven", None, f"{tag}: the options faster than {period} ps do not fit"
+    built = time.perf_counter()
+    model = _Chain("faster", problem, placed, fast.keep, cap_ps=cap, clock=clock)
+    model.prob += pulp.LpAffineExpression([])  # any design will do
+    clock.check("while the MILP was built")
+    overhead = time.perf_counter() - built
+    if clock.left(0.0) < overhead:
+        return "stopped", None, f"{tag}: no time left once the MILP was built"
+    run = _solve(
+        model.prob,
+        backend,
+        clock.left(after=overhead),
+        None,
+        _placed_tol(problem.cost),
+        presolve=clock.limit >= _PRESOLVE_SECONDS,
+        placed=True,
+    )
+    msg = f"{tag}: {run.detail}"
+    if run.infeasible and not run.error:
+        return "proven", None, msg
+    if run.error or run.sol_status not in _SOLVED:
+        return "stopped", None, f"{msg}; period not proven optimal"
+    sol = model.read()
+    if sol is None:
+        return "stopped", None, f"{msg}; solution is not one-hot"
+    choice = [int(fast.keep[s][i]) for s, i in enumerate(sol[0])]
+    try:
+        found = placed.period(problem, choice, sol[1])
+    except ValueError:
+        return "undecided", None, f"{msg}; invalid chip boundaries"
+    if found >= period:
+        return "undecided", None, f"{msg}; tolerances cannot prove the period"
+    return "better", (found, choice, sol[1]), msg
 
 
 def _bound_below(bound: float | None, unit: int, cap_ps: int) -> int | None:
@@ -777,10 +862,13 @@ class _Chain:
         self.eta: list[dict[int, list[Any]]] = []
         self.offsets: list[dict[int, tuple[Any, Any]]] = []
         self.q: list[pulp.LpAffineExpression] = []
+        # Never at the start (symmetry, as in CP-SAT): an empty first chip, moved to the
+        # end of the chain, leaves every link's traffic as it was. Allowed, a fractional
+        # boundary partly at the start (where nothing crosses) kept the LP feasible.
         for c, spot in enumerate(placed.spots(x_lo, x_hi), 1):
             check()
             places = [
-                *([-1] if spot.at_start else []),
+                *([-1] if spot.at_start and not (spot.stages or spot.at_end) else []),
                 *spot.stages,
                 *([n_stages] if spot.at_end else []),
             ]
@@ -843,11 +931,11 @@ class _Chain:
                     a_n, a_r, a_t, const = placed.link_row(k, d, x=p)
                     traffic += [(nv, a_n / a_t), (rv, a_r / a_t), (v, const / a_t)]
                     if placed.link_row(k, d, floor, x=p) is not None:
-                        left = a_n * nv + a_r * rv
                         if self.t_var is None:
-                            prob += left + (const - a_t * cap_ps) * v <= 0, f"link_{tag}"
+                            row = [(nv, a_n), (rv, a_r), (v, const - a_t * cap_ps)]
                         else:
-                            prob += left + const * v <= a_t * self.unit * self.t_var, f"link_{tag}"
+                            row = [(nv, a_n), (rv, a_r), (v, const), (self.t_var, -a_t * self.unit)]
+                        prob += _scaled(row) <= 0, f"link_{tag}"
                     per_option.append((v, nv, rv))
                 parts[k] = per_option
                 prob += pulp.lpSum(t[0] for t in per_option) == w, f"one_{c}_{k}"
@@ -860,8 +948,10 @@ class _Chain:
                             # the cut after it is too slow
                             prob += pulp.lpSum(t[0] for t in per_option) <= 0, f"link_{c}_{k}"
                         else:
+                            g = _row_divisor([placed.den * bits, placed.num * self.unit])
                             prob += (
-                                placed.den * bits * w <= placed.num * self.unit * self.t_var,
+                                placed.den * bits / g * w
+                                <= placed.num * self.unit / g * self.t_var,
                                 f"link_{c}_{k}",
                             )
                     continue
@@ -898,16 +988,6 @@ class _Chain:
                 if not (isinstance(a[k], int) and isinstance(b[k], int)):
                     prob += a[k] <= b[k], f"places_{c}_{k}"
 
-    def cap_period(self, cap_ps: int) -> None:
-        """Ask for a period of at most ``cap_ps``: bound T, forbid slower options."""
-        assert self.t_var is not None
-        self.cap_ps = cap_ps
-        self.t_var.upBound = cap_ps / self.unit
-        for s, (zs, k) in enumerate(zip(self.z, self.keep, strict=True)):
-            for v, b in zip(zs, self.problem.busy[s][k], strict=True):
-                if int(b) > cap_ps:
-                    v.upBound = 0
-
     def read(self) -> tuple[list[int], list[int]] | None:
         """Chosen option positions and chip boundaries, or None if not one-hot."""
         local = _read_choice(self.z)
@@ -922,6 +1002,8 @@ class _Chain:
         crossbars = [int(x[i]) for x, i in zip(self.x, local, strict=True)]
         period = None
         if cuts is not None:
+            # Empty first chips moved to the end: no boundary lies at the start.
+            cuts = [int(q) for q in cuts if q > 0] + [sum(crossbars)] * sum(q <= 0 for q in cuts)
             with contextlib.suppress(ValueError):  # not a valid placement: options only
                 period = self.placed.period(self.problem, choice, cuts)
         if self.t_var is not None:
@@ -949,6 +1031,19 @@ class _Chain:
             for j, (n_var, r_var) in offsets.items():
                 values[n_var], values[r_var] = (float(n), float(r)) if j == k else (0.0, 0.0)
         return values
+
+
+def _row_divisor(coefficients: Sequence[int]) -> int:
+    """The power of two bringing the largest of a row's integer coefficients to at most
+    ``_MAX_ROW_COEF`` (1 if it already is)."""
+    top = max((abs(int(a)) for a in coefficients), default=0)
+    return 1 << max(0, math.ceil(math.log2(top / _MAX_ROW_COEF))) if top > _MAX_ROW_COEF else 1
+
+
+def _scaled(row: Sequence[tuple[Any, int]]) -> pulp.LpAffineExpression:
+    """``sum a·x`` of integer coefficients, divided by :func:`_row_divisor` (exactly)."""
+    g = _row_divisor([a for _, a in row])
+    return pulp.LpAffineExpression([(x, a / g if g > 1 else a) for x, a in row if a])
 
 
 def _period_unit(busy: Sequence[np.ndarray], t_hi: int) -> int:
@@ -991,13 +1086,14 @@ def _solve(
     tol: _Tol = _Tol(),
     *,
     presolve: bool = True,
+    placed: bool = False,
 ) -> _Run:
     t = time.perf_counter()
     try:
         if backend == "highs":
             run = _solve_highs(prob, seconds, tol, presolve)
         else:
-            run = _solve_cbc(prob, seconds, start, tol)
+            run = _solve_cbc(prob, seconds, start, tol, preprocess=not placed)
     except (pulp.PulpSolverError, OSError) as exc:
         return _Run(
             pulp.LpSolutionNoSolutionFound, False, None, False, True, f"solver failed: {exc}"
@@ -1174,7 +1270,12 @@ def _solve_cbc(
     seconds: float,
     start: dict[pulp.LpVariable, float] | None,
     tol: _Tol,
+    preprocess: bool = True,
 ) -> _Run:
+    # Without a placement CBC's preprocessing (CglPreProcess) is left on. With one it
+    # is off: on a 10-stage, 4-chip chain's phase-2 model it called a design of 1,113
+    # crossbars optimal where HiGHS (and CBC without it) found 649, and with presolve
+    # also off it declared the model infeasible.
     if start:
         for v in prob.variables():
             v.setInitialValue(start.get(v, 0.0))
@@ -1187,6 +1288,7 @@ def _solve_cbc(
             gapAbs=tol.gap_abs,
             warmStart=bool(start),
             logPath=log_path,
+            options=[] if preprocess else ["preprocess off"],
         )
         if _system_cbc():
             solver = pulp.COIN_CMD(**kw)

@@ -422,3 +422,17 @@ def test_the_placed_milp_build_keeps_to_the_time_limit():
     assert time.perf_counter() - started < 1.8  # unchecked, the build alone took 5 s
     assert res.status in ("timeout", "feasible"), res.message
     assert "while the MILP was built" in res.message
+
+
+def test_large_link_rows_are_divided_by_a_power_of_two():
+    """HiGHS treats coefficients of 1e15 as infinite (s2vt's link rows at 16 chips, with
+    a constant period, reached 1.6e15). Rows up to 2^43 stay integer (exact in CBC's MPS
+    file too); larger ones are divided by the least power of two bringing them under it."""
+    from formulations.ilp import _row_divisor
+
+    assert _row_divisor([3, -(2**43)]) == 1
+    assert _row_divisor([1_600_000_000_000_000, 7]) == 256  # 1.6e15 / 2^43 = 181.9
+    big = [1_600_000_000_000_000, -987_654_321_987_654]
+    g = _row_divisor(big)
+    assert max(abs(a) for a in big) / g <= 2**43 < max(abs(a) for a in big) / (g // 2)
+    assert all(a / g * g == a for a in big)  # exact: a power of two
