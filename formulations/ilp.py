@@ -606,14 +606,11 @@ def _solve_placed(
                 return "feasible", best[1], bound, msg, best[2]
         else:
             return "feasible", best[1], bound, msg, best[2]
-    overhead = 0.0  # phase 2 checks the time it has after building its model
 
     # ---- phase 2: period <= T* (constant rows), minimise the secondary resource
     t_star, choice1, cuts1 = best
     allowed = [np.flatnonzero(problem.busy[s][k] <= t_star) for s, k in enumerate(keep)]
     keep2 = [k[a] for k, a in zip(keep, allowed, strict=True)]
-    if clock.left(0.0) < 3 * overhead:
-        return "feasible", choice1, t_star, f"period optimal; {tag} phase 2: no time left", cuts1
     try:
         built = time.perf_counter()
         model2 = _Chain("secondary", problem, placed, keep2, cap_ps=t_star, clock=clock)
@@ -831,8 +828,7 @@ class _Chain:
         if sum(x_hi) > place.chips * chip:  # implied by the chips below; stated for the LP
             prob += pulp.lpSum(crossbars) <= place.chips * chip, "chain"
 
-        t_lo = max(int(b.min()) for b in busy)
-        self.t_lo = t_lo  # no period is shorter than the slowest stage's fastest option
+        t_lo = max(int(b.min()) for b in busy)  # no period is shorter
         if cap_ps is None:
             t_hi = max(max(int(b.max()) for b in busy), placed.max_link_ps())
         else:
