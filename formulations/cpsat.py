@@ -139,8 +139,8 @@ def _run(
             return done("infeasible", None, None, short)
 
     warm = placed_warm_start(problem, red, placed, hint, hint_cuts)
-    if warm is not None:
-        red = red.at_most(problem, warm[0])
+    if placed is not None and warm is not None:
+        return _from_warm_start(problem, red, placed, warm, clock, workers, seed, done)
     fitting, lower = None, None
     if placed is None:
         fitting = fitting_hint(problem, red.keep, red.hint_local(hint))
@@ -160,38 +160,12 @@ def _run(
         m.model.maximize(cp_model.LinearExpr.sum(m.t))
     else:
         m.model.minimize(m.period)
-    if warm is not None:
-        # With a placement, ask for a period shorter than the warm start's first
-        # (as an assumption, dropped afterwards): "infeasible" then proves it,
-        # which the descent from above often does not within the limit.
-        faster = m.model.new_bool_var("faster_than_warm_start")
-        m.model.add(m.period <= warm[0] - 1).only_enforce_if(faster)
-        m.model.add_assumptions([faster])
     left1 = clock.left(_MIN_SECONDS)
     if fitting is not None and lower == fitting[0]:  # the bound meets the warm start
         levels_below = float(np.count_nonzero(m.values > lower))  # phase 1's objective
         st1, sol1 = cp_model.OPTIMAL, _Solution(m.values_of(fitting[1]), levels_below)
     else:
         st1, sol1 = m.solve(left1, workers, seed)
-    if warm is not None:
-        m.model.clear_assumptions()
-        if st1 == cp_model.INFEASIBLE:  # nothing faster: the warm start is optimal
-            st1, sol1 = cp_model.OPTIMAL, _Solution(m.values_of(warm[1]), warm[0], warm[2])
-        elif st1 in (cp_model.UNKNOWN, cp_model.FEASIBLE):
-            found = (
-                None
-                if st1 == cp_model.UNKNOWN
-                else placed.period(problem, m.choice(sol1.values), sol1.cuts)
-            )
-            if found is None or found >= warm[0]:
-                bound = m.phase1_bound(sol1.best_bound, st1)
-                return done(
-                    "feasible",
-                    tuple(warm[1]),
-                    bound,
-                    "CP-SAT phase 1: out of time: the warm start's design, not proven",
-                    warm[2],
-                )
     name1 = _STATUS.get(st1, str(st1))
     if st1 == cp_model.MODEL_INVALID:
         return done("error", None, None, f"CP-SAT MODEL_INVALID: {m.model.validate()}")
@@ -211,10 +185,12 @@ def _run(
         )
 
     # Phase 2: freeze T at its optimum, minimise the secondary resource.
-    if placed is None:
-        t_star, _ = problem.evaluate(choice1)
-    else:
+    if placed is not None:
         t_star = placed.period(problem, choice1, sol1.cuts)
+        return _phase2_placed(
+            problem, red, placed, (t_star, list(choice1), sol1.cuts), clock, workers, seed, done
+        )
+    t_star, _ = problem.evaluate(choice1)
     m.fix_bottleneck(t_star)
     m.set_hint_from_values(sol1)
     m.model.minimize(cp_model.LinearExpr.sum(m.c[problem.secondary]))
@@ -245,6 +221,89 @@ def _run(
     )
 
 
+def _from_warm_start(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed,
+    warm: tuple[int, list[int], list[int]],
+    clock: Clock,
+    workers: int,
+    seed: int,
+    done: Callable[..., FormulationResult],
+) -> FormulationResult:
+    """A placed design proven, or bettered, by asking for a period 1 ps shorter.
+
+    Each question is a model of its own, the period a constant ``P − 1`` and
+    only the options that fast: infeasible proves ``P``; a solution is a
+    faster design, asked the same of in turn. Then phase 2 at the period found.
+    """
+    period, choice, cuts = warm
+    while True:
+        faster = red.at_most(problem, period - 1)
+        if any(k.size == 0 for k in faster.keep):  # a stage has no faster option
+            break
+        m = _Model(problem, faster, placed, clock, period=period - 1)
+        clock.check("while the CP-SAT model was built")
+        st, sol = m.solve(clock.left(_MIN_SECONDS), workers, seed)
+        if st == cp_model.INFEASIBLE:
+            break
+        if st == cp_model.MODEL_INVALID:
+            return done("error", None, None, f"CP-SAT MODEL_INVALID: {m.model.validate()}")
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            lower = max(int(b[k].min()) for b, k in zip(problem.busy, red.keep, strict=True))
+            return done(
+                "feasible",
+                tuple(choice),
+                lower,
+                f"CP-SAT: out of time asking for a period below {period} ps: not proven",
+                cuts,
+            )
+        choice, cuts = list(m.choice(sol.values)), sol.cuts
+        found = placed.period(problem, choice, cuts)
+        if found >= period:  # the model admits only faster designs: never happens
+            raise AssertionError(f"CP-SAT's design of period {found} ps is not below {period}")
+        period = found
+    return _phase2_placed(problem, red, placed, (period, choice, cuts), clock, workers, seed, done)
+
+
+def _phase2_placed(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed,
+    best: tuple[int, list[int], list[int]],
+    clock: Clock,
+    workers: int,
+    seed: int,
+    done: Callable[..., FormulationResult],
+) -> FormulationResult:
+    """Least secondary cost at the proven period ``best[0]``, hinted with ``best``."""
+    t_star, choice, cuts = best
+    at = red.at_most(problem, t_star)
+    m = _Model(problem, at, placed, clock, period=t_star)
+    m.set_hint(at.hint_local(choice), cuts)
+    m.model.minimize(cp_model.LinearExpr.sum(m.c[problem.secondary]))
+    left = clock.left(min(MIN_PHASE2_SECONDS, clock.limit))
+    st, sol = m.solve(left, workers, seed)
+    if st == cp_model.OPTIMAL:
+        return done(
+            "optimal", m.choice(sol.values), t_star, "CP-SAT OPTIMAL in both phases", sol.cuts
+        )
+    sec = problem.secondary
+    if st == cp_model.FEASIBLE:
+        found = m.choice(sol.values)
+        if problem.evaluate(found)[1][sec] <= problem.evaluate(choice)[1][sec]:
+            choice, cuts = list(found), sol.cuts
+    extra = f": {m.model.validate()}" if st == cp_model.MODEL_INVALID else ""
+    name = _STATUS.get(st, str(st))
+    return done(
+        "feasible",
+        tuple(choice),
+        t_star,
+        f"period optimal; CP-SAT phase 2 {name} after {left:.3g} s{extra}",
+        cuts,
+    )
+
+
 class _Solution:
     def __init__(
         self,
@@ -266,27 +325,107 @@ class _Model:
         red: Reduced,
         placed: Placed | None = None,
         clock: Clock | None = None,
+        period: int | None = None,
     ) -> None:
+        """The model of ``red``'s options; with ``period``, that period is a constant.
+
+        With a constant period (a placement's proof question and phase 2, every
+        option of ``red`` at most that fast) there are no levels, every link row
+        of a stage cut by copies is one row in its crossbars (:meth:`Placed.fixed_row`),
+        and with one resource a stage whose options all differ in crossbars is
+        one integer, its crossbars, instead of a literal per option.
+        """
         self.problem = problem
         self.red = red
         self.placed = placed
+        self.fixed = period
         model = cp_model.CpModel()
         self.model = model
-        self.z: list[list[cp_model.IntVar]] = []
         self.busy = [problem.busy[s][k] for s, k in enumerate(red.keep)]
         self.cost = [problem.cost[s][k] for s, k in enumerate(red.keep)]
+        # Stages held as their crossbars alone (an empty literal list in z).
+        self.by_size = [
+            period is not None
+            and placed is not None
+            and len(problem.capacity) == 1
+            and (placed.place.per_copy[s] > 0 or placed.place.atomic[s])
+            and np.unique(c[:, 0]).size == c.shape[0]
+            for s, c in enumerate(self.cost)
+        ]
+        self.z: list[list[cp_model.IntVar]] = []
         for s, k in enumerate(red.keep):
+            if self.by_size[s]:
+                self.z.append([])
+                continue
             self.z.append([model.new_bool_var(f"z_{s}_{i}") for i in range(len(k))])
             model.add_exactly_one(self.z[-1])
             if clock is not None:
                 clock.check("while the CP-SAT model was built")
 
         # Distinct busy values, descending: v_0 > v_1 > ... > v_{m-1};  t_j <=> T < v_j.
+        # With a constant period every option is at most that fast: no levels.
         self.values = np.unique(np.concatenate(self.busy))[::-1].astype(np.int64)
-        level = {int(v): j for j, v in enumerate(self.values)}
+        if period is not None:
+            self.values = self.values[:0]
         self.t = [model.new_bool_var(f"t_{j}") for j in range(len(self.values))]
+        self._add_levels(clock)
+
+        # Per-stage cost variables C[r][s] = cost of the chosen option, with the
+        # implied bound "t_j => C >= cheapest option of the stage faster than v_j".
+        # Only the stage's own busy values need it (the chain covers the rest).
+        # It lets plain bound propagation on sum_s C <= capacity refute a level,
+        # which is what makes the bottleneck provable without LP branching.
+        level = {int(v): j for j, v in enumerate(self.values)}
+        self.c: list[list[cp_model.IntVar]] = []
+        for r, cap in enumerate(problem.capacity):
+            row, top = [], 0
+            for s, (zs, b, c) in enumerate(zip(self.z, self.busy, self.cost, strict=True)):
+                col = c[:, r]
+                lo, hi = int(col.min()), int(col.max())
+                top += hi
+                if self.by_size[s]:
+                    row.append(
+                        model.new_int_var_from_domain(
+                            cp_model.Domain.from_values(col.tolist()), f"c_{r}_{s}"
+                        )
+                    )
+                    continue
+                var = model.new_int_var(lo, hi, f"c_{r}_{s}")
+                model.add(var == cp_model.LinearExpr.weighted_sum(zs, [int(x) for x in col]))
+                # For each of the stage's busy values u but its least (nothing is
+                # faster), the cheapest option faster than u: a prefix minimum over
+                # the options sorted by busy time.
+                order = np.argsort(b, kind="stable")
+                least = np.minimum.accumulate(col[order])
+                ranked = b[order]
+                first = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1  # each value's first
+                cheapest = least[first - 1]
+                bound = cheapest > lo
+                if period is None:
+                    for u, c_u in zip(
+                        ranked[first[bound]].tolist(), cheapest[bound].tolist(), strict=True
+                    ):
+                        model.add(var >= c_u).only_enforce_if(self.t[level[u]])
+                row.append(var)
+                if clock is not None:
+                    clock.check("while the CP-SAT model was built")
+            self.c.append(row)
+            if top > int(cap):  # else never binding
+                model.add(cp_model.LinearExpr.sum(row) <= int(cap))
+
+        if placed is not None:
+            self._add_chain(placed)
+
+        self._searching = False  # the decision strategies are added before the first solve
+        self._first: int | None = None  # a level decided before any other (bound_below)
+
+    def _add_levels(self, clock: Clock | None) -> None:
+        """The chain of level literals and "an option at ``v_j`` implies not ``t_j``"."""
+        model = self.model
         for j in range(1, len(self.t)):
             model.add_implication(self.t[j], self.t[j - 1])  # T < v_j  =>  T < v_{j-1}
+        if not self.t:
+            return
         # Choosing an option of busy v_k means T >= v_k: z => not t_k.  With the
         # chain and ExactlyOne this is the clause "t_j => some option of the
         # stage is faster than v_j", in O(n) binary clauses instead of O(n^2).
@@ -302,46 +441,6 @@ class _Model:
                 model.add_bool_and(lits).only_enforce_if(self.t[int(at[group[0]])])
         if clock is not None:
             clock.check("while the CP-SAT model was built")
-
-        # Per-stage cost variables C[r][s] = cost of the chosen option, with the
-        # implied bound "t_j => C >= cheapest option of the stage faster than v_j".
-        # Only the stage's own busy values need it (the chain covers the rest).
-        # It lets plain bound propagation on sum_s C <= capacity refute a level,
-        # which is what makes the bottleneck provable without LP branching.
-        self.c: list[list[cp_model.IntVar]] = []
-        for r, cap in enumerate(problem.capacity):
-            row, top = [], 0
-            for s, (zs, b, c) in enumerate(zip(self.z, self.busy, self.cost, strict=True)):
-                col = c[:, r]
-                lo, hi = int(col.min()), int(col.max())
-                var = model.new_int_var(lo, hi, f"c_{r}_{s}")
-                top += hi
-                model.add(var == cp_model.LinearExpr.weighted_sum(zs, [int(x) for x in col]))
-                # For each of the stage's busy values u but its least (nothing is
-                # faster), the cheapest option faster than u: a prefix minimum over
-                # the options sorted by busy time.
-                order = np.argsort(b, kind="stable")
-                least = np.minimum.accumulate(col[order])
-                ranked = b[order]
-                first = np.flatnonzero(ranked[1:] != ranked[:-1]) + 1  # each value's first
-                cheapest = least[first - 1]
-                bound = cheapest > lo
-                for u, c_u in zip(
-                    ranked[first[bound]].tolist(), cheapest[bound].tolist(), strict=True
-                ):
-                    model.add(var >= c_u).only_enforce_if(self.t[level[u]])
-                row.append(var)
-                if clock is not None:
-                    clock.check("while the CP-SAT model was built")
-            self.c.append(row)
-            if top > int(cap):  # else never binding
-                model.add(cp_model.LinearExpr.sum(row) <= int(cap))
-
-        if placed is not None:
-            self._add_chain(placed)
-
-        self._searching = False  # the decision strategies are added before the first solve
-        self._first: int | None = None  # a level decided before any other (bound_below)
 
     def bound_below(self, lower: int) -> None:
         """A proven lower bound on the bottleneck (the Lagrangian one): every level
@@ -379,15 +478,22 @@ class _Model:
                 model.add_decision_strategy(
                     [self.t[level]], cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
                 )
-        model.add_decision_strategy(
-            _bisection_order(self.t), cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
-        )
+        if self.t:
+            model.add_decision_strategy(
+                _bisection_order(self.t), cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE
+            )
         sec = problem.secondary
         by_cost = []
         for zs, c in zip(self.z, self.cost, strict=True):
+            if not zs:
+                continue
             keys = [c[:, r] for r in reversed(range(c.shape[1])) if r != sec] + [c[:, sec]]
             by_cost += [zs[i] for i in np.lexsort(keys)]
-        model.add_decision_strategy(by_cost, cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
+        if by_cost:
+            model.add_decision_strategy(by_cost, cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
+        sizes = [x for x, flag in zip(self.c[0], self.by_size, strict=True) if flag]
+        if sizes:
+            model.add_decision_strategy(sizes, cp_model.CHOOSE_FIRST, cp_model.SELECT_MIN_VALUE)
 
     def _add_chain(self, placed: Placed) -> None:
         """The period T, the chip boundaries and every link's bound (README.md, "Placement").
@@ -407,8 +513,11 @@ class _Model:
         copies = [place.copies[s][k] for s, k in enumerate(self.red.keep)]
 
         t_lo = max(int(b.min()) for b in self.busy)
-        t_hi = max(int(self.values[0]), placed.max_link_ps())
-        self.period = model.new_int_var(t_lo, t_hi, "T")
+        if self.fixed is None:
+            t_hi = max(int(self.values[0]), placed.max_link_ps())
+            self.period = model.new_int_var(t_lo, t_hi, "T")
+        else:
+            self.period = model.new_constant(self.fixed)
         for v, t in zip(self.values, self.t, strict=True):
             if int(v) > t_lo:
                 model.add(self.period >= int(v)).only_enforce_if(t.Not())
@@ -474,6 +583,14 @@ class _Model:
                         model.add(r <= p - 1).only_enforce_if(holds)
                         model.add(p * n + r <= p).only_enforce_if(holds)
                     model.add(n + r >= 1).only_enforce_if(w)
+                if self.fixed is not None and place.per_copy[k]:
+                    # One row for every option, in the stage's crossbars: no option literal
+                    # in its enforcement (s2vt at 16 chips: the proof 20 s → 10 ms).
+                    row = placed.fixed_row(k, self.fixed)
+                    if row is not None:
+                        a_x, a_n, a_r = row
+                        model.add(a_x * x[k] + a_n * n + a_r * r <= 0).only_enforce_if(w)
+                    continue
                 for o, (d, p) in enumerate(zip(copies[k], units, strict=True)):
                     row = placed.link_row(k, int(d), t_lo, x=p)
                     if row is not None:
@@ -502,9 +619,11 @@ class _Model:
         # Only the chosen literal of each stage: exactly-one implies the rest, and
         # CP-SAT's hint search decides every hinted literal in turn (120,000 at
         # 1,000 stages: 5.4 s, where the 1,000 chosen ones take 0.3 s).
-        for zs, h in zip(self.z, local, strict=True):
-            if h is not None:
+        for s, (zs, h) in enumerate(zip(self.z, local, strict=True)):
+            if h is not None and zs:
                 self.model.add_hint(zs[h], True)
+            elif h is not None:
+                self.model.add_hint(self.c[0][s], int(self.cost[s][h, 0]))
         if all(h is not None for h in local):
             t_hint = max(int(b[h]) for b, h in zip(self.busy, local, strict=True))
             for v, t in zip(self.values, self.t, strict=True):
@@ -524,7 +643,9 @@ class _Model:
         for var, end in zip(self.q_end, itertools.accumulate(crossbars), strict=True):
             self.model.add_hint(var, int(end))
         try:
-            self.model.add_hint(self.period, placed.period(problem, choice, cuts))
+            found = placed.period(problem, choice, cuts)
+            if self.fixed is None:
+                self.model.add_hint(self.period, found)
         except ValueError:  # not a valid placement: the boundaries stay a plain hint
             return
         for cut, lits, offsets in zip(cuts, self.spot_of, self.offset, strict=True):
@@ -540,7 +661,8 @@ class _Model:
         self.set_hint([int(np.flatnonzero(row)[0]) for row in sol.values], sol.cuts)
 
     def fix_bottleneck(self, t_star: int) -> None:
-        """Pin every level literal (and the period) at ``t_star``.
+        """Pin every level literal at ``t_star`` (without a placement: with one,
+        phase 2 is a model of its own, the period a constant).
 
         That forbids every option slower than ``t_star`` too: its level literal is
         pinned true, and choosing it implies that literal false (the model's
@@ -549,8 +671,6 @@ class _Model:
         """
         for v, t in zip(self.values, self.t, strict=True):
             self.model.add(t == int(t_star < int(v)))
-        if self.placed is not None:
-            self.model.add(self.period == int(t_star))
 
     def solve(self, seconds: float, workers: int, seed: int) -> tuple[int, _Solution]:
         self._add_search(None)
@@ -582,7 +702,12 @@ class _Model:
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             # The whole assignment at once (one call per literal is 0.2 s at 1,000 stages).
             solution = np.asarray(solver.response_proto.solution, dtype=np.int64)
-            values = [(solution[[v.index for v in zs]] != 0).tolist() for zs in self.z]
+            values = [
+                (solution[[v.index for v in zs]] != 0).tolist()
+                if zs
+                else (c[:, 0] == solution[x.index]).tolist()
+                for zs, c, x in zip(self.z, self.cost, self.c[0], strict=True)
+            ]
             if self.placed is not None:
                 cuts = [int(solver.value(q)) for q in self.q]
         best = None

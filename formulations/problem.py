@@ -229,6 +229,24 @@ class Placed:
         g = math.gcd(a_n, a_r, const, a_t)
         return a_n // g, a_r // g, a_t // g, const // g
 
+    def fixed_row(self, k: int, period: int) -> tuple[int, int, int] | None:
+        """A boundary inside stage ``k`` (copies of ``per_copy`` crossbars) with the period a constant.
+
+        :meth:`link_row` at ``T = period`` is linear in the stage's crossbars
+        ``x = d·p``: ``a_x·x + a_n·n + a_r·r <= 0``, the same row for every
+        option. Returns ``(a_x, a_n, a_r)`` divided by their gcd, or None if it
+        holds at every offset of every option (then ``a_x``, ``a_n``, ``a_r`` are
+        never positive).
+        """
+        p = self.place.per_copy[k]
+        a, i, o, st = self.through[k], self.into[k], self.out_of[k], self.state[k]
+        a_x = self.den * (a + i) - self.num * period
+        a_n, a_r = self.den * p * (o - i), self.den * (o + st)
+        if a_x <= 0 and a_n <= 0 and a_r <= 0:
+            return None
+        g = math.gcd(a_x, a_n, a_r)
+        return a_x // g, a_n // g, a_r // g
+
     def layout(
         self, problem: Problem, choice: Sequence[int]
     ) -> tuple[list[int], list[int], list[int]]:

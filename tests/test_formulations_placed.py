@@ -76,9 +76,8 @@ def cut_vectors(place, crossbars):
     yield from extend([], place.chips - 1)
 
 
-def brute(busy, cost, cap, place, secondary=0):
-    """Lexicographic optimum (period, secondary cost) by enumeration, or None."""
-    best = None
+def designs(busy, cost, cap, place, secondary=0):
+    """Every valid design as ``((period, secondary cost), choice, cuts)``."""
     for choice in itertools.product(*(range(len(b)) for b in busy)):
         total = sum(c[o] for c, o in zip(cost, choice, strict=True))
         if np.any(total > cap):
@@ -86,9 +85,12 @@ def brute(busy, cost, cap, place, secondary=0):
         b, x, d = layout(busy, cost, place, choice)
         links = {q: link_busy(place, cut_traffic(place, x, d, q)) for q in allowed_cuts(place, x)}
         for cuts in cut_vectors(place, x):
-            key = (max([*b, *(links[q] for q in cuts)]), int(total[secondary]))
-            best = key if best is None or key < best else best
-    return best
+            yield (max([*b, *(links[q] for q in cuts)]), int(total[secondary])), choice, cuts
+
+
+def brute(busy, cost, cap, place, secondary=0):
+    """Lexicographic optimum (period, secondary cost) by enumeration, or None."""
+    return min((key for key, _, _ in designs(busy, cost, cap, place, secondary)), default=None)
 
 
 def check_valid(res: FormulationResult, busy, cost, cap, place) -> None:
@@ -322,6 +324,30 @@ def check_random(solve, seed: int, count: int, blocks: bool) -> None:
 @pytest.mark.parametrize("solve", FORMULATIONS)
 def test_matches_brute_force(solve, request):
     check_random(solve, 20240611, N_RANDOM[request.node.callspec.id], blocks=False)
+
+
+@pytest.mark.parametrize("solve", FORMULATIONS)
+def test_slowest_warm_start_matches_brute_force(solve, request):
+    """Warm-started with the slowest valid design, each solver asks for faster ones in
+    turn (a period 1 ps below the last) until none is left: the optimum of brute force."""
+    rng = np.random.default_rng(20261202)
+    checked = 0
+    for i in range(N_RANDOM[request.node.callspec.id]):
+        busy, cost, cap, place, secondary = random_instance(rng, blocks=bool(i % 2))
+        found = list(designs(busy, cost, cap, place, secondary))
+        if not found:
+            continue
+        best = min(key for key, _, _ in found)
+        slow, choice, cuts = max(found, key=lambda d: d[0])
+        if slow[0] == best[0]:
+            continue  # the warm start is already optimal: nothing to better
+        res = solve_and_check(
+            solve, busy, cost, cap, place, secondary, hint=list(choice), hint_cuts=list(cuts)
+        )
+        assert res.status == "optimal", (i, res.message)
+        assert (res.bottleneck, res.cost[secondary]) == best, i
+        checked += 1
+    assert checked >= N_RANDOM[request.node.callspec.id] // 4
 
 
 @pytest.mark.parametrize("solve", FORMULATIONS)
