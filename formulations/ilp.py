@@ -905,6 +905,9 @@ class _Chain:
             for k in spot.stages:
                 check()
                 w = after[k - 1] - after[k]
+                if cap_ps is not None and place.per_copy[k] and not place.atomic[k]:
+                    parts[k], offsets[k] = self._compact(c, k, w, cap_ps, position)
+                    continue
                 per_option = []
                 for o, (zv, d, xo) in enumerate(
                     zip(self.z[k], self.copies[k], self.x[k], strict=True)
@@ -983,6 +986,37 @@ class _Chain:
             for k in range(-1, n_stages):
                 if not (isinstance(a[k], int) and isinstance(b[k], int)):
                     prob += a[k] <= b[k], f"places_{c}_{k}"
+
+    def _compact(
+        self, c: int, k: int, w: Any, cap_ps: int, position: list[tuple[Any, int]]
+    ) -> tuple[list[tuple[Any, None, None]], tuple[Any, Any]]:
+        """Boundary ``c`` in stage ``k`` (cut by copies) with the period a constant.
+
+        The link row is then linear in the stage's crossbars (``Placed.fixed_row``),
+        the same for every option: the options' share ``v`` of the place (``v <= z``,
+        ``sum v = w``) gives those crossbars, and one integer offset ``n·p + r``
+        serves every option, where the period model disaggregates it per option.
+        """
+        prob, place = self.prob, self.placed.place
+        p, tag = place.per_copy[k], f"{c}_{k}"
+        v = [_new_var(prob, f"v_{tag}_{o}", 0, 1, pulp.LpContinuous) for o in range(len(self.z[k]))]
+        for o, (vo, zv) in enumerate(zip(v, self.z[k], strict=True)):
+            prob += vo <= zv, f"vz_{tag}_{o}"
+        prob += pulp.lpSum(v) == w, f"one_{tag}"
+        held = [(vo, int(xo)) for vo, xo in zip(v, self.x[k], strict=True)]  # its crossbars
+        n = _new_var(prob, f"n_{tag}", 0, int(self.copies[k].max()), pulp.LpInteger)
+        r = _new_var(prob, f"r_{tag}", 0, p - 1, pulp.LpInteger)
+        prob += n <= int(self.copies[k].max()) * w, f"nmax_{tag}"
+        prob += r <= (p - 1) * w, f"rmax_{tag}"
+        prob += p * n + r >= w, f"umin_{tag}"
+        prob += p * n + r <= pulp.LpAffineExpression(held), f"umax_{tag}"
+        position += [(n, p), (r, 1)]
+        row = self.placed.fixed_row(k, cap_ps)
+        if row is not None:
+            a_x, a_n, a_r = row
+            terms = [*((vo, a_x * xo) for vo, xo in held), (n, a_n), (r, a_r)]
+            prob += _scaled(terms) <= 0, f"link_{tag}"
+        return [(vo, None, None) for vo in v], (n, r)
 
     def read(self) -> tuple[list[int], list[int]] | None:
         """Chosen option positions and chip boundaries, or None if not one-hot."""
