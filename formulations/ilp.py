@@ -78,6 +78,10 @@ def _placed_tol(cost: Sequence[np.ndarray], gap_abs: float = _GAP_ABS) -> _Tol:
     return _Tol(min(1e-6, max(1e-9, hidden)), 1e-9, gap_abs)
 
 
+# The proof question's integrality when the default one passed a design no faster.
+# Not the default: at 1e-9 a 20-stage, 8-chip model took 3.5 times as long (_placed_tol).
+_TIGHT_INTEGRALITY = 1e-9
+
 # With a placement phase 1's T is continuous and its optimum is rounded up to
 # whole ps, so the gap is closed to a thousandth of a ps and the bound is
 # trusted to a relative 1e-9 (the feasibility tolerance), not 1e-6.
@@ -576,6 +580,7 @@ def _solve_placed(
     best: tuple[int, list[int], list[int]] | None = warm  # period, choice, cuts
     bound: int | None = None
     minimised = False  # whether the period model has been solved
+    tight = False  # whether the question is asked at integrality _TIGHT_INTEGRALITY
     if best is None:
         status, best, bound, msg = _least_period(
             problem, red, placed, backend, clock, hint, hint_cuts
@@ -586,11 +591,16 @@ def _solve_placed(
     # Ask for a period shorter than the best design's: "infeasible" is the proof; a
     # faster design is asked the same of, until none is left.
     while bound is None or bound < best[0]:
-        verdict, better, msg = _faster_than(problem, red, placed, backend, clock, best[0])
+        verdict, better, msg = _faster_than(problem, red, placed, backend, clock, best[0], tight)
         if verdict == "proven":
             bound = best[0]
         elif better is not None:
             best = better
+        elif verdict == "undecided" and not tight:
+            # A binary a tolerance away from 0 or 1 passed a design no faster (the
+            # McCormick rows let it hold a fraction of a stage's crossbars): ask again
+            # at a tighter integrality (nic_vgg16 at 16 chips: infeasible in 1.8 s).
+            tight = True
         elif verdict == "undecided" and not minimised:
             # The tolerances passed a design no faster: minimise T instead, whose
             # bound may prove the period (the decoder loop of tests/test_placement.py).
@@ -722,6 +732,7 @@ def _faster_than(
     backend: str,
     clock: Clock,
     period: int,
+    tight: bool = False,
 ) -> tuple[str, tuple[int, list[int], list[int]] | None, str]:
     """Whether a design of period below ``period`` exists (README.md, "Placement", MILP).
 
@@ -732,7 +743,8 @@ def _faster_than(
     ``("proven", None, msg)`` when none exists, ``("better", design, msg)`` with a
     faster design (period, choice, cuts), ``("undecided", None, msg)`` when the
     solver's tolerances pass a design no faster, and ``("stopped", None, msg)``
-    when the solver stopped without an answer.
+    when the solver stopped without an answer. ``tight`` asks HiGHS for
+    integrality to ``_TIGHT_INTEGRALITY``.
     """
     tag = f"ILP/{backend} phase 1"
     cap = period - 1
@@ -749,12 +761,15 @@ def _faster_than(
     overhead = time.perf_counter() - built
     if clock.left(0.0) < overhead:
         return "stopped", None, f"{tag}: no time left once the MILP was built"
+    tol = _placed_tol(problem.cost)
+    if tight:
+        tol = _Tol(min(tol.integrality, _TIGHT_INTEGRALITY), tol.feasibility, tol.gap_abs)
     run = _solve(
         model.prob,
         backend,
         clock.left(after=overhead),
         None,
-        _placed_tol(problem.cost),
+        tol,
         presolve=clock.limit >= _PRESOLVE_SECONDS,
         placed=True,
     )
@@ -844,15 +859,28 @@ class _Chain:
                 prob += pulp.LpAffineExpression(terms) <= self.t_var, f"T_{s}"
         floor = t_lo if cap_ps is None else cap_ps  # rows below this never bind
 
-        # Where each boundary lies, without big-M (README.md): binaries
+        # Where each boundary lies (README.md): binaries
         # y[c][k] = "boundary c lies after stage k" (k = -1: after the start),
         # nonincreasing in k; it lies in stage k iff y[c][k-1] - y[c][k] = 1.
-        # Its position is sum_k X_k·y[c][k] plus the offset in its stage; the
-        # products are eta = z·y (sum_o eta_o = y, eta_o <= z_o). Inside a stage
+        # Its position is sum_k X_k·y[c][k] plus the offset in its stage. In the
+        # period model, without big-M, the products are eta = z·y (sum_o eta_o = y,
+        # eta_o <= z_o), and inside a stage
         # the offset and the option are disaggregated per option (v, nv, rv
         # vanish unless that option holds the boundary), so each link row is
         # exact with no big-M either.
         total = pulp.lpSum(crossbars)
+        # With the period a constant, each stage's crossbars are one variable X_k, and a
+        # boundary's position is sum_k P_ck with P_ck = X_k·y[c][k] by McCormick rows
+        # (exact with y binary), not eta per option: on s2vt at 16 chips (3,090 options
+        # in its first stage) the model shrank from 81,782 rows to 1,317 and HiGHS proves
+        # it at its root, where the LP of the eta model alone took 13 s.
+        self.xvar: list[Any] = []
+        if cap_ps is not None:
+            for k, row in enumerate(crossbars):
+                self.xvar.append(_new_var(prob, f"X_{k}", x_lo[k], x_hi[k], pulp.LpContinuous))
+                prob += self.xvar[k] == row, f"X_{k}"
+        self.products: list[dict[int, Any]] = []  # P_ck, the constant-period models
+        self.held: list[dict[int, Any]] = []  # H_ck, see _compact
         self.after: list[dict[int, Any]] = []
         self.parts: list[dict[int, list[tuple[Any, Any, Any]]]] = []
         self.eta: list[dict[int, list[Any]]] = []
@@ -881,14 +909,21 @@ class _Chain:
                     if k > -1 and not isinstance(after[k - 1], int):
                         prob += after[k] <= after[k - 1], f"y_{c}_{k}"
             eta: dict[int, list[Any]] = {}
+            products: dict[int, Any] = {}
             position = []
             for k in range(n_stages):
                 y = after[k]
                 if isinstance(y, int):
-                    if y:
+                    if y and self.xvar:
+                        position.append((self.xvar[k], 1))
+                    elif y:
                         position += [
                             (zv, int(w)) for zv, w in zip(self.z[k], self.x[k], strict=True)
                         ]
+                    continue
+                if self.xvar:
+                    products[k] = self._product(f"{c}_{k}", k, y, x_lo[k], x_hi[k])
+                    position.append((products[k], 1))
                     continue
                 e = [
                     _new_var(prob, f"eta_{c}_{k}_{o}", 0, 1, pulp.LpContinuous)
@@ -901,12 +936,15 @@ class _Chain:
                 position += [(ev, int(w)) for ev, w in zip(e, self.x[k], strict=True)]
             parts: dict[int, list[tuple[Any, Any, Any]]] = {}
             offsets: dict[int, tuple[Any, Any]] = {}
+            held: dict[int, Any] = {}
             traffic: list[tuple[Any, float]] = []  # the link's busy time in ps
             for k in spot.stages:
                 check()
                 w = after[k - 1] - after[k]
                 if cap_ps is not None and place.per_copy[k] and not place.atomic[k]:
-                    parts[k], offsets[k] = self._compact(c, k, w, cap_ps, position)
+                    offsets[k], h = self._compact(f"{c}_{k}", k, w, cap_ps, x_hi[k], position)
+                    if h is not None:
+                        held[k] = h
                     continue
                 per_option = []
                 for o, (zv, d, xo) in enumerate(
@@ -974,6 +1012,8 @@ class _Chain:
             self.q.append(pulp.LpAffineExpression(position))
             self.after.append(after)
             self.eta.append(eta)
+            self.products.append(products)
+            self.held.append(held)
             self.parts.append(parts)
             self.offsets.append(offsets)
 
@@ -987,36 +1027,52 @@ class _Chain:
                 if not (isinstance(a[k], int) and isinstance(b[k], int)):
                     prob += a[k] <= b[k], f"places_{c}_{k}"
 
+    def _product(self, tag: str, k: int, y: Any, lo: int, hi: int) -> Any:
+        """``P = X_k·y`` for a binary ``y`` and ``lo <= X_k <= hi``: McCormick's four rows."""
+        prob, x = self.prob, self.xvar[k]
+        v = _new_var(prob, f"P_{tag}", 0, hi, pulp.LpContinuous)
+        prob += v <= x, f"Pa_{tag}"
+        prob += v <= hi * y, f"Pb_{tag}"
+        prob += v >= x - hi + hi * y, f"Pc_{tag}"
+        if lo:
+            prob += v >= lo * y, f"Pd_{tag}"
+        return v
+
     def _compact(
-        self, c: int, k: int, w: Any, cap_ps: int, position: list[tuple[Any, int]]
-    ) -> tuple[list[tuple[Any, None, None]], tuple[Any, Any]]:
-        """Boundary ``c`` in stage ``k`` (cut by copies) with the period a constant.
+        self, tag: str, k: int, w: Any, cap_ps: int, hi: int, position: list[tuple[Any, int]]
+    ) -> tuple[tuple[Any, Any], Any]:
+        """A boundary inside stage ``k`` (cut by copies) with the period a constant.
 
         The link row is then linear in the stage's crossbars (``Placed.fixed_row``),
-        the same for every option: the options' share ``v`` of the place (``v <= z``,
-        ``sum v = w``) gives those crossbars, and one integer offset ``n·p + r``
-        serves every option, where the period model disaggregates it per option.
+        ``a_x·X_k + a_n·n + a_r·r <= 0``, the same for every option, with one integer
+        offset ``n·p + r`` (zero unless the boundary lies in the stage, ``w = 1``).
+        Where ``a_x <= 0`` the row holds at ``n = r = 0`` and needs nothing more;
+        otherwise it is written in ``H >= X_k - hi·(1 - w)`` (``H = X_k`` at ``w = 1``,
+        0 otherwise). Both are exact with ``w`` binary, without a variable per option.
+        Returns the offset ``(n, r)`` and ``H`` (or None).
         """
         prob, place = self.prob, self.placed.place
-        p, tag = place.per_copy[k], f"{c}_{k}"
-        v = [_new_var(prob, f"v_{tag}_{o}", 0, 1, pulp.LpContinuous) for o in range(len(self.z[k]))]
-        for o, (vo, zv) in enumerate(zip(v, self.z[k], strict=True)):
-            prob += vo <= zv, f"vz_{tag}_{o}"
-        prob += pulp.lpSum(v) == w, f"one_{tag}"
-        held = [(vo, int(xo)) for vo, xo in zip(v, self.x[k], strict=True)]  # its crossbars
-        n = _new_var(prob, f"n_{tag}", 0, int(self.copies[k].max()), pulp.LpInteger)
+        p, x = place.per_copy[k], self.xvar[k]
+        most = int(self.copies[k].max())
+        n = _new_var(prob, f"n_{tag}", 0, most, pulp.LpInteger)
         r = _new_var(prob, f"r_{tag}", 0, p - 1, pulp.LpInteger)
-        prob += n <= int(self.copies[k].max()) * w, f"nmax_{tag}"
+        prob += n <= most * w, f"nmax_{tag}"
         prob += r <= (p - 1) * w, f"rmax_{tag}"
         prob += p * n + r >= w, f"umin_{tag}"
-        prob += p * n + r <= pulp.LpAffineExpression(held), f"umax_{tag}"
+        prob += p * n + r <= x, f"umax_{tag}"
         position += [(n, p), (r, 1)]
         row = self.placed.fixed_row(k, cap_ps)
+        h = None
         if row is not None:
             a_x, a_n, a_r = row
-            terms = [*((vo, a_x * xo) for vo, xo in held), (n, a_n), (r, a_r)]
-            prob += _scaled(terms) <= 0, f"link_{tag}"
-        return [(vo, None, None) for vo in v], (n, r)
+            if a_x > 0:
+                h = _new_var(prob, f"H_{tag}", 0, hi, pulp.LpContinuous)
+                prob += h >= x - hi + hi * w, f"H_{tag}"
+            prob += (
+                _scaled([(h if h is not None else x, a_x), (n, a_n), (r, a_r)]) <= 0,
+                (f"link_{tag}"),
+            )
+        return (n, r), h
 
     def read(self) -> tuple[list[int], list[int]] | None:
         """Chosen option positions and chip boundaries, or None if not one-hot."""
@@ -1042,13 +1098,26 @@ class _Chain:
             values[self.t_var] = min(max(t, self.t_var.lowBound), self.t_var.upBound)
         if period is None or cuts is None:
             return values
-        for cut, after, eta, parts, offsets in zip(
-            cuts, self.after, self.eta, self.parts, self.offsets, strict=True
+        for x, b in zip(self.xvar, crossbars, strict=False):  # none in the period model
+            values[x] = float(b)
+        for cut, after, eta, products, held, parts, offsets in zip(
+            cuts,
+            self.after,
+            self.eta,
+            self.products,
+            self.held,
+            self.parts,
+            self.offsets,
+            strict=True,
         ):
             k, n, r = self.placed.locate(crossbars, int(cut))
             for j, y in after.items():
                 if not isinstance(y, int):
                     values[y] = float(k > j)
+            for j, v in products.items():
+                values[v] = float(crossbars[j]) if k > j else 0.0
+            for j, v in held.items():
+                values[v] = float(crossbars[j]) if k == j else 0.0
             for j, e in eta.items():
                 for o, ev in enumerate(e):
                     values[ev] = float(k > j and o == local[j])

@@ -430,6 +430,40 @@ def test_medium_chain_solvers_agree():
         assert results["cpsat"].bottleneck > unplaced.bottleneck
 
 
+def test_undecided_proof_is_asked_again_at_a_tighter_integrality(monkeypatch):
+    """When HiGHS's tolerances pass a design no faster ("undecided"), the proof question
+    is asked once more at integrality 1e-9 before the period model is solved. Here the
+    first answer is forced to be undecided; the second, tight one must prove CP-SAT's
+    optimum, without the period model."""
+    from formulations import ilp
+
+    busy, cost, cap, place = chain_like(0, n_stages=10, chips=4, bandwidth=Fraction(1, 100))
+    asked, tols = [], []
+    real_faster, real_solve = ilp._faster_than, ilp._solve
+
+    def faster(*args, **kwargs):
+        asked.append(args[-1] if len(args) > 6 else kwargs.get("tight", False))
+        if len(asked) == 1:
+            return "undecided", None, "forced"
+        return real_faster(*args, **kwargs)
+
+    def spy(prob, backend, seconds, start, tol, **kwargs):
+        tols.append((prob.name, tol.integrality))
+        return real_solve(prob, backend, seconds, start, tol, **kwargs)
+
+    ref = solve_cpsat(busy, cost, cap, placement=place)
+    monkeypatch.setattr(ilp, "_faster_than", faster)
+    monkeypatch.setattr(ilp, "_solve", spy)
+    # From CP-SAT's design as the warm start, phase 1 begins with the proof question.
+    res = solve_and_check(ilp_on("highs"), busy, cost, cap, place, hint=ref.choice,
+                          hint_cuts=ref.cuts)  # fmt: skip
+    assert res.status == ref.status == "optimal", res.message
+    assert (res.bottleneck, res.cost) == (ref.bottleneck, ref.cost)
+    assert asked[:2] == [False, True]
+    assert ("faster", ilp._TIGHT_INTEGRALITY) in tols
+    assert all(name != "period" for name, _ in tols)  # the period model was not needed
+
+
 @pytest.mark.parametrize("solve", FORMULATIONS)
 def test_tiny_time_limit_keeps_invariants(solve):
     busy, cost, cap, place = chain_like(0, n_stages=20, chips=8)
