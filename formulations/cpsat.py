@@ -236,19 +236,34 @@ def _from_warm_start(
     Each question is a model of its own, the period a constant ``P − 1`` and
     only the options that fast: infeasible proves ``P``; a solution is a
     faster design, asked the same of in turn. Then phase 2 at the period found.
+    The first question undecided in half the time left, the rest goes to the
+    period model under the assumption ``T <= P − 1`` (:func:`_assumed_faster`).
     """
     period, choice, cuts = warm
+    fallback = True
     while True:
         faster = red.at_most(problem, period - 1)
         if any(k.size == 0 for k in faster.keep):  # a stage has no faster option
             break
         m = _Model(problem, faster, placed, clock, period=period - 1)
         clock.check("while the CP-SAT model was built")
-        st, sol = m.solve(clock.left(_MIN_SECONDS), workers, seed)
+        left = clock.left(_MIN_SECONDS)
+        st, sol = m.solve(left / 2 if fallback else left, workers, seed)
         if st == cp_model.INFEASIBLE:
             break
         if st == cp_model.MODEL_INVALID:
             return done("error", None, None, f"CP-SAT MODEL_INVALID: {m.model.validate()}")
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and fallback:
+            fallback = False
+            st, design = _assumed_faster(problem, red, placed, period, choice, cuts, clock,
+                                         workers, seed)  # fmt: skip
+            if st == cp_model.INFEASIBLE:
+                break
+            if design is not None and design[0] < period:
+                period, choice, cuts = design
+                if st == cp_model.OPTIMAL:  # the least period, below the warm start's
+                    break
+                continue  # a faster design, not proven: asked the same of
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             lower = max(int(b[k].min()) for b, k in zip(problem.busy, red.keep, strict=True))
             return done(
@@ -264,6 +279,39 @@ def _from_warm_start(
             raise AssertionError(f"CP-SAT's design of period {found} ps is not below {period}")
         period = found
     return _phase2_placed(problem, red, placed, (period, choice, cuts), clock, workers, seed, done)
+
+
+def _assumed_faster(
+    problem: Problem,
+    red: Reduced,
+    placed: Placed,
+    period: int,
+    choice: list[int],
+    cuts: list[int],
+    clock: Clock,
+    workers: int,
+    seed: int,
+) -> tuple[int, tuple[int, list[int], list[int]] | None]:
+    """The period model, minimising ``T`` under the assumption ``T <= period − 1``.
+
+    Where the constant-period question is slow, this one can be quick, and the
+    other way round (the chain at twice the bandwidth of sat at 16 chips: 1.5 s
+    here, undecided in 60 s there; s2vt at 16 chips: 10 ms there, undecided in 20 s
+    here). Returns CP-SAT's status and its design (period, choice, cuts), if any.
+    """
+    at = red.at_most(problem, period)
+    m = _Model(problem, at, placed, clock)
+    m.model.minimize(m.period)
+    m.set_hint(at.hint_local(choice), cuts)
+    faster = m.model.new_bool_var("faster_than_warm_start")
+    m.model.add(m.period <= period - 1).only_enforce_if(faster)
+    m.model.add_assumptions([faster])
+    clock.check("while the CP-SAT model was built")
+    st, sol = m.solve(clock.left(_MIN_SECONDS), workers, seed)
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return st, None
+    found = list(m.choice(sol.values))
+    return st, (placed.period(problem, found, sol.cuts), found, sol.cuts)
 
 
 def _phase2_placed(

@@ -464,6 +464,34 @@ def test_undecided_proof_is_asked_again_at_a_tighter_integrality(monkeypatch):
     assert all(name != "period" for name, _ in tols)  # the period model was not needed
 
 
+def test_undecided_cpsat_question_falls_back_to_the_period_model(monkeypatch):
+    """CP-SAT asks "a period 1 ps shorter?" with the period a constant; undecided in half
+    the time left, the period model under the assumption T <= P - 1 gets the rest. Here
+    the first question is forced undecided: the assumption must then prove the same
+    optimum as the MILP, from the same warm start."""
+    from formulations import cpsat
+
+    busy, cost, cap, place = chain_like(1, n_stages=10, chips=4, bandwidth=Fraction(1, 100))
+    ref = solve_and_check(ilp_on("highs"), busy, cost, cap, place)
+    real = cpsat._Model.solve
+    calls = []
+
+    def solve(self, seconds, workers, seed):
+        calls.append((self.fixed, seconds))
+        if len(calls) == 1:
+            return cpsat.cp_model.UNKNOWN, cpsat._Solution(None, None, None)
+        return real(self, seconds, workers, seed)
+
+    monkeypatch.setattr(cpsat._Model, "solve", solve)
+    res = solve_and_check(solve_cpsat, busy, cost, cap, place, hint=ref.choice,
+                          hint_cuts=ref.cuts)  # fmt: skip
+    assert res.status == ref.status == "optimal", res.message
+    assert (res.bottleneck, res.cost) == (ref.bottleneck, ref.cost)
+    assert calls[0][0] == ref.bottleneck - 1  # the question, given half the time
+    assert calls[0][1] <= 10.0
+    assert calls[1][0] is None  # then the period model
+
+
 @pytest.mark.parametrize("solve", FORMULATIONS)
 def test_tiny_time_limit_keeps_invariants(solve):
     busy, cost, cap, place = chain_like(0, n_stages=20, chips=8)
