@@ -17,7 +17,7 @@ Writes, in bench/results/: paper.csv (one row per network, budget and design),
 paper_stages.csv (busy time per stage kind at the default budget), paper.md
 (the tables and the averages in the paper's two metrics) and the plots
 paper_throughput.png, paper_time_by_kind.png and solvers_time.png (the last
-from solvers.csv, written by bench/solvers.py). About 3.5 minutes on 2 cores.
+from solvers.csv, written by bench/solvers.py). About a minute on 2 cores, data movement included.
 """
 
 from __future__ import annotations
