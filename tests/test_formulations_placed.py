@@ -430,6 +430,32 @@ def test_medium_chain_solvers_agree():
         assert results["cpsat"].bottleneck > unplaced.bottleneck
 
 
+def test_phase2_ends_when_the_design_costs_the_least_at_its_period():
+    """Without the chain, the least secondary cost at the optimal period T* is every
+    stage's cheapest option of busy <= T*: a bound on phase 2, which ends at once when
+    the proven design meets it. From CP-SAT's optimum as the warm start, the MILP skips
+    its phase-2 model exactly when that optimum costs the bound, and matches the brute
+    force either way; on these random instances both cases occur."""
+    rng = np.random.default_rng(7)
+    seen = set()
+    for i in range(60):
+        busy, cost, cap, place, secondary = random_instance(rng, False)
+        expected = brute(busy, cost, cap, place, secondary)
+        if expected is None:
+            continue
+        ref = solve_cpsat(busy, cost, cap, secondary=secondary, placement=place)
+        res = solve_and_check(ilp_on("highs"), busy, cost, cap, place, secondary,
+                              hint=ref.choice, hint_cuts=ref.cuts)  # fmt: skip
+        assert res.status == "optimal", (i, res.message)
+        assert (res.bottleneck, res.cost[secondary]) == expected, i
+        fast = [b <= res.bottleneck for b in busy]
+        least = sum(int(c[f, secondary].min()) for c, f in zip(cost, fast, strict=True))
+        skipped = "least at that period" in res.message
+        assert skipped == (ref.cost[secondary] == least), (i, res.message)
+        seen.add(skipped)
+    assert seen == {True, False}
+
+
 def test_undecided_proof_is_asked_again_at_a_tighter_integrality(monkeypatch):
     """When HiGHS's tolerances pass a design no faster ("undecided"), the proof question
     is asked once more at integrality 1e-9 before the period model is solved. Here the
