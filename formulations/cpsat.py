@@ -259,7 +259,7 @@ def _from_warm_start(
                                          workers, seed)  # fmt: skip
             if st == cp_model.INFEASIBLE:
                 break
-            if design is not None and design[0] < period:
+            if design is not None:
                 period, choice, cuts = design
                 if st == cp_model.OPTIMAL:  # the least period, below the warm start's
                     break
@@ -311,7 +311,10 @@ def _assumed_faster(
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return st, None
     found = list(m.choice(sol.values))
-    return st, (placed.period(problem, found, sol.cuts), found, sol.cuts)
+    design = (placed.period(problem, found, sol.cuts), found, sol.cuts)
+    if design[0] >= period:  # the assumption admits only faster designs: never happens
+        raise AssertionError(f"CP-SAT's design of period {design[0]} ps is not below {period}")
+    return st, design
 
 
 def _phase2_placed(

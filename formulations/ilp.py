@@ -599,7 +599,7 @@ def _solve_placed(
         elif verdict == "undecided" and not tight:
             # A binary a tolerance away from 0 or 1 passed a design no faster (the
             # McCormick rows let it hold a fraction of a stage's crossbars): ask again
-            # at a tighter integrality (nic_vgg16 at 16 chips: infeasible in 1.8 s).
+            # at a tighter integrality (nic_vgg16 at 16 chips: infeasible in 1.7 s).
             tight = True
         elif verdict == "undecided" and not minimised:
             # The tolerances passed a design no faster: minimise T instead, whose
