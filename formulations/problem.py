@@ -247,6 +247,23 @@ class Placed:
         g = math.gcd(a_x, a_n, a_r)
         return a_x // g, a_n // g, a_r // g
 
+    def cut_range(self, k: int, x: int, d: int, period: int) -> tuple[int, int] | None:
+        """Least and greatest offset of a boundary inside stage ``k`` whose link keeps ``period``.
+
+        The option holds ``x`` crossbars in ``d`` copies; an offset ``u`` in
+        ``1..x`` (``x`` is the stage's end) is allowed when the cut there is busy
+        at most ``period`` ps (:meth:`link_row`; an atomic stage only at its end).
+        Returns None when no offset is allowed.
+        """
+        if x < 1:
+            return None
+        if self.place.atomic[k]:
+            fits = self.den * self.boundary[k] <= self.num * period
+            return (x, x) if fits else None
+        p = self.place.unit(k, x)
+        a_n, a_r, a_t, const = self.link_row(k, d, x=p)
+        return _offset_range(a_n, a_r, a_t * period - const, p, d)
+
     def layout(
         self, problem: Problem, choice: Sequence[int]
     ) -> tuple[list[int], list[int], list[int]]:
@@ -329,6 +346,44 @@ class Placed:
                 CutSpot(tuple(stages), int(before[s]) <= room_after, int(before[s]) <= room_before)
             )
         return out
+
+
+def _offset_range(a_n: int, a_r: int, room: int, p: int, d: int) -> tuple[int, int] | None:
+    """Least and greatest ``u = n·p + r`` with ``a_n·n + a_r·r <= room``, or None.
+
+    Over the offsets of a stage of ``d`` copies of ``p``: ``n = 0`` with
+    ``r`` in ``1..p-1``, ``n`` in ``1..d-1`` with ``r`` in ``0..p-1``, and the
+    end ``n = d, r = 0``. A larger ``n`` always means a larger ``u`` (``r < p``),
+    so the extremes are the extreme feasible ``n``, then the extreme ``r``.
+    """
+
+    def r_span(n: int) -> tuple[int, int] | None:
+        lo, hi = (1 if n == 0 else 0), (0 if n == d else p - 1)
+        slack = room - a_n * n  # a_r·r <= slack
+        if a_r > 0:
+            hi = min(hi, slack // a_r)
+        elif a_r < 0:
+            lo = max(lo, -(slack // -a_r))  # ceil(slack / a_r)
+        elif slack < 0:
+            return None
+        return (lo, hi) if lo <= hi else None
+
+    # Between the ends every r is allowed, so n is feasible iff a_n·n <= room - min_r a_r·r.
+    slack = room - min(0, a_r * (p - 1))
+    n_lo, n_hi = 1, d - 1
+    if a_n > 0:
+        n_hi = min(n_hi, slack // a_n)
+    elif a_n < 0:
+        n_lo = max(n_lo, -(slack // -a_n))
+    elif slack < 0:
+        n_lo, n_hi = 1, 0
+    rows = [0, *((n_lo, n_hi) if n_lo <= n_hi else ()), d]
+    spans = [(n, r_span(n)) for n in sorted(set(rows))]
+    ok = [(n, span) for n, span in spans if span is not None]
+    if not ok:
+        return None
+    (n0, (r0, _)), (n1, (_, r1)) = ok[0], ok[-1]
+    return n0 * p + r0, n1 * p + r1
 
 
 def _as_rational(x: object, what: str) -> Fraction:
