@@ -28,6 +28,7 @@ from formulations.problem import (
     Reduced,
     check_inputs,
     fitting_hint,
+    least_cost,
     placed_warm_start,
     reduce_options,
     too_costly,
@@ -240,31 +241,25 @@ def _from_warm_start(
     period model under the assumption ``T <= P − 1`` (:func:`_assumed_faster`).
     """
     period, choice, cuts = warm
-    fallback = True
+    fallback = True  # the period model not yet asked
     while True:
         faster = red.at_most(problem, period - 1)
         if any(k.size == 0 for k in faster.keep):  # a stage has no faster option
             break
-        m = _Model(problem, faster, placed, clock, period=period - 1)
-        clock.check("while the CP-SAT model was built")
-        left = clock.left(_MIN_SECONDS)
-        st, sol = m.solve(left / 2 if fallback else left, workers, seed)
-        if st == cp_model.INFEASIBLE:
-            break
+        share = 0.5 if fallback else 1.0
+        st, design, invalid = _faster_than(problem, faster, placed, period, clock, share,
+                                           workers, seed)  # fmt: skip
         if st == cp_model.MODEL_INVALID:
-            return done("error", None, None, f"CP-SAT MODEL_INVALID: {m.model.validate()}")
-        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and fallback:
+            return done("error", None, None, f"CP-SAT MODEL_INVALID: {invalid}")
+        least = False  # whether the design found is the least period
+        if design is None and st != cp_model.INFEASIBLE and fallback:
             fallback = False
             st, design = _assumed_faster(problem, red, placed, period, choice, cuts, clock,
                                          workers, seed)  # fmt: skip
-            if st == cp_model.INFEASIBLE:
-                break
-            if design is not None:
-                period, choice, cuts = design
-                if st == cp_model.OPTIMAL:  # the least period, below the warm start's
-                    break
-                continue  # a faster design, not proven: asked the same of
-        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            least = st == cp_model.OPTIMAL
+        if st == cp_model.INFEASIBLE:
+            break
+        if design is None:
             lower = max(int(b[k].min()) for b, k in zip(problem.busy, red.keep, strict=True))
             return done(
                 "feasible",
@@ -273,12 +268,39 @@ def _from_warm_start(
                 f"CP-SAT: out of time asking for a period below {period} ps: not proven",
                 cuts,
             )
-        choice, cuts = list(m.choice(sol.values)), sol.cuts
-        found = placed.period(problem, choice, cuts)
-        if found >= period:  # the model admits only faster designs: never happens
-            raise AssertionError(f"CP-SAT's design of period {found} ps is not below {period}")
-        period = found
+        period, choice, cuts = design  # faster: asked the same of, unless the least
+        if least:
+            break
     return _phase2_placed(problem, red, placed, (period, choice, cuts), clock, workers, seed, done)
+
+
+def _faster_than(
+    problem: Problem,
+    faster: Reduced,
+    placed: Placed,
+    period: int,
+    clock: Clock,
+    share: float,
+    workers: int,
+    seed: int,
+) -> tuple[int, tuple[int, list[int], list[int]] | None, str]:
+    """Whether a design of period below ``period`` exists, with the period a constant.
+
+    ``faster`` holds the options of busy at most ``period − 1``; the solve gets
+    ``share`` of the time left. Returns CP-SAT's status, the faster design
+    (period, choice, cuts) if one was found, and the validation message of an
+    invalid model.
+    """
+    m = _Model(problem, faster, placed, clock, period=period - 1)
+    clock.check("while the CP-SAT model was built")
+    st, sol = m.solve(clock.left(_MIN_SECONDS) * share, workers, seed)
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return st, None, m.model.validate() if st == cp_model.MODEL_INVALID else ""
+    choice = list(m.choice(sol.values))
+    found = placed.period(problem, choice, sol.cuts)
+    if found >= period:  # the model admits only faster designs: never happens
+        raise AssertionError(f"CP-SAT's design of period {found} ps is not below {period}")
+    return st, (found, choice, sol.cuts), ""
 
 
 def _assumed_faster(
@@ -327,9 +349,17 @@ def _phase2_placed(
     seed: int,
     done: Callable[..., FormulationResult],
 ) -> FormulationResult:
-    """Least secondary cost at the proven period ``best[0]``, hinted with ``best``."""
+    """Least secondary cost at the proven period ``best[0]``, hinted with ``best``.
+
+    Not asked when ``best`` already costs every stage's cheapest option that fast
+    (the chain ignored: a bound on phase 2's optimum), as in the MILP.
+    """
     t_star, choice, cuts = best
     at = red.at_most(problem, t_star)
+    sec = problem.secondary
+    if problem.evaluate(choice)[1][sec] == least_cost(problem, at.keep, sec):
+        msg = "CP-SAT period optimal; phase 2: the design's cost is the least at that period"
+        return done("optimal", tuple(choice), t_star, msg, cuts)
     m = _Model(problem, at, placed, clock, period=t_star)
     m.set_hint(at.hint_local(choice), cuts)
     m.model.minimize(cp_model.LinearExpr.sum(m.c[problem.secondary]))
@@ -339,7 +369,6 @@ def _phase2_placed(
         return done(
             "optimal", m.choice(sol.values), t_star, "CP-SAT OPTIMAL in both phases", sol.cuts
         )
-    sec = problem.secondary
     if st == cp_model.FEASIBLE:
         found = m.choice(sol.values)
         if problem.evaluate(found)[1][sec] <= problem.evaluate(choice)[1][sec]:

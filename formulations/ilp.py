@@ -36,6 +36,7 @@ from formulations.problem import (
     Reduced,
     check_inputs,
     fitting_hint,
+    least_cost,
     placed_warm_start,
     reduce_options,
     too_costly,
@@ -625,8 +626,7 @@ def _solve_placed(
     # Without the chain, the least secondary cost at T* is every stage's cheapest
     # option that fast: a bound on phase 2's optimum, which a design meeting it
     # attains (every placed zoo problem's: phase 2 then costs nothing).
-    least = sum(int(problem.cost[s][k, sec].min()) for s, k in enumerate(keep2))
-    if problem.evaluate(choice1)[1][sec] == least:
+    if problem.evaluate(choice1)[1][sec] == least_cost(problem, keep2, sec):
         msg = f"{tag} period optimal; phase 2: the design's cost is the least at that period"
         return "optimal", choice1, t_star, msg, cuts1
     try:

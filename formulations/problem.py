@@ -625,6 +625,14 @@ def placed_warm_start(
         return None
 
 
+def least_cost(problem: Problem, keep: Sequence[np.ndarray], resource: int) -> int:
+    """Every stage's cheapest option in ``keep`` of one resource, summed: no choice costs less.
+
+    A stage with no option in ``keep`` adds nothing.
+    """
+    return sum(int(problem.cost[s][k, resource].min()) for s, k in enumerate(keep) if k.size)
+
+
 def too_costly(problem: Problem, red: Reduced) -> str | None:
     """Why no choice can fit, if even each stage's cheapest option per resource is too much.
 
@@ -632,7 +640,7 @@ def too_costly(problem: Problem, red: Reduced) -> str | None:
     infeasible budget costs a sum, not a model of every option.
     """
     for r, cap in enumerate(problem.capacity):
-        least = sum(int(problem.cost[s][k, r].min()) for s, k in enumerate(red.keep) if k.size)
+        least = least_cost(problem, red.keep, r)
         if least > int(cap):
             return (
                 f"infeasible: the stages' cheapest options need {least:,} of resource {r},"

@@ -431,21 +431,24 @@ def test_medium_chain_solvers_agree():
         assert results["cpsat"].bottleneck > unplaced.bottleneck
 
 
-def test_phase2_ends_when_the_design_costs_the_least_at_its_period():
+@pytest.mark.parametrize("which", ["ilp", "cpsat"])
+def test_phase2_ends_when_the_design_costs_the_least_at_its_period(which):
     """Without the chain, the least secondary cost at the optimal period T* is every
     stage's cheapest option of busy <= T*: a bound on phase 2, which ends at once when
-    the proven design meets it. From CP-SAT's optimum as the warm start, the MILP skips
-    its phase-2 model exactly when that optimum costs the bound, and matches the brute
-    force either way; on these random instances both cases occur."""
+    the proven design meets it. From the other model's optimum as the warm start, the
+    MILP and CP-SAT each skip their phase-2 model exactly when that optimum costs the
+    bound, and match the brute force either way; on these random instances both
+    cases occur."""
     rng = np.random.default_rng(7)
     seen = set()
+    model, other = (ilp_on("highs"), solve_cpsat)[:: 1 if which == "ilp" else -1]
     for i in range(60):
         busy, cost, cap, place, secondary = random_instance(rng, False)
         expected = brute(busy, cost, cap, place, secondary)
         if expected is None:
             continue
-        ref = solve_cpsat(busy, cost, cap, secondary=secondary, placement=place)
-        res = solve_and_check(ilp_on("highs"), busy, cost, cap, place, secondary,
+        ref = other(busy, cost, cap, secondary=secondary, placement=place)
+        res = solve_and_check(model, busy, cost, cap, place, secondary,
                               hint=ref.choice, hint_cuts=ref.cuts)  # fmt: skip
         assert res.status == "optimal", (i, res.message)
         assert (res.bottleneck, res.cost[secondary]) == expected, i
@@ -468,11 +471,11 @@ def test_undecided_proof_is_asked_again_at_a_tighter_integrality(monkeypatch):
     asked, tols = [], []
     real_faster, real_solve = ilp._faster_than, ilp._solve
 
-    def faster(*args, **kwargs):
-        asked.append(args[-1] if len(args) > 6 else kwargs.get("tight", False))
+    def faster(problem, red, placed, backend, clock, period, tight=False):
+        asked.append(tight)
         if len(asked) == 1:
             return "undecided", None, "forced"
-        return real_faster(*args, **kwargs)
+        return real_faster(problem, red, placed, backend, clock, period, tight)
 
     def spy(prob, backend, seconds, start, tol, **kwargs):
         tols.append((prob.name, tol.integrality))
