@@ -296,11 +296,18 @@ def _faster_than(
     st, sol = m.solve(clock.left(_MIN_SECONDS) * share, workers, seed)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return st, None, m.model.validate() if st == cp_model.MODEL_INVALID else ""
+    return st, _faster_design(problem, placed, m, sol, period), ""
+
+
+def _faster_design(
+    problem: Problem, placed: Placed, m: _Model, sol: _Solution, period: int
+) -> tuple[int, list[int], list[int]]:
+    """The solution's design (period, choice, cuts), which the model admits only below ``period``."""
     choice = list(m.choice(sol.values))
     found = placed.period(problem, choice, sol.cuts)
-    if found >= period:  # the model admits only faster designs: never happens
+    if found >= period:  # never happens: the model holds only faster designs
         raise AssertionError(f"CP-SAT's design of period {found} ps is not below {period}")
-    return st, (found, choice, sol.cuts), ""
+    return found, choice, sol.cuts
 
 
 def _assumed_faster(
@@ -332,11 +339,7 @@ def _assumed_faster(
     st, sol = m.solve(clock.left(_MIN_SECONDS), workers, seed)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return st, None
-    found = list(m.choice(sol.values))
-    design = (placed.period(problem, found, sol.cuts), found, sol.cuts)
-    if design[0] >= period:  # the assumption admits only faster designs: never happens
-        raise AssertionError(f"CP-SAT's design of period {design[0]} ps is not below {period}")
-    return st, design
+    return st, _faster_design(problem, placed, m, sol, period)
 
 
 def _phase2_placed(

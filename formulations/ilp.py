@@ -576,7 +576,6 @@ def _solve_placed(
     warm = placed_warm_start(problem, red, placed, hint, hint_cuts)
     if warm is not None:
         red = red.at_most(problem, warm[0])
-    keep = red.keep
     presolve = clock.limit >= _PRESOLVE_SECONDS
     best: tuple[int, list[int], list[int]] | None = warm  # period, choice, cuts
     bound: int | None = None
@@ -620,8 +619,7 @@ def _solve_placed(
 
     # ---- phase 2: period <= T* (constant rows), minimise the secondary resource
     t_star, choice1, cuts1 = best
-    allowed = [np.flatnonzero(problem.busy[s][k] <= t_star) for s, k in enumerate(keep)]
-    keep2 = [k[a] for k, a in zip(keep, allowed, strict=True)]
+    keep2 = red.at_most(problem, t_star).keep
     sec = problem.secondary
     # Without the chain, the least secondary cost at T* is every stage's cheapest
     # option that fast: a bound on phase 2's optimum, which a design meeting it
@@ -1056,8 +1054,8 @@ class _Chain:
             [placed.cut_range(k, int(x), int(d), cap_ps) for x, d in zip(xs, ds, strict=True)]
             for k, (xs, ds) in enumerate(zip(self.x, self.copies, strict=True))
         ]
-        cuts = [k for k in range(n_stages) if any(s is not None for s in spans[k])]
-        for j, k in itertools.pairwise([-1, *cuts, n_stages]):
+        cuttable = [k for k in range(n_stages) if any(s is not None for s in spans[k])]
+        for j, k in itertools.pairwise([-1, *cuttable, n_stages]):
             row = [(self.xvar[m], 1) for m in range(j + 1, k)]
             most = sum(int(self.x[m].max()) for m in range(j + 1, k))
             if j >= 0:  # stage j beyond its greatest allowed offset

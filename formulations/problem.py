@@ -258,7 +258,7 @@ class Placed:
         if x < 1:
             return None
         if self.place.atomic[k]:
-            fits = self.den * self.boundary[k] <= self.num * period
+            fits = link_busy(self.place, Fraction(self.boundary[k])) <= period
             return (x, x) if fits else None
         p = self.place.unit(k, x)
         a_n, a_r, a_t, const = self.link_row(k, d, x=p)

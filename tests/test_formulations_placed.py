@@ -441,7 +441,10 @@ def test_phase2_ends_when_the_design_costs_the_least_at_its_period(which):
     cases occur."""
     rng = np.random.default_rng(7)
     seen = set()
-    model, other = (ilp_on("highs"), solve_cpsat)[:: 1 if which == "ilp" else -1]
+    model, other = {
+        "ilp": (ilp_on("highs"), solve_cpsat),
+        "cpsat": (solve_cpsat, ilp_on("highs")),
+    }[which]
     for i in range(60):
         busy, cost, cap, place, secondary = random_instance(rng, False)
         expected = brute(busy, cost, cap, place, secondary)
@@ -618,6 +621,19 @@ def run_instance(rng: np.random.Generator):
     return busy, cost, np.array([chips * chip]), place
 
 
+def relaxation(monkeypatch, problem, placed, keep, t, runs=True):
+    """LP status of the MILP's proof question at period ``t``, with or without its run rows."""
+    from formulations import ilp
+
+    with monkeypatch.context() as m:
+        if not runs:
+            m.setattr(ilp._Chain, "_runs", lambda self, cap_ps: None)
+        model = ilp._Chain("faster", problem, placed, keep, cap_ps=t)
+    model.prob += pulp.LpAffineExpression([])
+    model.prob.solve(pulp.HiGHS(mip=False, msg=False))
+    return pulp.LpStatus[model.prob.status]
+
+
 def test_run_rows_keep_every_design_and_cut_the_relaxation(monkeypatch):
     """The MILP's run rows (``_Chain._runs``) hold at every design of the period.
 
@@ -628,15 +644,6 @@ def test_run_rows_keep_every_design_and_cut_the_relaxation(monkeypatch):
     it is feasible without them (the case that made nic at 16 chips slow to prove).
     """
     from formulations import ilp
-
-    def relaxation(problem, placed, keep, t, runs=True):
-        with monkeypatch.context() as m:
-            if not runs:
-                m.setattr(ilp._Chain, "_runs", lambda self, cap_ps: None)
-            model = ilp._Chain("faster", problem, placed, keep, cap_ps=t)
-        model.prob += pulp.LpAffineExpression([])
-        model.prob.solve(pulp.HiGHS(mip=False, msg=False))
-        return pulp.LpStatus[model.prob.status]
 
     rng = np.random.default_rng(1203)
     rows = checked = cut_off = 0
@@ -667,8 +674,8 @@ def test_run_rows_keep_every_design_and_cut_the_relaxation(monkeypatch):
             all(k.size for k in keep)
             and placed.shortfall([int(v.min()) for v in x], [int(v.max()) for v in x]) is None
         ):  # the proof question is asked (ilp._faster_than)
-            bare = relaxation(problem, placed, keep, periods[0] - 1, runs=False)
-            full = relaxation(problem, placed, keep, periods[0] - 1)
+            bare = relaxation(monkeypatch, problem, placed, keep, periods[0] - 1, runs=False)
+            full = relaxation(monkeypatch, problem, placed, keep, periods[0] - 1)
             assert not (bare == "Infeasible" and full != "Infeasible")
             cut_off += bare == "Optimal" and full == "Infeasible"
     assert rows > 0 and checked > 0 and cut_off > 0, (rows, checked, cut_off)
@@ -685,7 +692,6 @@ def test_run_row_decides_a_stage_no_boundary_can_cut(monkeypatch):
     of stage 0, all 6 of stage 1 and 2 of stage 2: 11 > 8, no design of period 9.
     The run row says so in the LP relaxation; without it the relaxation is feasible.
     """
-    from formulations import ilp
 
     flow = np.zeros((4, 4), dtype=np.int64)
     flow[0, 1] = flow[1, 2] = 12
@@ -696,16 +702,8 @@ def test_run_row_decides_a_stage_no_boundary_can_cut(monkeypatch):
     assert [placed.cut_range(0, x, x, 9) for x in (6, 12)] == [(1, 3), (1, 6)]
     assert placed.cut_range(1, 6, 6, 9) is None and placed.cut_range(2, 6, 6, 9) == (2, 6)
     keep = reduce_options(problem, placed).keep
-    status = {}
-    for runs in (True, False):
-        with monkeypatch.context() as m:
-            if not runs:
-                m.setattr(ilp._Chain, "_runs", lambda self, cap_ps: None)
-            model = ilp._Chain("faster", problem, placed, keep, cap_ps=9)
-        model.prob += pulp.LpAffineExpression([])
-        model.prob.solve(pulp.HiGHS(mip=False, msg=False))
-        status[runs] = pulp.LpStatus[model.prob.status]
-    assert status == {True: "Infeasible", False: "Optimal"}
+    assert relaxation(monkeypatch, problem, placed, keep, 9) == "Infeasible"
+    assert relaxation(monkeypatch, problem, placed, keep, 9, runs=False) == "Optimal"
     expected = brute(busy, cost, np.array([32]), place)
     assert expected[0] > 9
     res = solve_and_check(ilp_on("highs"), busy, cost, np.array([32]), place)
