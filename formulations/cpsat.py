@@ -694,6 +694,26 @@ class _Model:
         # Redundant: later boundaries lie in later (or the same) places.
         for a, b in itertools.pairwise(index):
             model.add(a <= b)
+        if self.fixed is not None:  # redundant: each run fits a chip (Placed.runs)
+            for run in placed.runs([c[:, 0] for c in self.cost], copies, self.fixed):
+                terms = [x[m] for m in run.whole]
+                terms += [self._of_option(*part) for part in (run.tail, run.head) if part]
+                model.add(cp_model.LinearExpr.sum(terms) <= chip)
+
+    def _of_option(self, k: int, values: Sequence[int]) -> cp_model.LinearExprT:
+        """``values[o]`` for stage ``k``'s chosen option ``o``, as a linear expression.
+
+        A stage held as its crossbars alone (no option literals) maps them to
+        the value through a table: its options differ in crossbars.
+        """
+        if min(values) == max(values):
+            return int(values[0])
+        if self.z[k]:
+            return cp_model.LinearExpr.weighted_sum(self.z[k], [int(v) for v in values])
+        var = self.model.new_int_var(min(values), max(values), f"run_part_{k}")
+        pairs = [(int(x), int(v)) for x, v in zip(self.cost[k][:, 0], values, strict=True)]
+        self.model.add_allowed_assignments([self.c[0][k], var], pairs)
+        return var
 
     def set_hint(self, local: list[int | None] | None, cuts: Sequence[int] | None = None) -> None:
         self.model.clear_hints()

@@ -1037,39 +1037,17 @@ class _Chain:
     def _runs(self, cap_ps: int) -> None:
         """Redundant, for the LP: what lies between two consecutive boundaries fits one chip.
 
-        At period ``cap_ps`` a boundary inside stage ``k`` can only take the offsets
-        :meth:`Placed.cut_range` allows. The boundaries before and after the end of
-        stage ``j`` are consecutive; the first lies in stage ``j`` at most at its
-        greatest allowed offset (or earlier), the next in the next stage ``k`` that
-        allows one at least at its least (or later), and none in the stages between.
-        So stage ``j``'s tail beyond its greatest offset, the stages between and
-        stage ``k``'s head before its least fit one chip (a stage whose option
-        allows no offset counts whole). Where nothing follows stage ``j``, the last
-        chip holds its tail all the same. The separate link rows let a fractional
-        boundary dodge that: nic at 16 chips, whose proof question took HiGHS 23 s,
+        One row per :meth:`Placed.runs`. The separate link rows let a fractional
+        boundary dodge it: nic at 16 chips, whose proof question took HiGHS 23 s,
         is infeasible at its root.
         """
-        placed, n_stages, chip = self.placed, self.problem.n_stages, self.placed.chip_capacity
-        spans = [
-            [placed.cut_range(k, int(x), int(d), cap_ps) for x, d in zip(xs, ds, strict=True)]
-            for k, (xs, ds) in enumerate(zip(self.x, self.copies, strict=True))
-        ]
-        cuttable = [k for k in range(n_stages) if any(s is not None for s in spans[k])]
-        for j, k in itertools.pairwise([-1, *cuttable, n_stages]):
-            row = [(self.xvar[m], 1) for m in range(j + 1, k)]
-            most = sum(int(self.x[m].max()) for m in range(j + 1, k))
-            if j >= 0:  # stage j beyond its greatest allowed offset
-                tail = [
-                    int(x) - (s[1] if s else 0) for x, s in zip(self.x[j], spans[j], strict=True)
-                ]
-                row += list(zip(self.z[j], tail, strict=True))
-                most += max(tail)
-            if k < n_stages:  # stage k before its least
-                head = [s[0] if s else int(x) for x, s in zip(self.x[k], spans[k], strict=True)]
-                row += list(zip(self.z[k], head, strict=True))
-                most += max(head)
-            if most > chip:
-                self.prob += pulp.LpAffineExpression([t for t in row if t[1]]) <= chip, f"run_{k}"
+        for i, run in enumerate(self.placed.runs(self.x, self.copies, cap_ps)):
+            row = [(self.xvar[m], 1) for m in run.whole]
+            for part in (run.tail, run.head):
+                if part is not None:
+                    row += list(zip(self.z[part[0]], part[1], strict=True))
+            row = [t for t in row if t[1]]
+            self.prob += pulp.LpAffineExpression(row) <= self.placed.chip_capacity, f"run_{i}"
 
     def _product(self, tag: str, k: int, y: Any, lo: int, hi: int) -> Any:
         """``P = X_k·y`` for a binary ``y`` and ``lo <= X_k <= hi``: McCormick's four rows."""

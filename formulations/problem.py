@@ -9,6 +9,7 @@ part of the public API.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import time
@@ -28,6 +29,7 @@ __all__ = [
     "Placed",
     "Problem",
     "Reduced",
+    "Run",
     "check_cuts",
     "check_hint",
     "check_inputs",
@@ -176,6 +178,23 @@ class CutSpot:
 
 
 @dataclass(frozen=True)
+class Run:
+    """What lies between two consecutive chip boundaries at a constant period.
+
+    The boundary before lies in stage ``tail[0]`` at most at its greatest
+    allowed offset, the next in stage ``head[0]`` at least at its least, and
+    none in the ``whole`` stages between; so ``tail[1][o]`` crossbars of the
+    first (for its option ``o``: beyond that offset), the ``whole`` stages and
+    ``head[1][o]`` crossbars of the second fit one chip. ``tail`` is None
+    before the first stage a boundary may lie in, ``head`` after the last.
+    """
+
+    whole: tuple[int, ...]
+    tail: tuple[int, tuple[int, ...]] | None
+    head: tuple[int, tuple[int, ...]] | None
+
+
+@dataclass(frozen=True)
 class Placed:
     """A validated placement and the exact per-stage traffic terms both models read.
 
@@ -263,6 +282,45 @@ class Placed:
         p = self.place.unit(k, x)
         a_n, a_r, a_t, const = self.link_row(k, d, x=p)
         return _offset_range(a_n, a_r, a_t * period - const, p, d)
+
+    def runs(
+        self, crossbars: Sequence[np.ndarray], copies: Sequence[np.ndarray], period: int
+    ) -> list[Run]:
+        """The runs between consecutive boundaries at ``period`` that could overfill a chip.
+
+        Redundant rows for both models (README.md, "Run rows"): at ``period`` a
+        boundary inside stage ``k`` takes only the offsets :meth:`cut_range`
+        allows, so the boundaries before and after the end of a stage ``j`` that
+        allows one lie in ``j`` (at most at its greatest offset) and in the next
+        stage ``k`` that allows one (at least at its least), none between. A
+        stage whose option allows no offset counts whole. ``crossbars[k]`` and
+        ``copies[k]`` hold each kept option's; runs that fit a chip at their
+        largest are left out.
+        """
+        n_stages, chip = len(crossbars), self.chip_capacity
+        spans = [
+            [self.cut_range(k, int(x), int(d), period) for x, d in zip(xs, ds, strict=True)]
+            for k, (xs, ds) in enumerate(zip(crossbars, copies, strict=True))
+        ]
+        cuttable = [k for k in range(n_stages) if any(s is not None for s in spans[k])]
+        out = []
+        for j, k in itertools.pairwise([-1, *cuttable, n_stages]):
+            whole = tuple(range(j + 1, k))
+            most = sum(int(crossbars[m].max()) for m in whole)
+            tail = head = None
+            if j >= 0:  # stage j beyond its greatest allowed offset
+                beyond = tuple(
+                    int(x) - (s[1] if s else 0) for x, s in zip(crossbars[j], spans[j], strict=True)
+                )
+                tail, most = (j, beyond), most + max(beyond)
+            if k < n_stages:  # stage k before its least
+                before = tuple(
+                    s[0] if s else int(x) for x, s in zip(crossbars[k], spans[k], strict=True)
+                )
+                head, most = (k, before), most + max(before)
+            if most > chip:
+                out.append(Run(whole, tail, head))
+        return out
 
     def layout(
         self, problem: Problem, choice: Sequence[int]

@@ -708,3 +708,67 @@ def test_run_row_decides_a_stage_no_boundary_can_cut(monkeypatch):
     assert expected[0] > 9
     res = solve_and_check(ilp_on("highs"), busy, cost, np.array([32]), place)
     assert res.status == "optimal" and (res.bottleneck, res.cost[0]) == expected
+
+
+def test_cpsat_run_rows_keep_every_design():
+    """CP-SAT's constant-period model, run rows (``Placed.runs``) and all, admits every design.
+
+    On the random instances of the MILP's test above, at every period T some design
+    attains, the model at T is built, and up to four designs (enumerated) of period
+    <= T over the kept options are each fixed in it (every hinted variable held at
+    its hint): each must be feasible. Designs with an empty first chip are left
+    out: the model holds each such design with that chip moved to the end (the
+    same traffic on every link). Some models must hold run rows.
+    """
+    from ortools.sat.python import cp_model
+
+    from formulations import cpsat
+
+    rng = np.random.default_rng(1203)
+    with_runs = checked = 0
+    for _ in range(40):
+        busy, cost, cap, place = run_instance(rng)
+        busy, cost = arrays(busy, cost)
+        problem = check_problem(busy, cost, cap, 0, 1.0)
+        placed = check_placed(problem, place)
+        red = reduce_options(problem, placed)
+        found = list(designs(busy, cost, cap, place))
+        for t in sorted({key[0] for key, _, _ in found}):
+            at = red.at_most(problem, t)
+            x = [problem.cost[s][k, 0] for s, k in enumerate(at.keep)]
+            copies = [place.copies[s][k] for s, k in enumerate(at.keep)]
+            with_runs += bool(placed.runs(x, copies, t))
+            model = cpsat._Model(problem, at, placed, period=t)
+            fitting = []
+            for (p, _), choice, cuts in found:
+                local = [np.flatnonzero(k == o) for k, o in zip(at.keep, choice, strict=True)]
+                if p <= t and all(i.size for i in local) and 0 not in cuts:
+                    fitting.append(([int(i[0]) for i in local], cuts))
+            for i in rng.permutation(len(fitting))[:4]:
+                model.set_hint(*fitting[i])
+                solver = cp_model.CpSolver()
+                solver.parameters.fix_variables_to_their_hinted_value = True
+                solver.parameters.num_workers = 1
+                assert solver.solve(model.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+                checked += 1
+    assert with_runs > 0 and checked > 0, (with_runs, checked)
+
+
+@pytest.mark.parametrize("solve", FORMULATIONS)
+def test_run_instances_match_brute_force(solve):
+    """The instances where boundaries are scarce (``run_instance``): every model's optimum
+    is the enumerated one (the proof questions and phase 2 hold run rows)."""
+    rng = np.random.default_rng(1204)
+    solved = 0
+    for i in range(15):
+        busy, cost, cap, place = run_instance(rng)
+        busy, cost = arrays(busy, cost)
+        res = solve_and_check(solve, busy, cost, cap, place)
+        expected = brute(busy, cost, cap, place)
+        if expected is None:
+            assert res.status == "infeasible", (i, res.message)
+            continue
+        assert res.status == "optimal", (i, res.message)
+        assert (res.bottleneck, res.cost[0]) == expected, i
+        solved += 1
+    assert solved > 0
