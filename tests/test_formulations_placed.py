@@ -621,6 +621,16 @@ def run_instance(rng: np.random.Generator):
     return busy, cost, np.array([chips * chip]), place
 
 
+def run_case(rng: np.random.Generator):
+    """A :func:`run_instance` with its checked problem, placement, reduction and every design."""
+    busy, cost, cap, place = run_instance(rng)
+    busy, cost = arrays(busy, cost)
+    problem = check_problem(busy, cost, cap, 0, 1.0)
+    placed = check_placed(problem, place)
+    red = reduce_options(problem, placed)
+    return busy, cost, cap, place, problem, placed, red, list(designs(busy, cost, cap, place))
+
+
 def relaxation(monkeypatch, problem, placed, keep, t, runs=True):
     """LP status of the MILP's proof question at period ``t``, with or without its run rows."""
     from formulations import ilp
@@ -648,12 +658,7 @@ def test_run_rows_keep_every_design_and_cut_the_relaxation(monkeypatch):
     rng = np.random.default_rng(1203)
     rows = checked = cut_off = 0
     for _ in range(40):
-        busy, cost, cap, place = run_instance(rng)
-        busy, cost = arrays(busy, cost)
-        problem = check_problem(busy, cost, cap, 0, 1.0)
-        placed = check_placed(problem, place)
-        red = reduce_options(problem, placed)
-        found = list(designs(busy, cost, cap, place))
+        busy, cost, cap, place, problem, placed, red, found = run_case(rng)
         periods = sorted({key[0] for key, _, _ in found})
         for t in periods:
             keep = red.at_most(problem, t).keep
@@ -727,12 +732,7 @@ def test_cpsat_run_rows_keep_every_design():
     rng = np.random.default_rng(1203)
     with_runs = checked = 0
     for _ in range(40):
-        busy, cost, cap, place = run_instance(rng)
-        busy, cost = arrays(busy, cost)
-        problem = check_problem(busy, cost, cap, 0, 1.0)
-        placed = check_placed(problem, place)
-        red = reduce_options(problem, placed)
-        found = list(designs(busy, cost, cap, place))
+        busy, cost, cap, place, problem, placed, red, found = run_case(rng)
         for t in sorted({key[0] for key, _, _ in found}):
             at = red.at_most(problem, t)
             x = [problem.cost[s][k, 0] for s, k in enumerate(at.keep)]
