@@ -628,7 +628,7 @@ def run_case(rng: np.random.Generator):
     problem = check_problem(busy, cost, cap, 0, 1.0)
     placed = check_placed(problem, place)
     red = reduce_options(problem, placed)
-    return busy, cost, cap, place, problem, placed, red, list(designs(busy, cost, cap, place))
+    return problem, placed, red, list(designs(busy, cost, cap, place))
 
 
 def relaxation(monkeypatch, problem, placed, keep, t, runs=True):
@@ -658,7 +658,7 @@ def test_run_rows_keep_every_design_and_cut_the_relaxation(monkeypatch):
     rng = np.random.default_rng(1203)
     rows = checked = cut_off = 0
     for _ in range(40):
-        busy, cost, cap, place, problem, placed, red, found = run_case(rng)
+        problem, placed, red, found = run_case(rng)
         periods = sorted({key[0] for key, _, _ in found})
         for t in periods:
             keep = red.at_most(problem, t).keep
@@ -732,11 +732,11 @@ def test_cpsat_run_rows_keep_every_design():
     rng = np.random.default_rng(1203)
     with_runs = checked = 0
     for _ in range(40):
-        busy, cost, cap, place, problem, placed, red, found = run_case(rng)
+        problem, placed, red, found = run_case(rng)
         for t in sorted({key[0] for key, _, _ in found}):
             at = red.at_most(problem, t)
             x = [problem.cost[s][k, 0] for s, k in enumerate(at.keep)]
-            copies = [place.copies[s][k] for s, k in enumerate(at.keep)]
+            copies = [placed.place.copies[s][k] for s, k in enumerate(at.keep)]
             with_runs += bool(placed.runs(x, copies, t))
             model = cpsat._Model(problem, at, placed, period=t)
             fitting = []
