@@ -32,6 +32,7 @@ from hitm.digital import (
     with_elements,
 )
 from hitm.errors import DescriptionError, InfeasibleError, SolverError
+from hitm.mesh import router_bits
 from hitm.movement import copy_crossbars, edram_busy_ps, layer_hosts, stage_edram_bits
 from hitm.optimize.result import SolveResult, Status
 from hitm.patterns import per_layer
@@ -586,19 +587,19 @@ def _score(
         cuts=tuple(cuts or ()),
         chip_crossbars=chip_crossbars,
         bottleneck_kind=kind,
-        noc_bits=_noc_bits(problem, links),
+        noc_bits=_noc_bits(problem, [row[2] for row in rows], cuts),
         layer_busy_ps=MappingProxyType(layer_busy),
         **used,
     )
 
 
-def _noc_bits(problem: AllocationProblem, links) -> float:
-    """One router per transfer between stages, one more for each chip boundary it crosses."""
+def _noc_bits(problem: AllocationProblem, crossbars: list[int], cuts: list[int] | None) -> int:
+    """Bits through on-chip routers per inference: the mesh's hops (:mod:`hitm.mesh`)."""
     place = problem.placement
     if place is None:
         return 0
-    between = int(place.source.sum() + place.flow.sum())
-    return between + float(sum(link.bits + link.back_bits for link in links))
+    hw = problem.analysis.hardware
+    return router_bits(hw, place.source, place.flow, crossbars, cuts or (), place.chip_capacity)
 
 
 def _links(problem: AllocationProblem, copies, rows, cuts):

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("hitm.budget",),
     ("hitm.description",),
     ("hitm.analysis", "hitm.traffic", "hitm.digital"),
-    ("hitm.costs", "hitm.movement"),
+    ("hitm.costs", "hitm.movement", "hitm.mesh"),
     ("hitm.problem", "hitm.staircase"),
     ("hitm.optimize",),
     ("hitm.pipeline",),

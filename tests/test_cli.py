@@ -670,7 +670,7 @@ COUNT_KEYS = {
     *("weight_layers", "cut", "chip", "cuts", "link", "shape", "matrices", "rows", "cols"),
     *("slices", "adc_resolution", "required_adc_bits", "lost_bits", "adc_bits", "cell_bits"),
     *("weight_bits", "input_bits", "dac_bits", "adcs_per_crossbar", "crossbars_per_ima"),
-    *("imas_per_tile", "tiles_per_chip", "mvm_fill_cycles", "static_fraction"),
+    *("imas_per_tile", "tiles_per_chip", "tiles_per_router", "mvm_fill_cycles", "static_fraction"),
     *("mac_units", "mac_units_per_ima"),
     *("links_per_chip", "crossbars_per_chip", "endurance_writes", "written_cells"),
     "cell_writes_per_inference",

@@ -263,6 +263,8 @@ MOVEMENT_ALTERNATIVES = {
     "links_per_chip": 8,
     "link_pj_per_bit": 1.0,
     "router_pj_per_bit": 1.0,
+    "tiles_per_router": 2,
+    "flit_bits": 24,
 }
 # Writing cells, against a network with a product of two activations (whose second
 # operand is written into crossbars every inference).

@@ -47,8 +47,8 @@ class Component:
         follow, and the law's quantities where ``power_mw`` and ``area_mm2``
         hold (e.g. ``(16384,)`` cells for a 128 × 128 crossbar); no law: fixed.
     fixed
-        ``power_mw`` and/or ``area_mm2`` when the user set them: the law leaves
-        those as given.
+        ``power_mw``, ``area_mm2`` and/or ``count`` when the user set them: the
+        law leaves those as given.
     """
 
     name: str
@@ -72,10 +72,14 @@ class Component:
         law = LAWS[self.law]
         now = law.quantities(hw)
         power, area = law.factors(now, self.at)
+        count = self.count
+        if law.count is not None and "count" not in self.fixed:
+            count = law.count(hw)
         return dataclasses.replace(
             self,
             power_mw=self.power_mw if "power_mw" in self.fixed else self.power_mw * power,
             area_mm2=self.area_mm2 if "area_mm2" in self.fixed else self.area_mm2 * area,
+            count=count,
             note=f"{law.label(hw)}; {self.note}" if self.note else law.label(hw),
             at=now,
         )

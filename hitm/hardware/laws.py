@@ -39,12 +39,16 @@ class Law:
         The part as the configuration makes it (``256×256, 2-bit cells``).
     source
         Where the law comes from, in a few words (docs/energy.md has the rest).
+    count
+        Units per IMA, tile or chip as the configuration sets them (the
+        router: one per ``tiles_per_router`` tiles); None: the row's own.
     """
 
     quantities: Callable[[Hardware], Quantities]
     factors: Callable[[Quantities, Quantities], tuple[float, float]]
     label: Callable[[Hardware], str]
     source: str
+    count: Callable[[Hardware], float] | None = None
 
 
 def _linear(now: Quantities, at: Quantities) -> tuple[float, float]:
@@ -72,6 +76,11 @@ def _edram(now: Quantities, at: Quantities) -> tuple[float, float]:
     """Power ∝ capacity^0.78 (CACTI, as Accelergy's IsaacEDRAM scales depth); area ∝ capacity."""
     ratio = now[0] / at[0]
     return ratio**CACTI_DEPTH_EXPONENT, ratio
+
+
+def _router(hw: Hardware) -> Quantities:
+    """Flit width and ports: one per tile it serves and one per mesh direction."""
+    return (hw.flit_bits, hw.tiles_per_router + 4)
 
 
 def _bytes(n: float) -> str:
@@ -138,6 +147,17 @@ LAWS: dict[str, Law] = {
         _edram,
         lambda hw: f"{hw.edram_kb:g} KB",
         "power ∝ capacity^0.78 (CACTI via Accelergy IsaacEDRAM); area ∝ capacity",
+    ),
+    "router": Law(
+        _router,
+        lambda now, at: (now[0] * now[1] / (at[0] * at[1]),) * 2,
+        lambda hw: (
+            f"{hw.flit_bits}-bit flits, {hw.tiles_per_router + 4} ports,"
+            f" one per {hw.tiles_per_router} tile{'s' if hw.tiles_per_router != 1 else ''}"
+        ),
+        "power and area ∝ flit width × ports (input buffers, first order); one per"
+        " tiles_per_router tiles",
+        count=lambda hw: 1 / hw.tiles_per_router,
     ),
     "bus": Law(
         lambda hw: (hw.bus_bits,),

@@ -151,6 +151,10 @@ _FIELDS: dict[str, Field] = {
     "router_pj_per_bit": Number(
         0.0, 1000.0, closed_min=True, description="Energy per bit through an on-chip router, pJ."
     ),
+    "tiles_per_router": Integer(1, 4096, "Tiles sharing one router of the on-chip mesh."),
+    "flit_bits": Integer(
+        1, 4096, "Width of a flit of the on-chip mesh (a router's datapath), bits."
+    ),
     "write_ns": Number(
         0.0,
         1e6,
@@ -302,6 +306,6 @@ def _override(
             )
             continue
         if fields:  # a value the user gives is final: the scaling law leaves it alone
-            fixed = component.fixed | {k for k in fields if k != "count"}
+            fixed = component.fixed | set(fields)
             changed[name] = dataclasses.replace(component, **fields, fixed=frozenset(fixed))
     return tuple(changed.get(c.name, c) for c in base.components)

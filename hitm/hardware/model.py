@@ -91,6 +91,10 @@ class Hardware:
         evenly between a chip's two neighbours), energy per bit.
     router_pj_per_bit
         Energy of one bit through one on-chip router.
+    tiles_per_router, flit_bits
+        The on-chip concentrated mesh: tiles sharing one router (the routers
+        form a mesh, each transfer passes the routers between its ends), and
+        the width of a flit (a router's datapath).
     write_ns, write_pj_per_cell, endurance_writes
         Writing ReRAM cells, which products of two activations do every
         inference (one operand written into crossbars, then read as MVMs):
@@ -141,6 +145,8 @@ class Hardware:
     links_per_chip: int = 4
     link_pj_per_bit: float = 26 / 128
     router_pj_per_bit: float = 20.74 / 256
+    tiles_per_router: int = 4
+    flit_bits: int = 32
     write_ns: float = WRITE_NS
     write_pj_per_cell: float = WRITE_PJ_PER_CELL
     endurance_writes: float = ENDURANCE_WRITES
@@ -199,6 +205,16 @@ class Hardware:
         """
         per_neighbour = Fraction(self.links_per_chip, 2)
         return per_neighbour * Fraction(str(self.link_gbps)) * 8 / 1000
+
+    @cached_property
+    def routers_per_chip(self) -> int:
+        """Routers of one chip's mesh: one per ``tiles_per_router`` tiles, rounded up."""
+        return -(-self.tiles_per_chip // self.tiles_per_router)
+
+    @cached_property
+    def mesh_width(self) -> int:
+        """Routers in one row of the mesh: the square root of the routers, rounded up."""
+        return math.isqrt(self.routers_per_chip - 1) + 1
 
     @cached_property
     def edram_bits_per_ps(self) -> Fraction:
