@@ -169,11 +169,16 @@ class Analysis:
         Columns, named as ``hitm analyze --json`` names them: ``name``, ``op``,
         ``shape`` (of its output, ``64×112×112``), ``params``, ``macs``,
         ``crossbars`` (one copy), ``steps``, ``parallel``, ``mvm_ps``,
-        ``naive_busy_ps`` (one copy; 0 without weights), ``loop`` (the decoder
-        loop holding it, or None).
+        ``naive_busy_ps`` (one copy; 0 without weights), ``elements`` (of its
+        output, per inference), ``bits_in`` and ``bits_out`` (activations it reads
+        and writes per inference, :mod:`hitm.traffic`), ``loop`` (the decoder loop
+        holding it, or None).
         """
         import pandas as pd
 
+        from hitm.traffic import traffic  # its own module, beside this one
+
+        flows = traffic(self)
         return pd.DataFrame(
             [
                 {
@@ -187,6 +192,9 @@ class Analysis:
                     "parallel": layer.parallel,
                     "mvm_ps": layer.mvm_ps,
                     "naive_busy_ps": layer.busy_ps(1) if layer.has_weights else 0,
+                    "elements": layer.elements,
+                    "bits_in": flows.bits_in(layer.name),
+                    "bits_out": flows.bits_out(layer.name),
                     "loop": layer.loop,
                 }
                 for layer in self.layers

@@ -23,6 +23,15 @@ def _flows(layers, inputs, **extra):
     return traffic(analyze(inst.network, inst.hardware))
 
 
+CHAIN = [
+    {"name": "c", "op": "conv2d", "input": "x", "out_channels": 4, "kernel": 3, "padding": 1},
+    {"name": "r", "op": "relu", "input": "c"},
+    {"name": "p", "op": "maxpool", "input": "r", "kernel": 2},
+    {"name": "f", "op": "flatten", "input": "p"},
+    {"name": "fc", "op": "linear", "input": "f", "out_features": 10},
+]
+
+
 def test_a_chain_by_hand():
     """x (3, 8, 8) → conv 3×3 pad 1 to 4 channels → relu → 2×2 max-pool → flatten → linear 10.
 
@@ -31,20 +40,7 @@ def test_a_chain_by_hand():
     total 3,072 + 4,096 + 4,096 + 1,024 + 1,024 = 13,312 bits.
     """
     flows = _flows(
-        [
-            {
-                "name": "c",
-                "op": "conv2d",
-                "input": "x",
-                "out_channels": 4,
-                "kernel": 3,
-                "padding": 1,
-            },
-            {"name": "r", "op": "relu", "input": "c"},
-            {"name": "p", "op": "maxpool", "input": "r", "kernel": 2},
-            {"name": "f", "op": "flatten", "input": "p"},
-            {"name": "fc", "op": "linear", "input": "f", "out_features": 10},
-        ],
+        CHAIN,
         {"x": {"shape": [3, 8, 8]}},
     )
     assert flows.edges == (
@@ -130,3 +126,31 @@ def test_analyze_shows_the_traffic(tmp_path: Path):
     assert lstm["bits_in"] > 0 and lstm["bits_out"] == 20 * 512 * 16
     text = runner.invoke(app, ["analyze", str(INSTANCES / "captioner.yaml"), "--all"]).stdout
     assert "data flow per inference" in text and "feedback" in text
+
+
+def test_analyze_totals_the_chain_by_hand(tmp_path: Path):
+    """The chain above through ``hitm analyze``: weight layers c and fc read 3,072 + 1,024
+    = 4,096 bits (512 B) and write 4,096 + 160 = 4,256 bits (532 B); every edge of the
+    DAG carries 13,312 bits (1,664 B, shown as 1.66 kB). ``--csv`` has the same per-layer
+    columns as ``--json``.
+    """
+    path = tmp_path / "chain.yaml"
+    path.write_text(
+        json.dumps({"network": {"inputs": {"x": {"shape": [3, 8, 8]}}, "layers": CHAIN}}),
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["analyze", str(path)])
+    assert result.exit_code == 0, result.output
+    total = next(line for line in result.stdout.splitlines() if "total" in line)
+    assert "512 B" in total and "532 B" in total, total
+    assert "every edge of the layer DAG: 1.66 kB per inference" in result.stdout
+    doc = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)
+    assert doc["totals"]["edge_bits"] == 13_312
+    out = tmp_path / "chain.csv"
+    assert runner.invoke(app, ["analyze", str(path), "--csv", str(out)]).exit_code == 0
+    import pandas as pd
+
+    frame = pd.read_csv(out).set_index("name")
+    assert frame.loc["c", ["bits_in", "bits_out"]].tolist() == [3_072, 4_096]
+    assert frame.loc["fc", ["bits_in", "bits_out", "elements"]].tolist() == [1_024, 160, 10]

@@ -51,8 +51,18 @@ __all__ = [
 
 
 def analysis_table(analysis: Analysis, flows: Traffic, all_layers: bool = False) -> Table:
-    """Per-layer demand table (weight layers only unless ``all_layers``), with bits in and out."""
-    t = Table(title=f"{analysis.network.name} on {analysis.hardware.name}", title_justify="left")
+    """Per-layer demand table (weight layers only unless ``all_layers``), with bits in and out.
+
+    The total row sums the columns over the rows shown; the caption gives the bits
+    on every edge of the layer DAG (weight layers or not, recurrent states too).
+    """
+    t = Table(
+        title=f"{analysis.network.name} on {analysis.hardware.name}",
+        title_justify="left",
+        caption=f"every edge of the layer DAG: {fmt_bits(flows.total_bits)} per inference"
+        " (--json lists them)",
+        caption_justify="left",
+    )
     for col in (
         "layer",
         "op",
@@ -70,9 +80,8 @@ def analysis_table(analysis: Analysis, flows: Traffic, all_layers: bool = False)
         t.add_column(
             col, justify="left" if col in ("layer", "op", "output", "matrices") else "right"
         )
-    for layer in analysis.layers:
-        if not (layer.has_weights or all_layers):
-            continue
+    shown = [layer for layer in analysis.layers if layer.has_weights or all_layers]
+    for layer in shown:
         mats = sorted(set(layer.matrices))
         matrices = ", ".join(
             f"{layer.matrices.count(m)}×{m[0]}×{m[1]}"
@@ -107,8 +116,8 @@ def analysis_table(analysis: Analysis, flows: Traffic, all_layers: bool = False)
         "",
         "",
         "",
-        fmt_bits(flows.total_bits),
-        "",
+        fmt_bits(sum(flows.bits_in(layer.name) for layer in shown)),
+        fmt_bits(sum(flows.bits_out(layer.name) for layer in shown)),
     )
     return t
 
