@@ -73,6 +73,11 @@ def test_two_chip_chain_whose_link_binds():
     assert metrics.cuts == (8,)
     assert metrics.chip_crossbars == (8, 8)
     assert [(link.bits, link.busy_ps) for link in metrics.links] == [(2_048, 40 * US)]
+    # Routers (one per chip of 2 tiles): x's 2,048 bits pass chip 0's; fc1's output
+    # passes chip 0's and chip 1's: 2,048 + 2 × 2,048 bits at 20.74/256 pJ per bit.
+    assert metrics.noc_bits == 6_144
+    assert metrics.costs.split_pj["noc"] == pytest.approx(6_144 * 20.74 / 256)
+    assert metrics.costs.split_pj["link"] == pytest.approx(2_048 * 26 / 128)
     ideal = placed(layers, {"x": {"shape": [128]}}, chips=2, interconnect="ideal")
     assert ideal.placement is None
     assert design(ideal)[1].bottleneck_ps == MVM
@@ -190,6 +195,36 @@ def test_the_buffer_of_a_window_that_does_not_fit_one_tile():
     assert metrics.crossbars_used == 126 * 128 == 168 * 96
     ideal = problem_from(inputs, layers, {"interconnect": "ideal"}, budget={"chips": 1})
     assert copy_crossbars(ideal.analysis, "c") == 20
+
+
+def test_the_working_sets_of_linear_recurrent_and_embedding_layers():
+    """Tiles of 8 crossbars (2 per IMA, 4 IMAs) with 1 KB of eDRAM: 8,192 bits, 1,024 a crossbar.
+
+    - fc (linear 128 → 8): its input vector, 128 × 16 = 2,048 bits; one crossbar of
+      weights (ceil(128/128) × ceil(64/128)), whose share is 1,024 bits: a copy
+      reserves 2,048 / 1,024 = 2 crossbars;
+    - emb (embedding, vocabulary 10, 6 wide): one row, 6 × 16 = 96 bits, fits its crossbar;
+    - gru (input 8, hidden 4, bidirectional): input and hidden state per direction,
+      (8 + 4) × 2 × 16 = 384 bits;
+    - lstm (input 8, hidden 4): (8 + 4) × 16 = 192 bits.
+    """
+    hardware = {"interconnect": "isaac", "crossbars_per_ima": 2, "imas_per_tile": 4,
+                "edram_kb": 1}  # fmt: skip
+    layers = [
+        linear("fc", "x", 8),
+        {"name": "emb", "op": "embedding", "input": "tok", "vocab": 10, "dim": 6},
+        {"name": "gru", "op": "gru", "input": "seq", "hidden": 4, "bidirectional": True},
+        {"name": "lstm", "op": "lstm", "input": "seq", "hidden": 4},
+    ]
+    inputs = {"x": {"shape": [128]}, "tok": {"shape": [1]}, "seq": {"shape": [8], "seq": 3}}
+    analysis = problem_from(inputs, layers, hardware).analysis
+    assert analysis.hardware.edram_bits == 8_192
+    ws = {name: working_set_bits(analysis, name) for name in ("fc", "emb", "gru", "lstm")}
+    assert ws == {"fc": 2_048, "emb": 96, "gru": 384, "lstm": 192}
+    assert (analysis.layer("fc").crossbars, copy_crossbars(analysis, "fc")) == (1, 2)
+    assert copy_crossbars(analysis, "emb") == analysis.layer("emb").crossbars
+    ideal = problem_from(inputs, layers, {**hardware, "interconnect": "ideal"}).analysis
+    assert copy_crossbars(ideal, "fc") == 1
 
 
 def test_a_tiles_edram_binds():
