@@ -617,8 +617,8 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
 
     The period lies between the crossbar-only optimum (a relaxation: the same
     problem without chip boundaries or links) and the placement-blind design's
-    period (one valid placement). The search gallops up from the first and
-    bisects once it has passed the least feasible period.
+    period (one valid placement). The search bisects over the stages' busy
+    values, then over the periods only links set, probing near the best design.
     """
     start = time.perf_counter()
     place = problem.placement
@@ -688,7 +688,11 @@ def solve_placed(problem: AllocationProblem, method: Method = Method.BISECT) -> 
             lo = probe + 1
         else:
             hi = found
-        probe = (lo + hi) // 2
+        # Near the top: a probe that fails costs a search over every option (5 ms on
+        # googlenet at 16 chips), one that succeeds mostly only the cheapest options', and
+        # a failure an eighth below the best design leaves an eighth of the range. On the
+        # shipped instances at 2-16 chips: googlenet at 16, 61 ms by halving, 38 ms so.
+        probe = hi - max(1, (hi - lo) // 8)
     (candidates, columns), cap = options.at(lo), _cap(place, lo)
     # If every stage's cheapest option fits, that is the fewest crossbars at this period.
     final = _search(place, [c[:1] for c in candidates], cap, True, budget, figures)
