@@ -174,10 +174,6 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _summary(rows: list[dict], targets: dict[str, float]) -> list[str]:
     """Per method: problems solved within its target, and its slowest."""
     body = []
@@ -195,3 +191,7 @@ def _summary(rows: list[dict], targets: dict[str, float]) -> list[str]:
         ])  # fmt: skip
     header = ["method", "within target", "target", "slowest", "exact_agree yes"]
     return [markdown_table(header, body), ""]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
