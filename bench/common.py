@@ -12,7 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
-# The multi-modal zoo: the networks the paper's experiment and the gap benchmark run.
+# The multi-modal zoo's CNN + RNN networks (docs/zoo.md; its transformers have
+# bench/transformers.py): the networks the paper's experiment and the gap benchmark run.
 ZOO = (
     "nic",
     "nic_vgg16",

@@ -218,6 +218,11 @@ def _cross_checks(hw: Hardware, path: str, problems: list[str]) -> None:
             f"{path}.cell_bits: {hw.cell_bits}-bit cells for {hw.weight_bits}-bit weights;"
             " at most weight_bits"
         )
+    if hw.links_per_chip % 2:
+        problems.append(
+            f"{path}.links_per_chip: {hw.links_per_chip} links cannot be split evenly between"
+            " a chip's two neighbours; give an even number"
+        )
     if hw.crossbars_per_chip > MAX_CROSSBARS_PER_CHIP:
         problems.append(
             f"{path}: crossbars_per_ima × imas_per_tile × tiles_per_chip ="
