@@ -21,9 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from hitm.analysis import Analysis
 from hitm.description.ops import RECURRENT_GATES
+
+if TYPE_CHECKING:  # an analysis is read, never built, here (Analysis.to_dataframe imports this)
+    from hitm.analysis import Analysis
 
 __all__ = ["Edge", "Traffic", "traffic"]
 

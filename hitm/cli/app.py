@@ -143,6 +143,7 @@ def analyze_cmd(
     data. --csv writes a row per layer (every layer).
     """
     from hitm.analysis import analyze
+    from hitm.report.format import fmt_bits
     from hitm.report.tables import analysis_table, edges_table
     from hitm.traffic import traffic
 
@@ -164,6 +165,10 @@ def analyze_cmd(
     show(analysis_table(analysis, flows, all_layers))
     if all_layers:
         show(edges_table(flows))
+    out.print(
+        f"every edge of the layer DAG: {fmt_bits(flows.total_bits)} per inference"
+        + ("" if all_layers else " (--all lists them)")
+    )
     hw = instance.hardware
     out.print(
         f"one MVM = {hw.input_slices} bit-slices × {hw.cycle_ps / 1e3:g} ns = {hw.mvm_ps / 1e6:g} µs;"

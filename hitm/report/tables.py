@@ -53,16 +53,10 @@ __all__ = [
 def analysis_table(analysis: Analysis, flows: Traffic, all_layers: bool = False) -> Table:
     """Per-layer demand table (weight layers only unless ``all_layers``), with bits in and out.
 
-    The total row sums the columns over the rows shown; the caption gives the bits
-    on every edge of the layer DAG (weight layers or not, recurrent states too).
+    The total row sums the columns over the rows shown (``hitm analyze`` prints the
+    bits on every edge of the layer DAG below it).
     """
-    t = Table(
-        title=f"{analysis.network.name} on {analysis.hardware.name}",
-        title_justify="left",
-        caption=f"every edge of the layer DAG: {fmt_bits(flows.total_bits)} per inference"
-        " (--json lists them)",
-        caption_justify="left",
-    )
+    t = Table(title=f"{analysis.network.name} on {analysis.hardware.name}", title_justify="left")
     for col in (
         "layer",
         "op",
