@@ -80,12 +80,14 @@ def _fmt(x: float) -> str:
 
 @dataclass(frozen=True)
 class Integer(Field):
-    """An integer in ``[minimum, maximum]`` (with ``power_of_two``, a power of two)."""
+    """An integer in ``[minimum, maximum]`` (with ``power_of_two``, a power of two; with
+    ``even``, even)."""
 
     minimum: int = 1
     maximum: int = 10_000_000
     description: str = ""
     power_of_two: bool = False
+    even: bool = False
 
     def check(self, value: Any, where: str, problems: list[str]) -> Any:
         if not _is_int(value):
@@ -104,10 +106,15 @@ class Integer(Field):
                 f" got {value}"
             )
             return BAD
+        if self.even and value % 2:
+            problems.append(f"{where}: must be even, got {value}")
+            return BAD
         return value
 
     def schema(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        if self.even:
+            doc["multipleOf"] = 2
         if self.power_of_two:
             doc["enum"] = [
                 1 << k for k in range(self.maximum.bit_length()) if self.minimum <= 1 << k

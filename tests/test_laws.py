@@ -194,7 +194,7 @@ def test_truncation_is_refused_unless_asked_and_then_reported(tmp_path):
         ("adc_rate_gsps", 1e-300, "hardware.adc_rate_gsps: must be at least 0.001"),
         ("crossbars_per_ima", 4096, "hardware.crossbars_per_ima: must be between 1 and 1,024"),
         ("adcs_per_crossbar", 256, "hardware.adcs_per_crossbar: 256 ADCs for 128 columns"),
-        ("links_per_chip", 3, "hardware.links_per_chip: 3 links cannot be split evenly"),
+        ("links_per_chip", 3, "hardware.links_per_chip: must be even, got 3"),
         ("tiles_per_router", 0, "hardware.tiles_per_router: must be between 1 and 4,096"),
         ("flit_bits", 0, "hardware.flit_bits: must be between 1 and 4,096"),
     ],

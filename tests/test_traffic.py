@@ -131,8 +131,8 @@ def test_analyze_shows_the_traffic(tmp_path: Path):
 def test_analyze_totals_the_chain_by_hand(tmp_path: Path):
     """The chain above through ``hitm analyze``: weight layers c and fc read 3,072 + 1,024
     = 4,096 bits (512 B) and write 4,096 + 160 = 4,256 bits (532 B); every edge of the
-    DAG carries 13,312 bits (1,664 B, shown as 1.66 kB). ``--csv`` has the same per-layer
-    columns as ``--json``.
+    DAG carries 13,312 bits (1,664 B, shown as 1.66 kB). ``--csv`` has the traffic columns
+    ``--json`` names ``elements``, ``bits_in`` and ``bits_out``.
     """
     path = tmp_path / "chain.yaml"
     path.write_text(

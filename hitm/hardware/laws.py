@@ -157,6 +157,8 @@ LAWS: dict[str, Law] = {
         ),
         "power and area ∝ flit width × ports (input buffers, first order); one per"
         " tiles_per_router tiles",
+        # A router's share per tile; where the tiles do not fill the last router the mesh
+        # still has it, but the table charges its share alone, as at every preset point.
         count=lambda hw: 1 / hw.tiles_per_router,
     ),
     "bus": Law(

@@ -144,7 +144,9 @@ _FIELDS: dict[str, Field] = {
         closed_max=True,
         description="Chip-to-chip bandwidth per link and direction, GB/s.",
     ),
-    "links_per_chip": Integer(2, 64, "Chip-to-chip links per chip (half to each neighbour)."),
+    "links_per_chip": Integer(
+        2, 64, "Chip-to-chip links per chip (half to each neighbour).", even=True
+    ),
     "link_pj_per_bit": Number(
         0.0, 1000.0, closed_min=True, description="Energy per bit over a chip-to-chip link, pJ."
     ),
@@ -217,11 +219,6 @@ def _cross_checks(hw: Hardware, path: str, problems: list[str]) -> None:
         problems.append(
             f"{path}.cell_bits: {hw.cell_bits}-bit cells for {hw.weight_bits}-bit weights;"
             " at most weight_bits"
-        )
-    if hw.links_per_chip % 2:
-        problems.append(
-            f"{path}.links_per_chip: {hw.links_per_chip} links cannot be split evenly between"
-            " a chip's two neighbours; give an even number"
         )
     if hw.crossbars_per_chip > MAX_CROSSBARS_PER_CHIP:
         problems.append(
