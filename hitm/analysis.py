@@ -176,7 +176,7 @@ class Analysis:
         """
         import pandas as pd
 
-        from hitm.traffic import traffic  # its own module, beside this one
+        from hitm.traffic import traffic  # here: hitm.traffic reads Analysis
 
         flows = traffic(self)
         return pd.DataFrame(

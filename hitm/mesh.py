@@ -73,8 +73,9 @@ def router_bits(
     the chips begin at ``cuts`` (the chip boundaries along the stages'
     crossbars; none given: chips filled to ``chip_capacity`` in turn).
     """
-    starts = np.concatenate([[0], np.cumsum(crossbars, dtype=np.int64)])[:-1]
-    total = int(starts[-1] + crossbars[-1]) if len(crossbars) else 0
+    ends = np.cumsum(crossbars, dtype=np.int64)
+    starts = ends - np.asarray(crossbars, dtype=np.int64)
+    total = int(ends[-1]) if len(ends) else 0
     bounds = list(cuts) or list(range(chip_capacity, total, chip_capacity))
 
     def where(q: int) -> tuple[int, int]:

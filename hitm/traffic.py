@@ -76,7 +76,18 @@ class Traffic:
 
 
 def traffic(analysis: Analysis) -> Traffic:
-    """The edges of the analysed network and the bits each carries per inference."""
+    """The edges of the analysed network and the bits each carries per inference.
+
+    Worked out once per analysis (``Analysis.derived``): the CLI's tables, the
+    DataFrame and the allocation problem's flows all read the same edges.
+    """
+    cached = analysis.derived.get("traffic")
+    if cached is None:
+        cached = analysis.derived["traffic"] = _traffic(analysis)
+    return cached
+
+
+def _traffic(analysis: Analysis) -> Traffic:
     network, bits = analysis.network, analysis.hardware.input_bits
     edges: list[Edge] = []
     for layer in network.layers:

@@ -715,7 +715,7 @@ def test_run_row_decides_a_stage_no_boundary_can_cut(monkeypatch):
     assert res.status == "optimal" and (res.bottleneck, res.cost[0]) == expected
 
 
-def test_cpsat_run_rows_keep_every_design():
+def test_cpsat_run_rows_keep_every_design(monkeypatch):
     """CP-SAT's constant-period model, run rows (``Placed.runs``) and all, admits every design.
 
     On the random instances of the MILP's test above, at every period T some design
@@ -723,7 +723,8 @@ def test_cpsat_run_rows_keep_every_design():
     <= T over the kept options are each fixed in it (every hinted variable held at
     its hint): each must be feasible. Designs with an empty first chip are left
     out: the model holds each such design with that chip moved to the end (the
-    same traffic on every link). Some models must hold run rows.
+    same traffic on every link). Some models must hold run rows: at least one
+    constraint per run more than the same model built without them.
     """
     from ortools.sat.python import cp_model
 
@@ -737,8 +738,14 @@ def test_cpsat_run_rows_keep_every_design():
             at = red.at_most(problem, t)
             x = [problem.cost[s][k, 0] for s, k in enumerate(at.keep)]
             copies = [placed.place.copies[s][k] for s, k in enumerate(at.keep)]
-            with_runs += bool(placed.runs(x, copies, t))
+            runs = placed.runs(x, copies, t)
             model = cpsat._Model(problem, at, placed, period=t)
+            with monkeypatch.context() as m:
+                m.setattr(type(placed), "runs", lambda self, *args: [])
+                bare = cpsat._Model(problem, at, placed, period=t)
+            held = len(model.model.proto.constraints) - len(bare.model.proto.constraints)
+            assert held >= len(runs), (held, len(runs))
+            with_runs += bool(runs)
             fitting = []
             for (p, _), choice, cuts in found:
                 local = [np.flatnonzero(k == o) for k, o in zip(at.keep, choice, strict=True)]

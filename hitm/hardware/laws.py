@@ -152,7 +152,7 @@ LAWS: dict[str, Law] = {
         _router,
         lambda now, at: (now[0] * now[1] / (at[0] * at[1]),) * 2,
         lambda hw: (
-            f"{hw.flit_bits}-bit flits, {hw.tiles_per_router + 4} ports,"
+            f"{hw.flit_bits}-bit flits, {_router(hw)[1]} ports,"
             f" one per {hw.tiles_per_router} tile{'s' if hw.tiles_per_router != 1 else ''}"
         ),
         "power and area ∝ flit width × ports (input buffers, first order); one per"
